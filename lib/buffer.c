@@ -1,0 +1,183 @@
+/*
+ * Bounded byte buffers.  Growth doubles up to the hard maximum; compaction
+ * moves unread bytes to the front only when asked (once per read), so a
+ * parser that consumes record by record never pays a memmove per record.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buffer.h"
+#include "xmalloc.h"
+
+void
+buf_init(struct buf *b, size_t cap, size_t max)
+{
+	if (cap > max)
+		cap = max;
+	b->data = cap ? xmalloc(cap) : NULL;
+	b->off = b->len = 0;
+	b->cap = cap;
+	b->max = max;
+}
+
+void
+buf_free(struct buf *b)
+{
+	if (b == NULL)
+		return;
+	free(b->data);
+	b->data = NULL;
+	b->off = b->len = b->cap = 0;
+}
+
+void
+buf_reset(struct buf *b)
+{
+	b->off = b->len = 0;
+}
+
+void
+buf_compact(struct buf *b)
+{
+	if (b->off == 0)
+		return;
+	if (b->off < b->len)
+		memmove(b->data, b->data + b->off, b->len - b->off);
+	b->len -= b->off;
+	b->off = 0;
+}
+
+int
+buf_reserve(struct buf *b, size_t n)
+{
+	size_t need, ncap;
+
+	if (b->cap - b->len >= n)
+		return 0;
+	if (b->off > 0 && b->cap - b->len + b->off >= n) {
+		buf_compact(b);
+		return 0;
+	}
+	need = b->len - b->off + n;
+	if (need < n || need > b->max) {
+		errno = ENOBUFS;
+		return -1;
+	}
+	buf_compact(b);
+	ncap = b->cap ? b->cap : 256;
+	while (ncap < need)
+		ncap = ncap > b->max / 2 ? b->max : ncap * 2;
+	if (ncap > b->max)
+		ncap = b->max;
+	b->data = xreallocarray(b->data, ncap, 1);
+	b->cap = ncap;
+	return 0;
+}
+
+int
+buf_append(struct buf *b, const void *p, size_t n)
+{
+	if (buf_reserve(b, n) == -1)
+		return -1;
+	if (n > 0)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	return 0;
+}
+
+int
+buf_appendf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || buf_reserve(b, (size_t)n + 1) == -1)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+	return 0;
+}
+
+int
+buf_append_u16(struct buf *b, uint16_t v)
+{
+	unsigned char x[2];
+
+	be16enc(x, v);
+	return buf_append(b, x, sizeof(x));
+}
+
+int
+buf_append_u32(struct buf *b, uint32_t v)
+{
+	unsigned char x[4];
+
+	be32enc(x, v);
+	return buf_append(b, x, sizeof(x));
+}
+
+int
+buf_append_u64(struct buf *b, uint64_t v)
+{
+	unsigned char x[8];
+
+	be64enc(x, v);
+	return buf_append(b, x, sizeof(x));
+}
+
+void
+buf_consume(struct buf *b, size_t n)
+{
+	if (n >= b->len - b->off) {
+		b->off = b->len = 0;
+		return;
+	}
+	b->off += n;
+}
+
+ssize_t
+buf_read_fd(struct buf *b, int fd)
+{
+	size_t room;
+	ssize_t n;
+
+	buf_compact(b);
+	room = b->cap - b->len;
+	if (room < 4096 && b->cap < b->max) {
+		size_t want = b->max - b->len < 16384 ? b->max - b->len : 16384;
+
+		if (buf_reserve(b, want) == -1)
+			return -1;
+		room = b->cap - b->len;
+	}
+	if (room == 0) {
+		errno = ENOBUFS;
+		return -1;
+	}
+	n = read(fd, b->data + b->len, room);
+	if (n > 0)
+		b->len += (size_t)n;
+	return n;
+}
+
+ssize_t
+buf_write_fd(struct buf *b, int fd)
+{
+	ssize_t n;
+
+	if (buf_len(b) == 0)
+		return 0;
+	n = write(fd, buf_data(b), buf_len(b));
+	if (n > 0)
+		buf_consume(b, (size_t)n);
+	return n;
+}

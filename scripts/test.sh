@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Runs the test suites and prints one closing line "N passed, N failed",
+# summed over every suite.  Every suite speaks TAP (cmocka with
+# CMOCKA_MESSAGE_OUTPUT=TAP, bats --tap); a suite program that dies without
+# reporting a failure (a sanitizer abort, a crash) counts as one failure.
+#
+#   scripts/test.sh unit|bats|interop|asan|all
+set -u
+cd "$(dirname "$0")/.."
+
+passed=0
+failed=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+# tally NAME CMD...: run CMD, echo its output, count its TAP lines.
+tally() {
+	local name=$1 rc p f
+	shift
+	echo "== $name"
+	"$@" 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	p=$(grep -c '^ok ' "$log")
+	f=$(grep -c '^not ok ' "$log")
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "not ok - $name exited with status $rc"
+		f=1
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+}
+
+unit() {	# $1: build dir
+	local t
+	for t in "$1"/tests/test_*; do
+		[ -x "$t" ] || continue
+		CMOCKA_MESSAGE_OUTPUT=TAP tally "unit $(basename "$t") ($1)" "$t"
+	done
+}
+
+bats_suite() {	# $1: bin dir, $2: test folder
+	local files
+	files=$(ls "$2"/*.bats 2>/dev/null)
+	[ -n "$files" ] || return 0
+	NSQ_BIN_DIR=$PWD/$1 tally "bats $2 ($1)" bats --tap $files
+}
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+case ${1:-all} in
+unit)		unit build/plain ;;
+bats)		bats_suite bin tests/bats ;;
+interop)	bats_suite bin tests/interop ;;
+asan)		unit build/asan; bats_suite build/asan/bin tests/bats ;;
+all)
+	unit build/plain
+	bats_suite bin tests/bats
+	bats_suite bin tests/interop
+	unit build/asan
+	bats_suite build/asan/bin tests/bats
+	;;
+*)	echo "usage: $0 unit|bats|interop|asan|all" >&2; exit 2 ;;
+esac
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
