@@ -272,30 +272,35 @@ count_records(const struct dq *dq, int64_t file, int64_t from, int64_t to)
 	return n;
 }
 
-/* Unlink data files [from, to); missing ones are fine. */
-static void
+/* Unlink data files [from, to); missing ones are fine.  -1 if any failed. */
+static int
 delete_range(struct dq *dq, int64_t from, int64_t to)
 {
 	int64_t *v, f;
 	size_t n, i;
 	char *path;
+	int rv = 0;
 
 	if (to - from > DQ_RANGE_LOOP) {
 		/* A wide gap: unlink only what exists. */
 		n = list_files(dq, &v);
 		for (i = 0; i < n; i++)
-			if (v[i] >= from && v[i] < to)
-				delete_range(dq, v[i], v[i] + 1);
+			if (v[i] >= from && v[i] < to &&
+			    delete_range(dq, v[i], v[i] + 1) == -1)
+				rv = -1;
 		free(v);
-		return;
+		return rv;
 	}
 	for (f = from; f < to; f++) {
 		path = data_path(dq, f);
-		if (unlink(path) == -1 && errno != ENOENT)
+		if (unlink(path) == -1 && errno != ENOENT) {
 			dq_log(dq, "failed to Remove(%s) - %s", path,
 			    strerror(errno));
+			rv = -1;
+		}
 		free(path);
 	}
+	return rv;
 }
 
 static void
@@ -348,7 +353,7 @@ set_commit(struct dq *dq, int64_t file, int64_t off)
 	if (pos_cmp(file, off, dq->cfile, dq->cpos) <= 0)
 		return;
 	if (file > dq->cfile) {
-		delete_range(dq, dq->cfile, file);
+		(void)delete_range(dq, dq->cfile, file);
 		/* Go syncs every time it starts reading a new file. */
 		dq->need_sync = true;
 	}
@@ -372,27 +377,15 @@ commit_follow(struct dq *dq)
 static int
 skip_rw(struct dq *dq)
 {
-	int64_t from, f;
-	char *path;
-	int rv = 0;
+	int64_t from;
+	int rv;
 
 	rclose(dq);
 	if (dq->wfd != -1)
 		close(dq->wfd);
 	dq->wfd = -1;
 	from = dq->cfile < dq->rfile ? dq->cfile : dq->rfile;
-	if (dq->wfile - from > DQ_RANGE_LOOP)
-		delete_range(dq, from, dq->wfile + 1);
-	else
-		for (f = from; f <= dq->wfile; f++) {
-			path = data_path(dq, f);
-			if (unlink(path) == -1 && errno != ENOENT) {
-				dq_log(dq, "failed to remove data file - %s",
-				    strerror(errno));
-				rv = -1;
-			}
-			free(path);
-		}
+	rv = delete_range(dq, from, dq->wfile + 1);
 	buf_reset(&dq->wbuf);
 	dq->wfile++;
 	dq->wpos = dq->wflushed = 0;

@@ -4,8 +4,8 @@
  * topic and channel), so a data directory moves between Go nsqd and ours.
  *
  * Files, in opts.dir, for a queue named N ("topic" or "topic:channel"):
- *   N.diskqueue.000000.dat ...   records [int32 BE length][payload]
- *   N.diskqueue.meta.dat         "depth\nreadFile,readPos\nwriteFile,writePos\n"
+ *   N.diskqueue.000000.dat ...  records [int32 BE length][payload]
+ *   N.diskqueue.meta.dat        "depth\nrfile,rpos\nwfile,wpos\n"
  *
  * Everything is synchronous and single-threaded (one libev loop).  Writes
  * go to a user-space buffer written out past 64 KiB, by dq_flush and by
@@ -40,8 +40,8 @@ struct dq_opts {
 	int32_t		 max_msg_size;		/* inclusive */
 	int64_t		 sync_every;		/* reads+writes between syncs;
 						   0 = never automatic */
-	dq_log_fn	*logger;		/* optional; sees what dq_open */
-	void		*logger_arg;		/* survived, too */
+	dq_log_fn	*logger;		/* optional; also sees */
+	void		*logger_arg;		/* what dq_open survived */
 };
 
 /*

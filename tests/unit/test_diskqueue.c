@@ -700,6 +700,7 @@ test_reader_follows_writer(void **state)
 static void
 test_sync_every(void **state)
 {
+	struct logbook lb = { 0 };
 	struct dq *dq;
 	char *dir;
 
@@ -721,6 +722,19 @@ test_sync_every(void **state)
 	expect_rec(dq, 1, 20);
 	assert_meta(dir, "t", "16\n0,48\n0,432\n");
 	assert_false(dq_dirty(dq));
+
+	/* A sync that fails stays due, is logged once, and is retried. */
+	dq_set_logger(dq, logbook_add, &lb);
+	dq_fault_inject(dq, 0, EIO);
+	put_n(dq, 18, 30, 20);
+	assert_int_equal(dq_needs_sync(dq), 1);
+	assert_int_equal(lb.n, 1);
+	assert_true(logged(&lb, "failed to sync - Input/output error"));
+	assert_meta(dir, "t", "16\n0,48\n0,432\n");
+	dq_fault_inject(dq, -1, 0);
+	put_n(dq, 30, 31, 20);
+	assert_int_equal(dq_needs_sync(dq), 0);
+	assert_meta(dir, "t", "29\n0,48\n0,744\n");
 	assert_int_equal(dq_close(dq), 0);
 	remove_tmpdir(dir);
 }
