@@ -1,0 +1,146 @@
+/*
+ * Open-addressing hash map (see hmap.h).  Load is kept under 3/4; removal
+ * shifts later members of the probe run back so lookups never meet holes.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "hmap.h"
+#include "xmalloc.h"
+
+uint32_t
+hmap_hash(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a, folded */
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= s[i];
+		h *= 0x100000001b3ULL;
+	}
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+void
+hmap_init(struct hmap *m)
+{
+	m->ent = NULL;
+	m->cap = m->n = 0;
+}
+
+void
+hmap_free(struct hmap *m)
+{
+	free(m->ent);
+	hmap_init(m);
+}
+
+static size_t
+find(const struct hmap *m, const void *key, size_t klen, uint32_t h)
+{
+	size_t mask = m->cap - 1, i = h & mask;
+
+	for (;;) {
+		const struct hmap_ent *e = &m->ent[i];
+
+		if (e->key == NULL)
+			return i;
+		if (e->hash == h && e->klen == klen &&
+		    memcmp(e->key, key, klen) == 0)
+			return i;
+		i = (i + 1) & mask;
+	}
+}
+
+void *
+hmap_get(const struct hmap *m, const void *key, size_t klen)
+{
+	size_t i;
+
+	if (m->n == 0)
+		return NULL;
+	i = find(m, key, klen, hmap_hash(key, klen));
+	return m->ent[i].key ? m->ent[i].val : NULL;
+}
+
+static void
+grow(struct hmap *m)
+{
+	struct hmap_ent *old = m->ent;
+	size_t oldcap = m->cap, i;
+
+	m->cap = oldcap ? oldcap * 2 : 16;
+	m->ent = xcalloc(m->cap, sizeof(*m->ent));
+	for (i = 0; i < oldcap; i++) {
+		if (old[i].key != NULL)
+			m->ent[find(m, old[i].key, old[i].klen,
+			    old[i].hash)] = old[i];
+	}
+	free(old);
+}
+
+void *
+hmap_put(struct hmap *m, const void *key, size_t klen, void *val)
+{
+	uint32_t h = hmap_hash(key, klen);
+	struct hmap_ent *e;
+	void *prev;
+
+	if ((m->n + 1) * 4 > m->cap * 3)
+		grow(m);
+	e = &m->ent[find(m, key, klen, h)];
+	if (e->key != NULL) {
+		prev = e->val;
+		e->key = key;	/* the new value owns the key now */
+		e->val = val;
+		return prev;
+	}
+	e->key = key;
+	e->klen = (uint32_t)klen;
+	e->hash = h;
+	e->val = val;
+	m->n++;
+	return NULL;
+}
+
+void *
+hmap_del(struct hmap *m, const void *key, size_t klen)
+{
+	size_t mask, i, j;
+	void *val;
+
+	if (m->n == 0)
+		return NULL;
+	mask = m->cap - 1;
+	i = find(m, key, klen, hmap_hash(key, klen));
+	if (m->ent[i].key == NULL)
+		return NULL;
+	val = m->ent[i].val;
+	m->n--;
+	/* Backward shift: pull later run members into the hole. */
+	for (j = (i + 1) & mask; m->ent[j].key != NULL; j = (j + 1) & mask) {
+		size_t home = m->ent[j].hash & mask;
+
+		/* Move j to i unless its home lies cyclically in (i, j]. */
+		if ((j > i && (home <= i || home > j)) ||
+		    (j < i && (home <= i && home > j))) {
+			m->ent[i] = m->ent[j];
+			i = j;
+		}
+	}
+	m->ent[i].key = NULL;
+	return val;
+}
+
+void *
+hmap_next(const struct hmap *m, size_t *pos)
+{
+	while (*pos < m->cap) {
+		const struct hmap_ent *e = &m->ent[(*pos)++];
+
+		if (e->key != NULL)
+			return e->val;
+	}
+	return NULL;
+}
