@@ -53,8 +53,8 @@ jerr_char(char *err, size_t errlen, unsigned char c, const char *ctx,
 		snprintf(err, errlen, "invalid character '%c' %s at offset %zu",
 		    c, ctx, off);
 	else
-		snprintf(err, errlen, "invalid character 0x%02x %s at offset %zu",
-		    c, ctx, off);
+		snprintf(err, errlen,
+		    "invalid character 0x%02x %s at offset %zu", c, ctx, off);
 }
 
 static int
@@ -116,8 +116,8 @@ scan_string(const char *s, size_t len, size_t *p, char *err, size_t errlen)
 					return JERR_EOF;
 				if (!ishex((unsigned char)s[i + k])) {
 					jerr_char(err, errlen,
-					    (unsigned char)s[i + k],
-					    "in \\u hexadecimal character escape",
+					    (unsigned char)s[i + k], "in \\u "
+					    "hexadecimal character escape",
 					    i + k);
 					return -1;
 				}
@@ -206,7 +206,7 @@ static int
 json_check(const char *s, size_t len, int *ntok, int *prim, size_t *vs,
     size_t *ve, char *err, size_t errlen)
 {
-	unsigned char isobj[JSON_MAX_DEPTH / 8 + 1];
+	unsigned char isobj[JSON_MAX_DEPTH / 8 + 1] = { 0 };
 	enum jstate st = JS_VALUE;
 	size_t p = 0;
 	int depth = 0, n = 0, r = 0, inobj;
@@ -231,7 +231,8 @@ json_check(const char *s, size_t len, int *ntok, int *prim, size_t *vs,
 			return -1;
 		case JS_COLON:
 			if (c != ':') {
-				jerr_char(err, errlen, c, "after object key", p);
+				jerr_char(err, errlen, c, "after object key",
+				    p);
 				return -1;
 			}
 			p++;
@@ -262,9 +263,8 @@ json_check(const char *s, size_t len, int *ntok, int *prim, size_t *vs,
 				goto value_done;
 			}
 			if (c != '"') {
-				jerr_char(err, errlen, c,
-				    "looking for beginning of object key string",
-				    p);
+				jerr_char(err, errlen, c, "looking for "
+				    "beginning of object key string", p);
 				return -1;
 			}
 			if ((r = scan_string(s, len, &p, err, errlen)) != 0)

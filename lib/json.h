@@ -100,7 +100,7 @@ int	json_tok_eq(const struct json *, int tok, const char *s);
 struct jw {
 	struct buf	*b;
 	int		 depth;
-	uint64_t	 first;	/* bit d: next item at depth d is the first */
+	uint64_t	 first;	/* bit d: next at depth d is first */
 	int		 err;
 };
 
