@@ -67,8 +67,9 @@ $(LIBA): $(LIB_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 # Each program is every .c file of its folder, linked with the library.
+prog_objs = $(patsubst %.c,$(O)/%.o,$(wildcard cmd/$(1)/*.c))
 .SECONDEXPANSION:
-$(BINDIR)/%: $$(patsubst %.c,$(O)/%.o,$$(wildcard cmd/$$*/*.c)) $(LIBA)
+$(BINDIR)/%: $$(call prog_objs,$$*) $(LIBA)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

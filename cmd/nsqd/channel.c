@@ -1,0 +1,403 @@
+/*
+ * Channels: each holds its copies of a topic's messages and hands them to
+ * its subscribed clients, round-robin among those ready for more (RDY is a
+ * window: a client is ready while in_flight < rdy).
+ *
+ * A copy is in exactly one place: the memory queue, the deferred heap
+ * (REQ with a delay, DPUB) or in flight (the in-flight heap keyed by
+ * deadline, a map by ID, and its owner's list).  Each heap has one libev
+ * timer set no later than its earliest deadline, so nothing scans: a timer
+ * that fires early (its message was FINed) just re-arms for the new head.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "names.h"
+#include "nsqd.h"
+#include "xmalloc.h"
+
+static void	inflight_timer_cb(struct ev_loop *, ev_timer *, int);
+static void	deferred_timer_cb(struct ev_loop *, ev_timer *, int);
+
+void
+body_unref(struct nsq_body *b)
+{
+	if (--b->refs == 0)
+		free(b);
+}
+
+struct cmsg *
+cmsg_new(struct nsq_body *b)
+{
+	struct cmsg *m = xcalloc(1, sizeof(*m));
+
+	m->b = b;
+	b->refs++;
+	m->pq.idx = PQ_NONE;
+	return m;
+}
+
+void
+cmsg_free(struct cmsg *m)
+{
+	body_unref(m->b);
+	free(m);
+}
+
+void
+msgq_push(struct msgq *q, struct cmsg *m)
+{
+	m->next = NULL;
+	if (q->tail)
+		q->tail->next = m;
+	else
+		q->head = m;
+	q->tail = m;
+	q->n++;
+}
+
+struct cmsg *
+msgq_pop(struct msgq *q)
+{
+	struct cmsg *m = q->head;
+
+	if (m == NULL)
+		return NULL;
+	q->head = m->next;
+	if (q->head == NULL)
+		q->tail = NULL;
+	q->n--;
+	m->next = NULL;
+	return m;
+}
+
+struct channel *
+channel_new(struct topic *t, const char *name, size_t len)
+{
+	struct channel *ch = xcalloc(1, sizeof(*ch));
+
+	ch->nsqd = t->nsqd;
+	ch->topic = t;
+	ch->name = xstrndup(name, len);
+	ch->namelen = len;
+	ch->ephemeral = name_ephemeral(name, len);
+	hmap_init(&ch->inflight);
+	pq_init(&ch->inflight_pq);
+	pq_init(&ch->deferred_pq);
+	ev_init(&ch->inflight_timer, inflight_timer_cb);
+	ch->inflight_timer.data = ch;
+	ev_init(&ch->deferred_timer, deferred_timer_cb);
+	ch->deferred_timer.data = ch;
+	return ch;
+}
+
+/*
+ * Free a channel and every message it holds.  Clients must have been
+ * removed (their connections closed) first.
+ */
+void
+channel_free(struct channel *ch)
+{
+	struct cmsg *m;
+	size_t i;
+
+	if (ch == NULL)
+		return;
+	ev_timer_stop(ch->nsqd->loop, &ch->inflight_timer);
+	ev_timer_stop(ch->nsqd->loop, &ch->deferred_timer);
+	while ((m = msgq_pop(&ch->q)) != NULL)
+		cmsg_free(m);
+	for (i = 0; i < ch->deferred_pq.n; i++)
+		cmsg_free((struct cmsg *)((char *)ch->deferred_pq.v[i] -
+		    offsetof(struct cmsg, pq)));
+	for (i = 0; i < ch->inflight_pq.n; i++) {
+		m = (struct cmsg *)((char *)ch->inflight_pq.v[i] -
+		    offsetof(struct cmsg, pq));
+		if (m->owner)
+			TAILQ_REMOVE(&m->owner->inflight, m, cl);
+		cmsg_free(m);
+	}
+	pq_free(&ch->deferred_pq);
+	pq_free(&ch->inflight_pq);
+	hmap_free(&ch->inflight);
+	free(ch->clients);
+	free(ch->name);
+	free(ch);
+}
+
+/* Arm t for the head of q unless it is already due no later. */
+static void
+arm(struct channel *ch, ev_timer *t, struct pqueue *q)
+{
+	struct nsqd *n = ch->nsqd;
+	struct pq_node *head = pq_peek(q);
+	double after;
+
+	if (head == NULL)
+		return;
+	after = (double)(head->pri - nsqd_now(n)) / 1e9;
+	if (after < 0)
+		after = 0;
+	if (ev_is_active(t)) {
+		if (ev_timer_remaining(n->loop, t) <= after)
+			return;
+		ev_timer_stop(n->loop, t);
+	}
+	ev_timer_set(t, after, 0.);
+	ev_timer_start(n->loop, t);
+}
+
+static void
+defer_msg(struct channel *ch, struct cmsg *m, int64_t delay_ns)
+{
+	m->state = CM_DEFERRED;
+	m->pq.pri = nsqd_now(ch->nsqd) + delay_ns;
+	pq_push(&ch->deferred_pq, &m->pq);
+	arm(ch, &ch->deferred_timer, &ch->deferred_pq);
+}
+
+/* Queue a message copy the topic handed us (counts it). */
+void
+channel_put(struct channel *ch, struct cmsg *m, int64_t defer_ns)
+{
+	ch->message_count++;
+	if (defer_ns > 0) {
+		defer_msg(ch, m, defer_ns);
+		return;
+	}
+	m->state = CM_QUEUED;
+	msgq_push(&ch->q, m);
+	channel_pump(ch);
+}
+
+/* Back into the queue (timeout, REQ 0, owner gone); not counted again. */
+static void
+requeue(struct channel *ch, struct cmsg *m)
+{
+	m->state = CM_QUEUED;
+	m->owner = NULL;
+	msgq_push(&ch->q, m);
+}
+
+static struct client *
+next_ready(struct channel *ch)
+{
+	size_t i, k;
+
+	for (k = 0; k < ch->nclients; k++) {
+		i = (ch->rr + k) % ch->nclients;
+		if (client_ready(ch->clients[i])) {
+			ch->rr = (i + 1) % ch->nclients;
+			return ch->clients[i];
+		}
+	}
+	return NULL;
+}
+
+/* Deliver queued messages while some client has room for them. */
+void
+channel_pump(struct channel *ch)
+{
+	struct client *c;
+	struct cmsg *m;
+	bool armed = false;
+
+	if (ch->paused)
+		return;
+	while (ch->q.n > 0 && (c = next_ready(ch)) != NULL) {
+		m = msgq_pop(&ch->q);
+		if (c->sample_rate > 0 && rand() % 100 > c->sample_rate) {
+			/* Sampled out: dropped for this channel, as Go. */
+			cmsg_free(m);
+			continue;
+		}
+		m->attempts++;
+		m->state = CM_INFLIGHT;
+		m->owner = c;
+		m->delivered_at = nsqd_now(ch->nsqd);
+		m->pq.pri = m->delivered_at + c->msg_timeout_ns;
+		pq_push(&ch->inflight_pq, &m->pq);
+		hmap_put(&ch->inflight, m->b->id, MSG_ID_LEN, m);
+		TAILQ_INSERT_TAIL(&c->inflight, m, cl);
+		c->in_flight++;
+		c->message_count++;
+		client_send_message(c, m);
+		if (!armed) {
+			arm(ch, &ch->inflight_timer, &ch->inflight_pq);
+			armed = true;
+		}
+	}
+}
+
+int
+channel_add_client(struct channel *ch, struct client *c)
+{
+	int64_t max = ch->nsqd->o->max_channel_consumers;
+
+	if (max > 0 && (int64_t)ch->nclients >= max)
+		return -1;
+	if (ch->nclients == ch->clients_cap) {
+		ch->clients_cap = ch->clients_cap ? ch->clients_cap * 2 : 4;
+		ch->clients = xreallocarray(ch->clients, ch->clients_cap,
+		    sizeof(*ch->clients));
+	}
+	ch->clients[ch->nclients++] = c;
+	return 0;
+}
+
+/* Take an in-flight copy out of the in-flight structures. */
+static void
+unflight(struct channel *ch, struct cmsg *m)
+{
+	pq_remove(&ch->inflight_pq, &m->pq);
+	hmap_del(&ch->inflight, m->b->id, MSG_ID_LEN);
+	TAILQ_REMOVE(&m->owner->inflight, m, cl);
+	m->owner->in_flight--;
+}
+
+/*
+ * Detach a client; its in-flight messages go back to the queue at once
+ * (Go leaves them to time out).  An ephemeral channel goes with its last
+ * client, and may take its ephemeral topic along: ch is gone then.
+ */
+void
+channel_remove_client(struct channel *ch, struct client *c)
+{
+	struct cmsg *m;
+	size_t i;
+
+	while ((m = TAILQ_FIRST(&c->inflight)) != NULL) {
+		unflight(ch, m);
+		requeue(ch, m);
+	}
+	for (i = 0; i < ch->nclients; i++) {
+		if (ch->clients[i] == c) {
+			ch->clients[i] = ch->clients[--ch->nclients];
+			break;
+		}
+	}
+	if (ch->rr >= ch->nclients)
+		ch->rr = 0;
+	c->ch = NULL;
+	if (ch->ephemeral && ch->nclients == 0) {
+		topic_delete_channel(ch->topic, ch);
+		return;
+	}
+	channel_pump(ch);
+}
+
+static struct cmsg *
+owned(struct channel *ch, struct client *c, const char *id,
+    const char **why)
+{
+	struct cmsg *m = hmap_get(&ch->inflight, id, MSG_ID_LEN);
+
+	if (m == NULL) {
+		*why = "ID not in flight";
+		return NULL;
+	}
+	if (m->owner != c) {
+		*why = "client does not own message";
+		return NULL;
+	}
+	return m;
+}
+
+int
+channel_fin(struct channel *ch, struct client *c, const char *id,
+    const char **why)
+{
+	struct cmsg *m;
+
+	if ((m = owned(ch, c, id, why)) == NULL)
+		return -1;
+	unflight(ch, m);
+	c->finish_count++;
+	cmsg_free(m);
+	channel_pump(ch);
+	return 0;
+}
+
+int
+channel_req(struct channel *ch, struct client *c, const char *id,
+    int64_t delay_ns, const char **why)
+{
+	struct cmsg *m;
+
+	if ((m = owned(ch, c, id, why)) == NULL)
+		return -1;
+	unflight(ch, m);
+	m->owner = NULL;
+	c->requeue_count++;
+	ch->requeue_count++;
+	if (delay_ns > 0)
+		defer_msg(ch, m, delay_ns);
+	else
+		requeue(ch, m);
+	channel_pump(ch);
+	return 0;
+}
+
+int
+channel_touch(struct channel *ch, struct client *c, const char *id,
+    const char **why)
+{
+	struct cmsg *m;
+	int64_t deadline, max = ch->nsqd->o->max_msg_timeout;
+
+	if ((m = owned(ch, c, id, why)) == NULL)
+		return -1;
+	deadline = nsqd_now(ch->nsqd) + c->msg_timeout_ns;
+	if (deadline - m->delivered_at >= max)
+		deadline = m->delivered_at + max;
+	pq_update(&ch->inflight_pq, &m->pq, deadline);
+	return 0;
+}
+
+void
+channel_pause(struct channel *ch, bool paused)
+{
+	ch->paused = paused;
+	if (!paused)
+		channel_pump(ch);
+}
+
+static void
+inflight_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct channel *ch = w->data;
+	int64_t now = nsqd_now(ch->nsqd);
+	struct pq_node *p;
+	struct cmsg *m;
+
+	(void)loop;
+	(void)revents;
+	while ((p = pq_peek(&ch->inflight_pq)) != NULL && p->pri <= now) {
+		m = (struct cmsg *)((char *)p - offsetof(struct cmsg, pq));
+		unflight(ch, m);
+		ch->timeout_count++;
+		requeue(ch, m);
+	}
+	channel_pump(ch);
+	arm(ch, &ch->inflight_timer, &ch->inflight_pq);
+}
+
+static void
+deferred_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct channel *ch = w->data;
+	int64_t now = nsqd_now(ch->nsqd);
+	struct pq_node *p;
+	struct cmsg *m;
+
+	(void)loop;
+	(void)revents;
+	while ((p = pq_peek(&ch->deferred_pq)) != NULL && p->pri <= now) {
+		pq_pop(&ch->deferred_pq);
+		m = (struct cmsg *)((char *)p - offsetof(struct cmsg, pq));
+		requeue(ch, m);
+	}
+	channel_pump(ch);
+	arm(ch, &ch->deferred_timer, &ch->deferred_pq);
+}

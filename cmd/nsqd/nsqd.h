@@ -1,0 +1,278 @@
+/*
+ * nsqd's shared declarations: options, the daemon, topics, channels,
+ * messages and TCP clients.  One libev loop runs everything; there are no
+ * locks.  Ownership: nsqd owns topics, a topic owns its channels, a channel
+ * owns the copies of messages it holds (queued, deferred, in flight), and
+ * each copy holds a reference on one body shared by every channel.
+ */
+#ifndef NSQD_H
+#define NSQD_H
+
+#include <sys/queue.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <ev.h>
+
+#include "buffer.h"
+#include "hmap.h"
+#include "message.h"
+#include "options.h"
+#include "pqueue.h"
+
+#define NSQ_COMPAT_VERSION	"1.3.0"
+#define CLIENT_TIMEOUT_NS	(60 * NS_SEC)	/* Go's fixed ClientTimeout */
+#define NS_SEC			1000000000LL
+#define NS_MS			1000000LL
+
+struct nsqd_opts {
+	const char	*config;
+	const char	*log_level;
+	const char	*log_prefix;
+	bool		 verbose;
+	bool		 version;
+	int64_t		 node_id;
+	const char	*tcp_address;
+	const char	*http_address;
+	const char	*https_address;
+	const char	*broadcast_address;
+	int64_t		 broadcast_tcp_port;
+	int64_t		 broadcast_http_port;
+	struct strlist	 lookupd_tcp_addresses;
+	struct strlist	 auth_http_addresses;
+	const char	*auth_http_request_method;
+	int64_t		 http_client_connect_timeout;
+	int64_t		 http_client_request_timeout;
+	const char	*topology_region;
+	const char	*topology_zone;
+	const char	*data_path;
+	int64_t		 mem_queue_size;
+	int64_t		 max_bytes_per_file;
+	int64_t		 sync_every;
+	int64_t		 sync_timeout;
+	int64_t		 queue_scan_worker_pool_max;
+	int64_t		 queue_scan_selection_count;
+	int64_t		 msg_timeout;
+	int64_t		 max_msg_timeout;
+	int64_t		 max_msg_size;
+	int64_t		 max_req_timeout;
+	int64_t		 max_body_size;
+	int64_t		 max_heartbeat_interval;
+	int64_t		 max_rdy_count;
+	int64_t		 max_output_buffer_size;
+	int64_t		 max_output_buffer_timeout;
+	int64_t		 min_output_buffer_timeout;
+	int64_t		 output_buffer_timeout;
+	int64_t		 max_channel_consumers;
+	const char	*statsd_address;
+	int64_t		 statsd_interval;
+	bool		 statsd_mem_stats;
+	const char	*statsd_prefix;
+	int64_t		 statsd_udp_packet_size;
+	bool		 statsd_exclude_ephemeral;
+	struct floatlist e2e_percentiles;
+	int64_t		 e2e_window;
+	const char	*tls_cert;
+	const char	*tls_key;
+	const char	*tls_client_auth_policy;
+	const char	*tls_root_ca_file;
+	const char	*tls_required;
+	const char	*tls_min_version;
+	bool		 deflate;
+	int64_t		 max_deflate_level;
+	bool		 snappy;
+	struct strlist	 enable_experiment;
+};
+
+/* A published body, shared (reference-counted) by every channel's copy. */
+struct nsq_body {
+	uint32_t	refs;
+	uint32_t	len;
+	int64_t		ts;		/* publish time, Unix ns */
+	char		id[MSG_ID_LEN];
+	char		data[];
+};
+
+enum cmsg_state { CM_QUEUED, CM_INFLIGHT, CM_DEFERRED };
+
+/* One channel's copy of a message (a topic's queue holds them too). */
+struct cmsg {
+	struct nsq_body		*b;
+	struct cmsg		*next;		/* queue link */
+	TAILQ_ENTRY(cmsg)	 cl;		/* owner's in-flight list */
+	struct pq_node		 pq;		/* deadline (or, in a topic
+						   queue, the defer in ns) */
+	struct client		*owner;		/* while in flight */
+	int64_t			 delivered_at;
+	uint16_t		 attempts;
+	uint8_t			 state;
+};
+TAILQ_HEAD(cmsg_list, cmsg);
+
+struct msgq {
+	struct cmsg	*head;
+	struct cmsg	*tail;
+	size_t		 n;
+};
+
+struct channel {
+	struct nsqd	*nsqd;
+	struct topic	*topic;
+	char		*name;
+	size_t		 namelen;
+	bool		 ephemeral;
+	bool		 paused;
+	struct msgq	 q;
+	struct hmap	 inflight;	/* id -> cmsg */
+	struct pqueue	 inflight_pq;
+	ev_timer	 inflight_timer;
+	struct pqueue	 deferred_pq;
+	ev_timer	 deferred_timer;
+	struct client	**clients;
+	size_t		 nclients;
+	size_t		 clients_cap;
+	size_t		 rr;		/* round-robin cursor */
+	uint64_t	 message_count;
+	uint64_t	 requeue_count;
+	uint64_t	 timeout_count;
+};
+
+struct topic {
+	struct nsqd	*nsqd;
+	char		*name;
+	size_t		 namelen;
+	bool		 ephemeral;
+	bool		 paused;
+	struct hmap	 chan_by_name;
+	struct channel	**chans;
+	size_t		 nchans;
+	size_t		 chans_cap;
+	struct msgq	 q;		/* held while no channel or paused */
+	struct guid_gen	 guid;
+	uint64_t	 message_count;
+	uint64_t	 message_bytes;
+};
+
+enum client_state {
+	CLIENT_INIT = 0,
+	CLIENT_SUBSCRIBED = 3,
+	CLIENT_CLOSING = 4,
+};
+
+struct pub_count {
+	char		*topic;
+	uint64_t	 count;
+};
+
+struct client {
+	struct nsqd		*nsqd;
+	uint64_t		 id;
+	int			 fd;
+	ev_io			 rd;
+	ev_io			 wr;
+	ev_timer		 hb;
+	ev_timer		 idle;
+	struct buf		 in;
+	struct buf		 out;
+	enum client_state	 state;
+	bool			 got_magic;
+	bool			 dead;		/* connection closing */
+	bool			 dirty;		/* output waiting for flush */
+	bool			 blocked;	/* socket full: wr watcher on */
+	char			 remote[64];
+	char			*client_id;
+	char			*hostname;
+	char			*user_agent;
+	int64_t			 heartbeat_ns;	/* 0: disabled */
+	int64_t			 msg_timeout_ns;
+	int64_t			 output_buffer_size;
+	int64_t			 output_buffer_timeout_ns;
+	int			 sample_rate;
+	bool			 deflate;
+	bool			 snappy;
+	bool			 tls;
+	struct channel		*ch;
+	int64_t			 rdy;
+	int64_t			 in_flight;
+	uint64_t		 message_count;
+	uint64_t		 finish_count;
+	uint64_t		 requeue_count;
+	int64_t			 connect_ts;
+	struct pub_count	*pubs;
+	size_t			 npubs;
+	struct cmsg_list	 inflight;
+	TAILQ_ENTRY(client)	 link;
+	TAILQ_ENTRY(client)	 dirty_link;
+};
+TAILQ_HEAD(client_list, client);
+
+struct nsqd {
+	struct ev_loop		*loop;
+	struct nsqd_opts	*o;
+	struct hmap		 topics;	/* name -> topic */
+	int			 tcp_fd;
+	ev_io			 tcp_w;
+	int			 tcp_port;
+	ev_timer		 accept_pause;
+	ev_prepare		 tick;		/* reap, then flush */
+	ev_signal		 sigint;
+	ev_signal		 sigterm;
+	struct client_list	 clients;
+	struct client_list	 dirty;		/* output to flush */
+	struct client_list	 dead;		/* to free */
+	uint64_t		 next_client_id;
+	int64_t			 start_time;	/* Unix s */
+	bool			 exiting;
+};
+
+/* nsqd.c */
+int64_t	 nsqd_now(const struct nsqd *);
+int	 nsqd_start(struct nsqd *, struct ev_loop *, struct nsqd_opts *);
+void	 nsqd_stop(struct nsqd *);
+void	 nsqd_free(struct nsqd *);
+struct topic *nsqd_get_topic(struct nsqd *, const char *, size_t);
+struct topic *nsqd_find_topic(struct nsqd *, const char *, size_t);
+void	 nsqd_delete_topic(struct nsqd *, struct topic *);
+void	 nsqd_mark_dirty(struct nsqd *, struct client *);
+
+/* topic.c */
+struct topic *topic_new(struct nsqd *, const char *, size_t);
+void	 topic_free(struct topic *);
+struct channel *topic_get_channel(struct topic *, const char *, size_t);
+struct channel *topic_find_channel(struct topic *, const char *, size_t);
+void	 topic_delete_channel(struct topic *, struct channel *);
+/* Room for n more messages in memory everywhere they would go. */
+bool	 topic_can_accept(const struct topic *, size_t n);
+struct nsq_body *topic_new_body(struct topic *, const void *, size_t);
+void	 topic_put(struct topic *, struct nsq_body *, int64_t defer_ns);
+void	 topic_pause(struct topic *, bool);
+
+/* channel.c */
+struct channel *channel_new(struct topic *, const char *, size_t);
+void	 channel_free(struct channel *);
+void	 channel_put(struct channel *, struct cmsg *, int64_t defer_ns);
+void	 channel_pump(struct channel *);
+int	 channel_add_client(struct channel *, struct client *);
+void	 channel_remove_client(struct channel *, struct client *);
+/* 0, or -1 with *why set to Go's error text. */
+int	 channel_fin(struct channel *, struct client *, const char *id,
+	     const char **why);
+int	 channel_req(struct channel *, struct client *, const char *id,
+	     int64_t delay_ns, const char **why);
+int	 channel_touch(struct channel *, struct client *, const char *id,
+	     const char **why);
+void	 channel_pause(struct channel *, bool);
+struct cmsg *cmsg_new(struct nsq_body *);
+void	 cmsg_free(struct cmsg *);
+void	 body_unref(struct nsq_body *);
+void	 msgq_push(struct msgq *, struct cmsg *);
+struct cmsg *msgq_pop(struct msgq *);
+
+/* tcp.c */
+void	 client_accept(struct nsqd *, int fd);
+bool	 client_ready(const struct client *);
+void	 client_send_message(struct client *, struct cmsg *);
+void	 client_flush(struct client *);
+void	 client_close(struct client *, const char *why);
+void	 client_free(struct client *);
+
+#endif
