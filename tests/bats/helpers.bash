@@ -100,6 +100,8 @@ export NSQ_BIN_DIR
 
 # Processes started by this shell, oldest first.
 _NSQ_PROCS=()
+# Log file -> its size when its tail was last shown.
+declare -gA _NSQ_SHOWN=()
 
 # _nsq_tmp: the directory for this test's files (per test, or per file when
 # called from setup_file).
@@ -227,13 +229,15 @@ sys.exit('free_port: no free port found')
 EOF
 }
 
-# _nsq_tail FILE [FROM_BYTE]: shows the last lines of a log on stderr.
+# _nsq_tail FILE [FROM_BYTE]: shows the last lines of a log on stderr, and
+# remembers how far the log was shown (for teardown_daemons).
 _nsq_tail() {
 	local f=$1 from=${2:-0}
 	if [[ ! -e $f ]]; then
 		echo "  (no log file $f)" >&2
 		return 0
 	fi
+	_NSQ_SHOWN[$f]=$(stat -c %s "$f" 2>/dev/null)
 	echo "--- last $NSQ_LOG_TAIL lines of $f ---" >&2
 	tail -c +$((from + 1)) "$f" | tail -n "$NSQ_LOG_TAIL" | sed 's/^/  | /' >&2
 	echo "--- end of $f ---" >&2
@@ -654,10 +658,17 @@ teardown_daemons() {
 		elif ((failed)); then
 			echo "teardown: $name exit status" \
 			    "$(proc_status "$name")" >&2
-			_nsq_tail "$log"
+			if [[ -n ${_NSQ_SHOWN[$log]:-} &&
+			    ${_NSQ_SHOWN[$log]} == "$(stat -c %s "$log")" ]]
+			then
+				echo "  (its log is shown above)" >&2
+			else
+				_nsq_tail "$log"
+			fi
 		fi
 	done
 	_NSQ_PROCS=()
+	_NSQ_SHOWN=()
 	rm -f "$(_nsq_tmp)/.ports_given"
 	return "$bad"
 }
