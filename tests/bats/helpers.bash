@@ -180,7 +180,8 @@ wait_until() {
 }
 
 tcp_port_open() {
-	(exec 9<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+	# Under timeout: a connect to a full backlog could block for minutes.
+	timeout 2 bash -c 'exec 9<>"/dev/tcp/127.0.0.1/$0"' "$1" 2>/dev/null
 }
 
 free_port() {
