@@ -244,15 +244,29 @@ _nsq_tail() {
 	echo "--- end of $f ---" >&2
 }
 
+# _pid_running PID: true if PID exists and is not a zombie.
+_pid_running() {
+	local stat
+	kill -0 "$1" 2>/dev/null || return 1
+	if [[ -r /proc/$1/stat ]]; then
+		read -r stat <"/proc/$1/stat" 2>/dev/null || return 0
+		stat=${stat##*) }
+		[[ ${stat:0:1} != Z ]]
+	fi
+}
+
 proc_alive() {
-	local name=$1 pid st
+	local name=$1 pid st wrapper
 	pid=$(_nsq_var "$name" PID)
 	st=$(_nsq_var _NSQ_STATUSF "$name")
+	wrapper=$(_nsq_var _NSQ_WRAPPER "$name")
 	[[ -n $pid && -n $st ]] || return 1
 	[[ ! -e $st ]] || return 1
-	# The wrapper shell writes the status file; should it have been killed
-	# (bats' own timeout kills the test's children), fall back to the pid.
-	kill -0 "$pid" 2>/dev/null
+	# Until the wrapper has written the status file the process counts
+	# as running, so that a status is there once it does not.  Should
+	# the wrapper have been killed (bats' own timeout kills the test's
+	# children), fall back to the pid.
+	_pid_running "$wrapper" || _pid_running "$pid"
 }
 
 proc_status() {
@@ -306,6 +320,7 @@ _proc_spawn() {
 		echo "$?" >"$statf.tmp"
 		mv "$statf.tmp" "$statf"
 	) &
+	printf -v "_NSQ_WRAPPER_$name" '%s' "$!"
 	for ((i = 0; i < 500; i++)); do
 		[[ -s $pidf ]] && break
 		sleep 0.01
