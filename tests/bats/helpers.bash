@@ -31,8 +31,9 @@
 #       127.0.0.1:H --data-path=D ARGS... and waits until its TCP port
 #       accepts connections (and /ping answers if NSQ_WAIT_HTTP=1).  If the
 #       process dies or the deadline passes it prints the log tail and
-#       fails.  A bind clash (another suite took the port) is retried with
-#       new ports, up to 3 times.
+#       fails.  A bind clash (another suite took the port; seen as
+#       "Address already in use", strerror(EADDRINUSE), in the log) is
+#       retried with new ports, up to 3 times.
 #   start_nsqlookupd [-n NAME] [ARGS...]
 #       The same for nsqlookupd (--tcp-address, --http-address; no data
 #       dir).  Default name NSQLOOKUPD.
@@ -75,11 +76,12 @@
 #       retries on a clash.
 #   tcp_port_open PORT        True if 127.0.0.1:PORT accepts a connection.
 #
-# Rules: never call start_* or stop_* under `run` (it forks: the test
-# would lose track of the process); call them directly, and use `run` for
-# clients.  Stopping a process must happen in the shell that started it
-# (setup/test/teardown, or setup_file/teardown_file).  Every loop here is
-# bounded in iterations and in time.
+# Rules: never call start_* or restart_* under `run` (it forks: the test
+# would lose track of the process); call them directly.  stop_*, kill9_*
+# and wait_bg may run under `run` to capture the status.  Stopping and
+# restarting must happen in the process that started it (setup, test and
+# teardown share one; setup_file/teardown_file another).  Every loop here
+# is bounded in iterations and in time.
 
 bats_load_library bats-support
 bats_load_library bats-assert
