@@ -8,6 +8,13 @@
  * deadline, a map by ID, and its owner's list).  Each heap has one libev
  * timer set no later than its earliest deadline, so nothing scans: a timer
  * that fires early (its message was FINed) just re-arms for the new head.
+ *
+ * Beyond --mem-queue-size, messages go to the channel's disk queue, and
+ * once anything is there new ones follow it, so the order holds.  A
+ * message read back from disk keeps a track entry until it is finished;
+ * the queue's committed position (what its meta file records) stays at
+ * the oldest unfinished one, so after a crash every message that was read
+ * but not finished is delivered again.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +89,18 @@ channel_new(struct topic *t, const char *name, size_t len)
 	ch->name = xstrndup(name, len);
 	ch->namelen = len;
 	ch->ephemeral = name_ephemeral(name, len);
+	if (!ch->ephemeral) {
+		char *qname = xasprintf("%s:%s", t->name, ch->name);
+
+		ch->dq = nsqd_open_dq(t->nsqd, qname);
+		free(qname);
+		if (ch->dq == NULL) {
+			free(ch->name);
+			free(ch);
+			return NULL;
+		}
+		dq_set_manual_commit(ch->dq, true);
+	}
 	hmap_init(&ch->inflight);
 	pq_init(&ch->inflight_pq);
 	pq_init(&ch->deferred_pq);
@@ -121,9 +140,135 @@ channel_free(struct channel *ch)
 	pq_free(&ch->deferred_pq);
 	pq_free(&ch->inflight_pq);
 	hmap_free(&ch->inflight);
+	while (ch->tr_head != NULL) {
+		struct track *tr = ch->tr_head;
+
+		ch->tr_head = tr->next;
+		free(tr);
+	}
+	if (ch->sync_marked)
+		TAILQ_REMOVE(&ch->nsqd->chan_sync, ch, sync_link);
 	free(ch->clients);
 	free(ch->name);
 	free(ch);
+}
+
+/* Delete: free, and remove the disk queue's files. */
+void
+channel_delete(struct channel *ch)
+{
+	struct dq *q = ch->dq;
+
+	ch->dq = NULL;
+	channel_free(ch);
+	if (q != NULL && dq_delete(q) == -1)
+		log_warn("CHANNEL: removing its disk queue");
+}
+
+/*
+ * A disk-read message is finished (or will be written again): let the
+ * committed position move past every finished message at the front.
+ */
+static void
+track_done(struct channel *ch, struct cmsg *m)
+{
+	struct dq_pos pos;
+	bool moved = false;
+
+	if (m->tr == NULL)
+		return;
+	m->tr->done = true;
+	m->tr = NULL;
+	while (ch->tr_head != NULL && ch->tr_head->done) {
+		struct track *tr = ch->tr_head;
+
+		ch->tr_head = tr->next;
+		if (ch->tr_head == NULL)
+			ch->tr_tail = NULL;
+		free(tr);
+		moved = true;
+	}
+	if (!moved)
+		return;
+	if (ch->tr_head != NULL)
+		pos = ch->tr_head->pos;
+	else
+		dq_tell(ch->dq, &pos);
+	if (dq_commit(ch->dq, &pos) == -1)
+		log_warn("CHANNEL(%s): disk queue commit", ch->name);
+	nsqd_mark_sync_channel(ch->nsqd, ch);
+}
+
+/*
+ * A message copy from a disk queue record (the queue checked that it
+ * holds at least a header).
+ */
+struct cmsg *
+cmsg_from_record(const void *data, size_t len)
+{
+	const void *body;
+	const char *id;
+	struct nsq_body *b;
+	struct cmsg *m;
+	uint16_t attempts;
+	size_t blen;
+	int64_t ts;
+
+	(void)msg_decode(data, len, &ts, &attempts, &id, &body, &blen);
+	b = xmalloc(sizeof(*b) + blen);
+	b->refs = 0;
+	b->len = (uint32_t)blen;
+	b->ts = ts;
+	memcpy(b->id, id, MSG_ID_LEN);
+	memcpy(b->data, body, blen);
+	m = cmsg_new(b);
+	m->attempts = attempts;
+	return m;
+}
+
+/* The next message from the disk queue, or NULL. */
+static struct cmsg *
+read_disk(struct channel *ch)
+{
+	const void *data;
+	struct track *tr;
+	struct dq_pos pos;
+	struct cmsg *m;
+	size_t len;
+
+	if (ch->dq == NULL || dq_depth(ch->dq) == 0)
+		return NULL;
+	if (dq_read(ch->dq, &data, &len, &pos) != 1) {
+		log_warn("CHANNEL(%s): disk queue read", ch->name);
+		return NULL;
+	}
+	m = cmsg_from_record(data, len);
+	tr = xmalloc(sizeof(*tr));
+	tr->pos = pos;
+	tr->done = false;
+	tr->next = NULL;
+	if (ch->tr_tail)
+		ch->tr_tail->next = tr;
+	else
+		ch->tr_head = tr;
+	ch->tr_tail = tr;
+	m->tr = tr;
+	return m;
+}
+
+/* Whether a message can be had (memory or disk). */
+static bool
+has_messages(const struct channel *ch)
+{
+	return ch->q.n > 0 || (ch->dq != NULL && dq_depth(ch->dq) > 0);
+}
+
+/* Drop a message for good (sampled out, channel emptied). */
+static void
+drop(struct channel *ch, struct cmsg *m)
+{
+	track_done(ch, m);
+	cmsg_free(m);
 }
 
 /* Arm t for the head of q unless it is already due no later. */
@@ -157,18 +302,80 @@ defer_msg(struct channel *ch, struct cmsg *m, int64_t delay_ns)
 	arm(ch, &ch->deferred_timer, &ch->deferred_pq);
 }
 
-/* Queue a message copy the topic handed us (counts it). */
-void
+/*
+ * Queue a message copy the topic handed us (counts it).  Memory while
+ * there is room and nothing waits on disk; else the disk queue.  Only a
+ * disk write can fail: -1, the copy freed.
+ */
+int
 channel_put(struct channel *ch, struct cmsg *m, int64_t defer_ns)
 {
+	struct nsqd *n = ch->nsqd;
+	int r;
+
 	ch->message_count++;
 	if (defer_ns > 0) {
 		defer_msg(ch, m, defer_ns);
-		return;
+		return 0;
+	}
+	if (ch->dq != NULL && ((int64_t)ch->q.n >= n->o->mem_queue_size ||
+	    dq_depth(ch->dq) > 0)) {
+		r = nsqd_dq_put(n, ch->dq, ch->name, m);
+		cmsg_free(m);
+		if (r == 0) {
+			nsqd_mark_sync_channel(n, ch);
+			channel_pump(ch);
+		}
+		return r;
+	}
+	if (ch->dq == NULL && (int64_t)ch->q.n >= n->o->mem_queue_size) {
+		/* An ephemeral channel drops its overflow, as Go. */
+		cmsg_free(m);
+		return 0;
 	}
 	m->state = CM_QUEUED;
 	msgq_push(&ch->q, m);
 	channel_pump(ch);
+	return 0;
+}
+
+/*
+ * At exit: every message in memory (queued, in flight, deferred) is
+ * appended to the disk queue with its attempts, what was read from disk
+ * counts as done (it was written again), and the queue is synced and
+ * closed.  An ephemeral channel's messages are dropped.
+ */
+void
+channel_close(struct channel *ch)
+{
+	struct cmsg *m;
+	struct dq_pos pos;
+	size_t i;
+	int64_t saved = 0;
+
+	if (ch->dq == NULL)
+		return;
+	while ((m = msgq_pop(&ch->q)) != NULL) {
+		saved += nsqd_dq_put(ch->nsqd, ch->dq, ch->name, m) == 0;
+		cmsg_free(m);
+	}
+	for (i = 0; i < ch->inflight_pq.n; i++) {
+		m = (struct cmsg *)((char *)ch->inflight_pq.v[i] -
+		    offsetof(struct cmsg, pq));
+		saved += nsqd_dq_put(ch->nsqd, ch->dq, ch->name, m) == 0;
+	}
+	for (i = 0; i < ch->deferred_pq.n; i++) {
+		m = (struct cmsg *)((char *)ch->deferred_pq.v[i] -
+		    offsetof(struct cmsg, pq));
+		saved += nsqd_dq_put(ch->nsqd, ch->dq, ch->name, m) == 0;
+	}
+	dq_tell(ch->dq, &pos);
+	if (dq_commit(ch->dq, &pos) == -1 || dq_close(ch->dq) == -1)
+		log_warn("CHANNEL(%s): closing disk queue", ch->name);
+	ch->dq = NULL;
+	if (saved > 0)
+		log_info("CHANNEL(%s:%s): wrote %lld messages to disk",
+		    ch->topic->name, ch->name, (long long)saved);
 }
 
 /* Back into the queue (timeout, REQ 0, owner gone); not counted again. */
@@ -205,11 +412,13 @@ channel_pump(struct channel *ch)
 
 	if (ch->paused)
 		return;
-	while (ch->q.n > 0 && (c = next_ready(ch)) != NULL) {
-		m = msgq_pop(&ch->q);
+	while (has_messages(ch) && (c = next_ready(ch)) != NULL) {
+		if ((m = msgq_pop(&ch->q)) == NULL &&
+		    (m = read_disk(ch)) == NULL)
+			break;
 		if (c->sample_rate > 0 && rand() % 100 > c->sample_rate) {
 			/* Sampled out: dropped for this channel, as Go. */
-			cmsg_free(m);
+			drop(ch, m);
 			continue;
 		}
 		m->attempts++;
@@ -314,7 +523,7 @@ channel_fin(struct channel *ch, struct client *c, const char *id,
 		return -1;
 	unflight(ch, m);
 	c->finish_count++;
-	cmsg_free(m);
+	drop(ch, m);
 	channel_pump(ch);
 	return 0;
 }
@@ -359,6 +568,8 @@ void
 channel_pause(struct channel *ch, bool paused)
 {
 	ch->paused = paused;
+	if (!ch->ephemeral)
+		ch->nsqd->meta_dirty = true;
 	if (!paused)
 		channel_pump(ch);
 }

@@ -5,9 +5,12 @@
  * of deliveries becomes one write per client; connections that close are
  * freed there too, after the iteration's callbacks, never inside them.
  */
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -30,6 +33,7 @@ nsqd_find_topic(struct nsqd *n, const char *name, size_t len)
 	return hmap_get(&n->topics, name, len);
 }
 
+/* The topic, created if need be; NULL if its disk queue failed. */
 struct topic *
 nsqd_get_topic(struct nsqd *n, const char *name, size_t len)
 {
@@ -37,19 +41,168 @@ nsqd_get_topic(struct nsqd *n, const char *name, size_t len)
 
 	if (t != NULL)
 		return t;
-	t = topic_new(n, name, len);
+	if ((t = topic_new(n, name, len)) == NULL)
+		return NULL;
 	hmap_put(&n->topics, t->name, t->namelen, t);
 	log_info("TOPIC(%s): created", t->name);
+	if (!t->ephemeral)
+		n->meta_dirty = true;
 	return t;
 }
 
-/* Delete a topic with its channels; clients of them must be gone. */
+/* Delete a topic with its channels and files; their clients must be gone. */
 void
 nsqd_delete_topic(struct nsqd *n, struct topic *t)
 {
 	log_info("TOPIC(%s): deleting", t->name);
 	hmap_del(&n->topics, t->name, t->namelen);
-	topic_free(t);
+	if (!t->ephemeral)
+		n->meta_dirty = true;
+	topic_delete(t);
+}
+
+static void
+dq_logger(void *arg, const char *msg)
+{
+	log_warnx("DISKQUEUE(%s): %s", (const char *)arg, msg);
+}
+
+struct dq *
+nsqd_open_dq(struct nsqd *n, const char *name)
+{
+	struct dq_opts qo;
+	struct dq *q;
+	char err[256];
+
+	memset(&qo, 0, sizeof(qo));
+	qo.dir = n->data_path;
+	qo.name = name;
+	qo.max_bytes_per_file = n->o->max_bytes_per_file;
+	qo.min_msg_size = MSG_HEADER_LEN;
+	qo.max_msg_size = (int32_t)n->o->max_msg_size + MSG_HEADER_LEN;
+	/* Durable mode syncs once per loop turn instead (group commit). */
+	qo.sync_every = n->durable ? 0 : n->o->sync_every;
+	qo.logger = dq_logger;
+	qo.logger_arg = (void *)"nsqd";
+	if ((q = dq_open(&qo, err, sizeof(err))) == NULL) {
+		log_error("DISKQUEUE(%s): %s", name, err);
+		nsqd_set_health(n, err);
+	}
+	return q;
+}
+
+void
+nsqd_set_health(struct nsqd *n, const char *err)
+{
+	snprintf(n->health, sizeof(n->health), "%s", err ? err : "");
+}
+
+int
+nsqd_dq_put(struct nsqd *n, struct dq *q, const char *name,
+    const struct cmsg *m)
+{
+	unsigned char hdr[MSG_HEADER_LEN];
+	char err[256];
+
+	msg_header_encode(hdr, m->b->ts, m->attempts, m->b->id);
+	buf_reset(&n->scratch);
+	if (buf_append(&n->scratch, hdr, sizeof(hdr)) == -1 ||
+	    buf_append(&n->scratch, m->b->data, m->b->len) == -1 ||
+	    dq_put(q, buf_data(&n->scratch), buf_len(&n->scratch)) == -1) {
+		snprintf(err, sizeof(err), "failed to write to disk queue "
+		    "%s: %s", name, strerror(errno));
+		log_error("%s", err);
+		nsqd_set_health(n, err);
+		return -1;
+	}
+	if (n->health[0] != '\0')
+		nsqd_set_health(n, NULL);
+	return 0;
+}
+
+void
+nsqd_mark_sync_channel(struct nsqd *n, struct channel *ch)
+{
+	if (ch->sync_marked)
+		return;
+	ch->sync_marked = true;
+	TAILQ_INSERT_TAIL(&n->chan_sync, ch, sync_link);
+}
+
+void
+nsqd_mark_sync_topic(struct nsqd *n, struct topic *t)
+{
+	if (t->sync_marked)
+		return;
+	t->sync_marked = true;
+	TAILQ_INSERT_TAIL(&n->topic_sync, t, sync_link);
+}
+
+void
+nsqd_await_sync(struct nsqd *n, struct client *c)
+{
+	if (c->awaiting)
+		return;
+	c->awaiting = true;
+	TAILQ_INSERT_TAIL(&n->awaiting, c, await_link);
+}
+
+/*
+ * Sync every queue written since the last sync: channels first, then the
+ * topics whose held messages were handed on to them (in durable mode a
+ * topic commits what it handed on only now), so a crash in between
+ * repeats a message rather than losing it.  Returns false if any failed.
+ */
+static bool
+sync_queues(struct nsqd *n)
+{
+	struct channel *ch;
+	struct topic *t;
+	bool ok = true;
+
+	while ((ch = TAILQ_FIRST(&n->chan_sync)) != NULL) {
+		TAILQ_REMOVE(&n->chan_sync, ch, sync_link);
+		ch->sync_marked = false;
+		if (ch->dq != NULL && dq_sync(ch->dq) == -1) {
+			log_warn("CHANNEL(%s): sync", ch->name);
+			nsqd_set_health(n, "failed to sync a disk queue");
+			ok = false;
+		}
+	}
+	while ((t = TAILQ_FIRST(&n->topic_sync)) != NULL) {
+		TAILQ_REMOVE(&n->topic_sync, t, sync_link);
+		t->sync_marked = false;
+		if (t->dq == NULL)
+			continue;
+		if (n->durable && ok) {
+			struct dq_pos pos;
+
+			dq_tell(t->dq, &pos);
+			(void)dq_commit(t->dq, &pos);
+		}
+		if (dq_sync(t->dq) == -1) {
+			log_warn("TOPIC(%s): sync", t->name);
+			nsqd_set_health(n, "failed to sync a disk queue");
+			ok = false;
+		}
+	}
+	return ok;
+}
+
+static void
+sync_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	(void)sync_queues(w->data);
+}
+
+static void
+busy_cb(struct ev_loop *loop, ev_idle *w, int revents)
+{
+	/* Only keeps the loop from blocking while clients await a sync. */
+	(void)revents;
+	ev_idle_stop(loop, w);
 }
 
 void
@@ -77,6 +230,26 @@ tick_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	while ((c = TAILQ_FIRST(&n->dead)) != NULL) {
 		TAILQ_REMOVE(&n->dead, c, link);
 		client_free(c);
+	}
+	if (n->meta_dirty) {
+		n->meta_dirty = false;
+		(void)meta_save(n);
+	}
+	/* Group commit: one fsync per queue answers this turn's publishes. */
+	if (!TAILQ_EMPTY(&n->awaiting)) {
+		bool ok = sync_queues(n);
+		struct client_list ready;
+
+		TAILQ_INIT(&ready);
+		TAILQ_CONCAT(&ready, &n->awaiting, await_link);
+		while ((c = TAILQ_FIRST(&ready)) != NULL) {
+			TAILQ_REMOVE(&ready, c, await_link);
+			c->awaiting = false;
+			client_synced(c, ok);
+		}
+		/* Publishes taken from buffered input wait for the next turn. */
+		if (!TAILQ_EMPTY(&n->awaiting))
+			ev_idle_start(loop, &n->busy);
 	}
 	while ((c = TAILQ_FIRST(&n->dirty)) != NULL) {
 		TAILQ_REMOVE(&n->dirty, c, dirty_link);
@@ -149,8 +322,28 @@ nsqd_start(struct nsqd *n, struct ev_loop *loop, struct nsqd_opts *o)
 	TAILQ_INIT(&n->clients);
 	TAILQ_INIT(&n->dirty);
 	TAILQ_INIT(&n->dead);
+	TAILQ_INIT(&n->awaiting);
+	TAILQ_INIT(&n->chan_sync);
+	TAILQ_INIT(&n->topic_sync);
+	buf_init(&n->scratch, 4096, (size_t)o->max_msg_size + MSG_HEADER_LEN);
 	n->start_time = (int64_t)time(NULL);
+	n->durable = o->mem_queue_size == 0 && o->sync_every == 1;
+	n->data_path = o->data_path[0] != '\0' ? o->data_path : ".";
 	srand((unsigned)(time(NULL) ^ getpid()));
+
+	/* One nsqd per data path. */
+	n->lock_fd = open(n->data_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (n->lock_fd == -1 || flock(n->lock_fd, LOCK_EX | LOCK_NB) == -1) {
+		log_error("FATAL: cannot flock directory %s (possibly in use "
+		    "by another instance of nsqd): %s", n->data_path,
+		    strerror(errno));
+		return -1;
+	}
+	if (n->durable)
+		log_info("NSQ: durable mode: a publish is answered after its "
+		    "fsync");
+	if (meta_load(n) == -1)
+		return -1;
 
 	if ((n->tcp_fd = net_listen(o->tcp_address, err, sizeof(err))) == -1) {
 		log_error("FATAL: %s", err);
@@ -167,6 +360,14 @@ nsqd_start(struct nsqd *n, struct ev_loop *loop, struct nsqd_opts *o)
 	ev_prepare_init(&n->tick, tick_cb);
 	n->tick.data = n;
 	ev_prepare_start(loop, &n->tick);
+	ev_idle_init(&n->busy, busy_cb);
+	if (!n->durable && o->sync_timeout > 0) {
+		double st = (double)o->sync_timeout / 1e9;
+
+		ev_timer_init(&n->sync_timer, sync_timer_cb, st, st);
+		n->sync_timer.data = n;
+		ev_timer_start(loop, &n->sync_timer);
+	}
 	ev_signal_init(&n->sigint, signal_cb, SIGINT);
 	n->sigint.data = n;
 	ev_signal_start(loop, &n->sigint);
@@ -198,16 +399,28 @@ nsqd_stop(struct nsqd *n)
 		client_close(c, "exiting");
 }
 
-/* Free what is left after the loop ended. */
+/*
+ * After the loop ended: every message in memory goes to disk, the queues
+ * are synced and closed, nsqd.dat is written, and all is freed.
+ */
 void
 nsqd_free(struct nsqd *n)
 {
 	struct topic *t;
 	size_t pos = 0;
 
+	(void)meta_save(n);
+	while ((t = hmap_next(&n->topics, &pos)) != NULL)
+		topic_close(t);
+	pos = 0;
 	while ((t = hmap_next(&n->topics, &pos)) != NULL)
 		topic_free(t);
 	hmap_free(&n->topics);
+	buf_free(&n->scratch);
+	if (n->lock_fd != -1)
+		close(n->lock_fd);
+	ev_timer_stop(n->loop, &n->sync_timer);
+	ev_idle_stop(n->loop, &n->busy);
 	ev_prepare_stop(n->loop, &n->tick);
 	ev_signal_stop(n->loop, &n->sigint);
 	ev_signal_stop(n->loop, &n->sigterm);

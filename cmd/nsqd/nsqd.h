@@ -14,6 +14,7 @@
 #include <ev.h>
 
 #include "buffer.h"
+#include "diskqueue.h"
 #include "hmap.h"
 #include "message.h"
 #include "options.h"
@@ -94,6 +95,17 @@ struct nsq_body {
 
 enum cmsg_state { CM_QUEUED, CM_INFLIGHT, CM_DEFERRED };
 
+/*
+ * A message read from a channel's disk queue and not yet finished: the
+ * queue's committed position never passes the oldest of these, so a crash
+ * brings them back (see channel.c).
+ */
+struct track {
+	struct dq_pos	 pos;
+	bool		 done;
+	struct track	*next;
+};
+
 /* One channel's copy of a message (a topic's queue holds them too). */
 struct cmsg {
 	struct nsq_body		*b;
@@ -102,6 +114,7 @@ struct cmsg {
 	struct pq_node		 pq;		/* deadline (or, in a topic
 						   queue, the defer in ns) */
 	struct client		*owner;		/* while in flight */
+	struct track		*tr;		/* read from disk, unfinished */
 	int64_t			 delivered_at;
 	uint16_t		 attempts;
 	uint8_t			 state;
@@ -122,6 +135,11 @@ struct channel {
 	bool		 ephemeral;
 	bool		 paused;
 	struct msgq	 q;
+	struct dq	*dq;		/* NULL when ephemeral */
+	struct track	*tr_head;	/* disk reads not yet finished, */
+	struct track	*tr_tail;	/* in read order */
+	bool		 sync_marked;	/* on nsqd's chan_sync list */
+	TAILQ_ENTRY(channel) sync_link;
 	struct hmap	 inflight;	/* id -> cmsg */
 	struct pqueue	 inflight_pq;
 	ev_timer	 inflight_timer;
@@ -147,6 +165,9 @@ struct topic {
 	size_t		 nchans;
 	size_t		 chans_cap;
 	struct msgq	 q;		/* held while no channel or paused */
+	struct dq	*dq;		/* overflow of q; NULL when ephemeral */
+	bool		 sync_marked;
+	TAILQ_ENTRY(topic) sync_link;
 	struct guid_gen	 guid;
 	uint64_t	 message_count;
 	uint64_t	 message_bytes;
@@ -187,6 +208,9 @@ struct client {
 	int64_t			 output_buffer_size;
 	int64_t			 output_buffer_timeout_ns;
 	int			 sample_rate;
+	int			 pending_oks;	/* PUBs awaiting fsync */
+	bool			 awaiting;	/* on nsqd's awaiting list */
+	TAILQ_ENTRY(client)	 await_link;
 	bool			 deflate;
 	bool			 snappy;
 	bool			 tls;
@@ -204,6 +228,8 @@ struct client {
 	TAILQ_ENTRY(client)	 dirty_link;
 };
 TAILQ_HEAD(client_list, client);
+TAILQ_HEAD(channel_list, channel);
+TAILQ_HEAD(topic_list, topic);
 
 struct nsqd {
 	struct ev_loop		*loop;
@@ -219,9 +245,20 @@ struct nsqd {
 	struct client_list	 clients;
 	struct client_list	 dirty;		/* output to flush */
 	struct client_list	 dead;		/* to free */
+	struct client_list	 awaiting;	/* durable PUBs to answer */
 	uint64_t		 next_client_id;
 	int64_t			 start_time;	/* Unix s */
 	bool			 exiting;
+	const char		*data_path;	/* "." when not set */
+	int			 lock_fd;
+	bool			 durable;	/* group-committed fsync */
+	bool			 meta_dirty;	/* nsqd.dat to rewrite */
+	struct channel_list	 chan_sync;	/* queues written since */
+	struct topic_list	 topic_sync;	/* the last sync */
+	ev_timer		 sync_timer;
+	ev_idle			 busy;		/* keeps the loop turning */
+	struct buf		 scratch;	/* one encoded message */
+	char			 health[256];	/* "" when healthy */
 };
 
 /* nsqd.c */
@@ -233,23 +270,45 @@ struct topic *nsqd_get_topic(struct nsqd *, const char *, size_t);
 struct topic *nsqd_find_topic(struct nsqd *, const char *, size_t);
 void	 nsqd_delete_topic(struct nsqd *, struct topic *);
 void	 nsqd_mark_dirty(struct nsqd *, struct client *);
+/* Open the disk queue of a topic or "topic:channel"; NULL on failure. */
+struct dq *nsqd_open_dq(struct nsqd *, const char *name);
+/* Append an encoded message to q; -1 (logged, health set) on failure. */
+int	 nsqd_dq_put(struct nsqd *, struct dq *, const char *name,
+	     const struct cmsg *);
+void	 nsqd_mark_sync_channel(struct nsqd *, struct channel *);
+void	 nsqd_mark_sync_topic(struct nsqd *, struct topic *);
+void	 nsqd_set_health(struct nsqd *, const char *err);
+/* Client waits for the next group commit to answer OK. */
+void	 nsqd_await_sync(struct nsqd *, struct client *);
+/* meta.c */
+int	 meta_load(struct nsqd *);
+int	 meta_save(struct nsqd *);
 
 /* topic.c */
+/* NULL when its disk queue cannot be opened. */
 struct topic *topic_new(struct nsqd *, const char *, size_t);
 void	 topic_free(struct topic *);
+/* Free and remove every disk queue's files. */
+void	 topic_delete(struct topic *);
+/* The channel, created if need be; NULL if its disk queue failed. */
 struct channel *topic_get_channel(struct topic *, const char *, size_t);
 struct channel *topic_find_channel(struct topic *, const char *, size_t);
 void	 topic_delete_channel(struct topic *, struct channel *);
-/* Room for n more messages in memory everywhere they would go. */
-bool	 topic_can_accept(const struct topic *, size_t n);
 struct nsq_body *topic_new_body(struct topic *, const void *, size_t);
-void	 topic_put(struct topic *, struct nsq_body *, int64_t defer_ns);
+/* 0, or -1 when a disk queue refused it (errno set; health updated). */
+int	 topic_put(struct topic *, struct nsq_body *, int64_t defer_ns);
+/* At exit: memory to disk, close the queues. */
+void	 topic_close(struct topic *);
 void	 topic_pause(struct topic *, bool);
 
 /* channel.c */
 struct channel *channel_new(struct topic *, const char *, size_t);
 void	 channel_free(struct channel *);
-void	 channel_put(struct channel *, struct cmsg *, int64_t defer_ns);
+/* Free and remove the disk queue's files. */
+void	 channel_delete(struct channel *);
+int	 channel_put(struct channel *, struct cmsg *, int64_t defer_ns);
+/* At exit: queued, in-flight and deferred messages to disk; close. */
+void	 channel_close(struct channel *);
 void	 channel_pump(struct channel *);
 int	 channel_add_client(struct channel *, struct client *);
 void	 channel_remove_client(struct channel *, struct client *);
@@ -262,6 +321,7 @@ int	 channel_touch(struct channel *, struct client *, const char *id,
 	     const char **why);
 void	 channel_pause(struct channel *, bool);
 struct cmsg *cmsg_new(struct nsq_body *);
+struct cmsg *cmsg_from_record(const void *, size_t);
 void	 cmsg_free(struct cmsg *);
 void	 body_unref(struct nsq_body *);
 void	 msgq_push(struct msgq *, struct cmsg *);
@@ -274,5 +334,7 @@ void	 client_send_message(struct client *, struct cmsg *);
 void	 client_flush(struct client *);
 void	 client_close(struct client *, const char *why);
 void	 client_free(struct client *);
+/* After a group commit: answer the PUBs, go on with buffered input. */
+void	 client_synced(struct client *, bool ok);
 
 #endif

@@ -217,6 +217,37 @@ count_pub(struct client *c, const struct topic *t, uint64_t n)
 	c->pubs[c->npubs++].count = n;
 }
 
+/*
+ * Answer a publish: at once, or in durable mode after the loop turn's
+ * group commit has fsynced it (client_synced).
+ */
+static void
+published(struct client *c)
+{
+	if (!c->nsqd->durable) {
+		send_response(c, "OK");
+		return;
+	}
+	c->pending_oks++;
+	nsqd_await_sync(c->nsqd, c);
+}
+
+/*
+ * Whether the next buffered command is a publish.  While publishes await
+ * their fsync, only more publishes are taken, so that replies keep the
+ * order of the commands.
+ */
+static bool
+next_is_pub(const struct client *c)
+{
+	const char *d = buf_data(&c->in);
+	size_t n = buf_len(&c->in);
+
+	return (n >= 4 && memcmp(d, "PUB ", 4) == 0) ||
+	    (n >= 5 && (memcmp(d, "MPUB ", 5) == 0 ||
+	    memcmp(d, "DPUB ", 5) == 0));
+}
+
 static int
 cmd_identify(struct client *c, struct params *p, const char *rest,
     size_t restlen)
@@ -458,8 +489,10 @@ cmd_sub(struct client *c, struct params *p, const char *rest,
 		    "SUB channel name %Q is not valid", p->v[2], p->len[2]);
 	if (c->nsqd->exiting)
 		return fatal_err(c, "E_SUB_FAILED", "SUB failed exiting");
-	t = nsqd_get_topic(c->nsqd, p->v[1], p->len[1]);
-	ch = topic_get_channel(t, p->v[2], p->len[2]);
+	if ((t = nsqd_get_topic(c->nsqd, p->v[1], p->len[1])) == NULL ||
+	    (ch = topic_get_channel(t, p->v[2], p->len[2])) == NULL)
+		return fatal_err(c, "E_SUB_FAILED", "SUB failed %s",
+		    c->nsqd->health);
 	if (channel_add_client(ch, c) == -1) {
 		fatal_err(c, "E_SUB_FAILED",
 		    "SUB failed consumers for %s:%s exceeds limit of %lld",
@@ -606,6 +639,7 @@ pub_one(struct client *c, struct params *p, const char *rest,
     size_t restlen, const char *cmd, int64_t defer_ns)
 {
 	struct nsqd_opts *o = c->nsqd->o;
+	const char *code;
 	struct topic *t;
 	int32_t size;
 
@@ -620,17 +654,16 @@ pub_one(struct client *c, struct params *p, const char *rest,
 		    (long long)o->max_msg_size);
 	if (restlen < 4 + (size_t)size)
 		return NEED_MORE;
+	code = defer_ns ? "E_DPUB_FAILED" : "E_PUB_FAILED";
 	if (c->nsqd->exiting)
-		return fatal_err(c, defer_ns ? "E_DPUB_FAILED" : "E_PUB_FAILED",
-		    "%s failed exiting", cmd);
-	t = nsqd_get_topic(c->nsqd, p->v[1], p->len[1]);
-	if (!topic_can_accept(t, 1))
-		return fatal_err(c, defer_ns ? "E_DPUB_FAILED" : "E_PUB_FAILED",
-		    "%s failed memory queue full (--mem-queue-size=%lld)",
-		    cmd, (long long)o->mem_queue_size);
-	topic_put(t, topic_new_body(t, rest + 4, (size_t)size), defer_ns);
+		return fatal_err(c, code, "%s failed exiting", cmd);
+	if ((t = nsqd_get_topic(c->nsqd, p->v[1], p->len[1])) == NULL)
+		return fatal_err(c, code, "%s failed %s", cmd, c->nsqd->health);
+	if (topic_put(t, topic_new_body(t, rest + 4, (size_t)size),
+	    defer_ns) == -1)
+		return fatal_err(c, code, "%s failed %s", cmd, c->nsqd->health);
 	count_pub(c, t, 1);
-	send_response(c, "OK");
+	published(c);
 	return 4 + size;
 }
 
@@ -729,18 +762,19 @@ cmd_mpub(struct client *c, struct params *p, const char *rest,
 		    size, count);
 	if (c->nsqd->exiting)
 		return fatal_err(c, "E_MPUB_FAILED", "MPUB failed exiting");
-	t = nsqd_get_topic(c->nsqd, p->v[1], p->len[1]);
-	if (!topic_can_accept(t, (size_t)count))
-		return fatal_err(c, "E_MPUB_FAILED",
-		    "MPUB failed memory queue full (--mem-queue-size=%lld)",
-		    (long long)o->mem_queue_size);
+	if ((t = nsqd_get_topic(c->nsqd, p->v[1], p->len[1])) == NULL)
+		return fatal_err(c, "E_MPUB_FAILED", "MPUB failed %s",
+		    c->nsqd->health);
 	for (i = 0, off = 4; i < count; i++) {
 		len = (int32_t)be32dec(b + off);
-		topic_put(t, topic_new_body(t, b + off + 4, (size_t)len), 0);
+		if (topic_put(t, topic_new_body(t, b + off + 4, (size_t)len),
+		    0) == -1)
+			return fatal_err(c, "E_MPUB_FAILED", "MPUB failed %s",
+			    c->nsqd->health);
 		off += 4 + (size_t)len;
 	}
 	count_pub(c, t, (uint64_t)count);
-	send_response(c, "OK");
+	published(c);
 	return 4 + size;
 }
 
@@ -847,6 +881,8 @@ process(struct client *c)
 		}
 	}
 	while (!c->dead && buf_len(&c->in) > 0) {
+		if (c->pending_oks > 0 && !next_is_pub(c))
+			break;
 		r = parse(c);
 		if (r <= 0)
 			break;
@@ -990,6 +1026,23 @@ read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 	if (c->idle.repeat > 0)
 		ev_timer_again(loop, &c->idle);
+	process(c);
+}
+
+void
+client_synced(struct client *c, bool ok)
+{
+	if (c->dead)
+		return;
+	if (!ok) {
+		c->pending_oks = 0;
+		fatal_err(c, "E_PUB_FAILED", "PUB failed %s", c->nsqd->health);
+		return;
+	}
+	while (c->pending_oks > 0) {
+		send_response(c, "OK");
+		c->pending_oks--;
+	}
 	process(c);
 }
 

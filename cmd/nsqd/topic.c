@@ -3,7 +3,8 @@
  * it arrives (each copy shares one body).  A topic with no channel, or a
  * paused one, holds messages in its own queue until a channel appears or
  * it is unpaused; a channel created later never sees earlier messages
- * that had already been handed out.
+ * that had already been handed out.  Held messages beyond --mem-queue-size
+ * go to the topic's own disk queue, and come back in order.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,14 @@ topic_new(struct nsqd *n, const char *name, size_t len)
 	t->ephemeral = name_ephemeral(name, len);
 	hmap_init(&t->chan_by_name);
 	guid_init(&t->guid, n->o->node_id);
+	if (!t->ephemeral && (t->dq = nsqd_open_dq(n, t->name)) == NULL) {
+		free(t->name);
+		free(t);
+		return NULL;
+	}
+	/* Durable mode commits what was handed on only once it is synced. */
+	if (t->dq != NULL && n->durable)
+		dq_set_manual_commit(t->dq, true);
 	return t;
 }
 
@@ -39,10 +48,75 @@ topic_free(struct topic *t)
 		channel_free(t->chans[i]);
 	while ((m = msgq_pop(&t->q)) != NULL)
 		cmsg_free(m);
+	if (t->sync_marked)
+		TAILQ_REMOVE(&t->nsqd->topic_sync, t, sync_link);
 	hmap_free(&t->chan_by_name);
 	free(t->chans);
 	free(t->name);
 	free(t);
+}
+
+void
+topic_delete(struct topic *t)
+{
+	struct dq *q = t->dq;
+
+	while (t->nchans > 0) {
+		struct channel *ch = t->chans[--t->nchans];
+
+		hmap_del(&t->chan_by_name, ch->name, ch->namelen);
+		channel_delete(ch);
+	}
+	t->dq = NULL;
+	topic_free(t);
+	if (q != NULL && dq_delete(q) == -1)
+		log_warn("TOPIC: removing its disk queue");
+}
+
+/* At exit: held messages to disk (a defer is lost, as Go), close all. */
+void
+topic_close(struct topic *t)
+{
+	struct cmsg *m;
+	size_t i;
+
+	for (i = 0; i < t->nchans; i++)
+		channel_close(t->chans[i]);
+	if (t->dq == NULL)
+		return;
+	while ((m = msgq_pop(&t->q)) != NULL) {
+		(void)nsqd_dq_put(t->nsqd, t->dq, t->name, m);
+		cmsg_free(m);
+	}
+	if (t->nsqd->durable) {
+		struct dq_pos pos;
+
+		dq_tell(t->dq, &pos);
+		(void)dq_commit(t->dq, &pos);
+	}
+	if (dq_close(t->dq) == -1)
+		log_warn("TOPIC(%s): closing disk queue", t->name);
+	t->dq = NULL;
+}
+
+/* The next held message: memory first, then disk. */
+static struct cmsg *
+topic_next_held(struct topic *t)
+{
+	const void *data;
+	struct cmsg *m;
+	size_t len;
+
+	if ((m = msgq_pop(&t->q)) != NULL)
+		return m;
+	if (t->dq == NULL || dq_depth(t->dq) == 0)
+		return NULL;
+	if (dq_read(t->dq, &data, &len, NULL) != 1) {
+		log_warn("TOPIC(%s): disk queue read", t->name);
+		return NULL;
+	}
+	nsqd_mark_sync_topic(t->nsqd, t);
+	return cmsg_from_record(data, len);
 }
 
 struct channel *
@@ -60,14 +134,14 @@ topic_drain(struct topic *t)
 
 	if (t->paused || t->nchans == 0)
 		return;
-	while ((m = msgq_pop(&t->q)) != NULL) {
+	while ((m = topic_next_held(t)) != NULL) {
 		int64_t defer_ns = m->pq.pri;
 
 		/* The held copy goes to the first channel, new ones to the rest. */
 		for (i = 1; i < t->nchans; i++)
-			channel_put(t->chans[i], cmsg_new(m->b), defer_ns);
+			(void)channel_put(t->chans[i], cmsg_new(m->b), defer_ns);
 		m->pq.pri = 0;
-		channel_put(t->chans[0], m, defer_ns);
+		(void)channel_put(t->chans[0], m, defer_ns);
 	}
 }
 
@@ -78,7 +152,8 @@ topic_get_channel(struct topic *t, const char *name, size_t len)
 
 	if (ch != NULL)
 		return ch;
-	ch = channel_new(t, name, len);
+	if ((ch = channel_new(t, name, len)) == NULL)
+		return NULL;
 	if (t->nchans == t->chans_cap) {
 		t->chans_cap = t->chans_cap ? t->chans_cap * 2 : 4;
 		t->chans = xreallocarray(t->chans, t->chans_cap,
@@ -87,6 +162,8 @@ topic_get_channel(struct topic *t, const char *name, size_t len)
 	t->chans[t->nchans++] = ch;
 	hmap_put(&t->chan_by_name, ch->name, ch->namelen, ch);
 	log_info("TOPIC(%s): created CHANNEL(%s)", t->name, ch->name);
+	if (!ch->ephemeral)
+		t->nsqd->meta_dirty = true;
 	topic_drain(t);
 	return ch;
 }
@@ -110,32 +187,11 @@ topic_delete_channel(struct topic *t, struct channel *ch)
 		}
 	}
 	log_info("TOPIC(%s): deleting CHANNEL(%s)", t->name, ch->name);
-	channel_free(ch);
+	if (!ch->ephemeral)
+		t->nsqd->meta_dirty = true;
+	channel_delete(ch);
 	if (t->ephemeral && t->nchans == 0)
 		nsqd_delete_topic(t->nsqd, t);
-}
-
-/*
- * Whether n more messages fit in memory wherever they would be queued.
- * Ephemeral queues always "fit": what overflows them is dropped, as Go.
- */
-bool
-topic_can_accept(const struct topic *t, size_t n)
-{
-	int64_t max = t->nsqd->o->mem_queue_size;
-	size_t i;
-
-	if (t->ephemeral)
-		return true;
-	if (t->paused || t->nchans == 0)
-		return (int64_t)(t->q.n + n) <= max;
-	for (i = 0; i < t->nchans; i++) {
-		const struct channel *ch = t->chans[i];
-
-		if (!ch->ephemeral && (int64_t)(ch->q.n + n) > max)
-			return false;
-	}
-	return true;
 }
 
 struct nsq_body *
@@ -153,45 +209,49 @@ topic_new_body(struct topic *t, const void *data, size_t len)
 	return b;
 }
 
-/* Overflow of an ephemeral queue is dropped, as Go does. */
-static bool
-full(const struct nsqd *n, bool ephemeral, size_t queued)
-{
-	return ephemeral && (int64_t)queued >= n->o->mem_queue_size;
-}
-
-void
+/*
+ * Hand a new message to every channel, or hold it while there is no
+ * channel or the topic is paused.  -1 when a disk queue refused it.
+ */
+int
 topic_put(struct topic *t, struct nsq_body *b, int64_t defer_ns)
 {
+	struct nsqd *n = t->nsqd;
 	struct cmsg *m;
 	size_t i;
+	int r = 0;
 
+	b->refs++;		/* hold it while handing out copies */
 	if (t->paused || t->nchans == 0) {
-		if (full(t->nsqd, t->ephemeral, t->q.n)) {
-			if (b->refs == 0)
-				free(b);
-			return;
-		}
 		m = cmsg_new(b);
 		m->pq.pri = defer_ns;
-		msgq_push(&t->q, m);
-		return;
-	}
-	b->refs++;		/* hold it while handing out copies */
-	for (i = 0; i < t->nchans; i++) {
-		struct channel *ch = t->chans[i];
-
-		if (defer_ns == 0 && full(t->nsqd, ch->ephemeral, ch->q.n))
-			continue;
-		channel_put(ch, cmsg_new(b), defer_ns);
+		if (t->dq != NULL && ((int64_t)t->q.n >= n->o->mem_queue_size ||
+		    dq_depth(t->dq) > 0)) {
+			r = nsqd_dq_put(n, t->dq, t->name, m);
+			cmsg_free(m);
+			if (r == 0)
+				nsqd_mark_sync_topic(n, t);
+		} else if (t->dq == NULL &&
+		    (int64_t)t->q.n >= n->o->mem_queue_size)
+			cmsg_free(m);	/* ephemeral overflow is dropped */
+		else
+			msgq_push(&t->q, m);
+	} else {
+		for (i = 0; i < t->nchans; i++) {
+			if (channel_put(t->chans[i], cmsg_new(b), defer_ns) == -1)
+				r = -1;
+		}
 	}
 	body_unref(b);
+	return r;
 }
 
 void
 topic_pause(struct topic *t, bool paused)
 {
 	t->paused = paused;
+	if (!t->ephemeral)
+		t->nsqd->meta_dirty = true;
 	if (!paused)
 		topic_drain(t);
 }
