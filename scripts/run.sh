@@ -1,0 +1,29 @@
+#!/bin/sh
+# `make run`: nsqlookupd (when built) and nsqd on their default ports, with
+# ./data as nsqd's data path, in the foreground.  Ctrl-C (or SIGTERM) stops
+# both cleanly: nsqd writes what it holds in memory to ./data first.
+set -eu
+cd "$(dirname "$0")/.."
+mkdir -p data
+lookupd_pid=
+lookupd_args=
+if [ -x bin/nsqlookupd ]; then
+	bin/nsqlookupd &
+	lookupd_pid=$!
+	lookupd_args=--lookupd-tcp-address=127.0.0.1:4160
+fi
+bin/nsqd --data-path=data $lookupd_args &
+nsqd_pid=$!
+stop() {
+	kill -TERM "$nsqd_pid" 2>/dev/null || true
+	wait "$nsqd_pid" 2>/dev/null || true
+	if [ -n "$lookupd_pid" ]; then
+		kill -TERM "$lookupd_pid" 2>/dev/null || true
+		wait "$lookupd_pid" 2>/dev/null || true
+	fi
+}
+trap 'stop; exit 0' INT TERM
+wait "$nsqd_pid"
+status=$?
+stop
+exit "$status"
