@@ -58,11 +58,12 @@
 #define HTTP_DEF_IDLE		120.0
 #define HTTP_DEF_CONNS		4096
 #define HTTP_IN_MAX		(64 * 1024)	/* unparsed input */
-#define HTTP_OUT_HIWAT		(256 * 1024)	/* parse no more above this */
-#define HTTP_OUT_KEEP		(64 * 1024)	/* keep this much when idle */
+/* Parse no more while this much output waits; keep HTTP_OUT_KEEP idle. */
+#define HTTP_OUT_HIWAT		(256 * 1024)
+#define HTTP_OUT_KEEP		(64 * 1024)
 #define HTTP_OUT_MAX		((size_t)1 << 30)
-#define HTTP_LINGER		0.5	/* read and discard after a close */
-#define HTTP_ACCEPT_PAUSE	0.25	/* after EMFILE and the like */
+#define HTTP_LINGER		0.5	/* discard input after a close */
+#define HTTP_ACCEPT_PAUSE	0.25	/* after EMFILE and such */
 #define HTTP_ACCEPT_BATCH	64
 #define HTTP_PEER_MAX		64
 
@@ -70,9 +71,9 @@
 	((type *)(void *)((char *)(p) - offsetof(type, field)))
 
 enum conn_state {
-	CONN_READING,		/* parsing requests (or waiting for bytes) */
-	CONN_HANDLER,		/* a request is with its handler, held */
-	CONN_LINGER,		/* write side shut, discarding input */
+	CONN_READING,		/* parsing requests, or waiting */
+	CONN_HANDLER,		/* a request is handled or held */
+	CONN_LINGER,		/* write side shut, input dropped */
 	CONN_CLOSING,		/* on the dead list, to be reaped */
 };
 
@@ -93,16 +94,17 @@ struct qpair {
 };
 
 struct http_req {
-	struct http_conn	*conn;	/* NULL once the connection is gone */
+	/* NULL once the connection is gone. */
+	struct http_conn	*conn;
 	const char		*method;
-	struct buf		 url;	/* the raw target, NUL-terminated */
+	struct buf		 url;	/* raw target, NUL-ended */
 	char			*path;	/* decoded */
-	size_t			 query;	/* offset of the query in url */
+	size_t			 query;	/* its offset in url */
 	int			 has_query;
 	const char		*wildcard;
 	const struct http_route	*route;
-	int			 path_known;	/* some route has this path */
-	struct buf		 hdr;	/* "name\0value\0" ... */
+	int			 path_known;	/* some route has it */
+	struct buf		 hdr;	/* "name\0value\0"... */
 	struct hfield		*fields;
 	size_t			 nfields;
 	size_t			 fieldcap;
@@ -110,7 +112,7 @@ struct http_req {
 	struct buf		 body;
 	size_t			 body_max;
 	const char		*too_big;
-	int			 qstate;	/* 0 unparsed, 1 ok, -1 bad */
+	int			 qstate;	/* 0 not yet, 1, -1 bad */
 	char			*qbuf;
 	struct qpair		*q;
 	size_t			 nq;
@@ -129,8 +131,8 @@ struct http_req {
 
 struct http_conn {
 	struct http_server	*srv;
-	TAILQ_ENTRY(http_conn)	 entry;		/* srv->conns or srv->dead */
-	TAILQ_ENTRY(http_conn)	 kentry;	/* srv->kicked */
+	TAILQ_ENTRY(http_conn)	 entry;		/* conns or dead */
+	TAILQ_ENTRY(http_conn)	 kentry;	/* kicked */
 	int			 fd;
 	enum conn_state		 state;
 	ev_io			 rd;
@@ -139,13 +141,13 @@ struct http_conn {
 	http_parser		 parser;
 	struct buf		 in;
 	struct buf		 out;
-	struct http_req		*req;		/* being parsed or handled */
-	size_t			 hbytes;	/* header bytes of req */
+	struct http_req		*req;	/* parsed or handled */
+	size_t			 hbytes;	/* req's header bytes */
 	int			 fail_status;
 	const char		*fail_msg;
 	char			 peer[HTTP_PEER_MAX];
 	unsigned int		 rd_eof:1;
-	unsigned int		 close_after:1;	/* no request after this */
+	unsigned int		 close_after:1;	/* answer no more */
 	unsigned int		 kicked:1;
 };
 
@@ -166,7 +168,7 @@ struct http_server {
 	struct conn_list	 conns;
 	struct conn_list	 dead;
 	struct conn_list	 kicked;
-	int			 nconns;	/* open fds, dead ones included */
+	int			 nconns;	/* dead ones included */
 	int			 accepting;
 	int			 paused;
 	time_t			 date_t;
@@ -313,6 +315,10 @@ route_match(const char *pattern, const char *path, const char **wild)
 	size_t n = strlen(pattern);
 
 	*wild = NULL;
+	if (strcmp(pattern, "*") == 0) {
+		*wild = path;
+		return 1;
+	}
 	if (n >= 2 && pattern[n - 2] == '/' && pattern[n - 1] == '*') {
 		if (strncmp(pattern, path, n - 1) != 0 || path[n - 1] == '\0')
 			return 0;
@@ -1568,8 +1574,12 @@ http_listen(const char *addr, char *err, size_t errlen)
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE;
-	if (hlen == 0) {
-		/* All addresses: one dual-stack socket, else IPv4. */
+	if (hlen == 0 || strcmp(host, "0.0.0.0") == 0 ||
+	    strcmp(host, "::") == 0) {
+		/*
+		 * A wildcard: one dual-stack socket, as Go listens for
+		 * "0.0.0.0:4151" too; IPv4 alone where IPv6 is missing.
+		 */
 		hints.ai_family = AF_INET6;
 		if ((rc = getaddrinfo(NULL, colon + 1, &hints, &res)) != 0) {
 			snprintf(err, errlen, "listen tcp %s: lookup: %s",
@@ -1578,7 +1588,7 @@ http_listen(const char *addr, char *err, size_t errlen)
 		}
 		fd = listen_on(res->ai_addr, res->ai_addrlen, 0, &e, &op);
 		freeaddrinfo(res);
-		if (fd >= 0 || e != EAFNOSUPPORT)
+		if (fd >= 0 || e == EADDRINUSE || e == EACCES)
 			goto done;
 		snprintf(host, sizeof(host), "0.0.0.0");
 	}

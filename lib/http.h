@@ -43,8 +43,9 @@ typedef void (*http_handler)(struct http_req *, void *arg);
 /*
  * A route.  method NULL matches any method; path is matched exactly against
  * the decoded path, except that a path ending in a slash and a star (as
- * "/config/" "*") matches any longer path with that prefix, and
- * http_req_wildcard gives the rest.  max_body,
+ * "/config/" "*") matches any longer path with that prefix, and "*" alone
+ * matches every path (as nsqd's TLS_REQUIRED answer needs);
+ * http_req_wildcard gives the part matched by the star.  max_body,
  * when not 0, replaces the server's body limit for this route, and
  * too_big (default "BODY_TOO_BIG") is the 413 message when it is exceeded:
  * nsqd's /pub uses max-msg-size and "MSG_TOO_BIG".
@@ -138,9 +139,11 @@ int	http_query_valid(struct http_req *);
 void	http_reply(struct http_req *, int status, const char *content_type,
 	    const void *body, size_t len);
 /* Reply with json's unread bytes, "application/json; charset=utf-8". */
-void	http_reply_json(struct http_req *, int status, const struct buf *json);
+void	http_reply_json(struct http_req *, int status,
+	    const struct buf *json);
 /* Reply {"message":"<message>"} as JSON, as NSQ's errors. */
-void	http_reply_error(struct http_req *, int status, const char *message);
+void	http_reply_error(struct http_req *, int status,
+	    const char *message);
 /* Reply text, "text/plain; charset=utf-8" (as Go's /ping). */
 void	http_reply_text(struct http_req *, int status, const char *text);
 /*
@@ -152,8 +155,9 @@ void	http_req_hold(struct http_req *);
 
 /*
  * A non-blocking listening socket (SO_REUSEADDR, backlog 1024) for
- * "host:port", "[v6]:port" or ":port" (all addresses, IPv6 and IPv4), or,
- * when addr is not host:port, a unix socket path (as nsqd's Go does).
+ * "host:port", "[v6]:port" or ":port".  A wildcard host ("", "0.0.0.0",
+ * "::") gets one dual-stack socket, as Go does.  An addr without ':' is a
+ * unix socket path (as nsqd's Go, for which that is not host:port).
  * Returns the fd, or -1 with a message in err.
  */
 int	http_listen(const char *addr, char *err, size_t errlen);

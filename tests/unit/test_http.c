@@ -28,8 +28,8 @@
 #include "buffer.h"
 #include "http.h"
 
-#define WAIT	3.0		/* seconds, for anything expected to happen */
-#define QUIET	0.05		/* seconds, for checking nothing happens */
+#define WAIT	3.0	/* seconds, for what must happen */
+#define QUIET	0.05	/* seconds, to see that nothing happens */
 
 struct fx {
 	struct ev_loop		*loop;
@@ -44,6 +44,7 @@ struct fx {
 struct client {
 	int	 fd;
 	char	*buf;
+	size_t	 off;		/* consumed */
 	size_t	 len;
 	size_t	 cap;
 	int	 eof;
@@ -56,7 +57,7 @@ struct resp {
 	size_t	 blen;
 };
 
-static void	*allocs[4096];
+static void	*allocs[16384];
 static int	 nallocs;
 
 static void *
@@ -85,6 +86,7 @@ static void
 h_ping(struct http_req *req, void *arg)
 {
 	(void)arg;
+	assert_true(http_req_start(req) > 0);
 	http_reply_text(req, 200, "OK");
 }
 
@@ -390,6 +392,11 @@ client_fill(struct client *c)
 
 	if (c->eof)
 		return;
+	if (c->off > 0) {
+		memmove(c->buf, c->buf + c->off, c->len - c->off);
+		c->len -= c->off;
+		c->off = 0;
+	}
 	if (c->cap - c->len < 4096) {
 		nb = tmalloc(c->cap * 2);
 		memcpy(nb, c->buf, c->len);
@@ -431,28 +438,27 @@ resp_hdr(const struct resp *r, const char *name)
 static int
 client_take(struct client *c, struct resp *r, int nobody)
 {
-	const char *end, *cl;
-	size_t hlen, blen = 0;
+	const char *p = c->buf + c->off, *end, *cl;
+	size_t len = c->len - c->off, hlen, blen = 0;
 
-	end = memmem(c->buf, c->len, "\r\n\r\n", 4);
+	end = memmem(p, len, "\r\n\r\n", 4);
 	if (end == NULL)
 		return 0;
-	hlen = (size_t)(end - c->buf) + 4;
+	hlen = (size_t)(end - p) + 4;
 	assert_true(hlen < sizeof(r->head));
-	memcpy(r->head, c->buf, hlen);
+	memcpy(r->head, p, hlen);
 	r->head[hlen] = '\0';
 	assert_memory_equal(r->head, "HTTP/1.1 ", 9);
 	r->status = atoi(r->head + 9);
 	if (!nobody && (cl = resp_hdr(r, "Content-Length")) != NULL)
 		blen = strtoul(cl, NULL, 10);
-	if (c->len < hlen + blen)
+	if (len < hlen + blen)
 		return 0;
 	r->body = tmalloc(blen + 1);
-	memcpy(r->body, c->buf + hlen, blen);
+	memcpy(r->body, p + hlen, blen);
 	r->body[blen] = '\0';
 	r->blen = blen;
-	memmove(c->buf, c->buf + hlen + blen, c->len - hlen - blen);
-	c->len -= hlen + blen;
+	c->off += hlen + blen;
 	return 1;
 }
 
@@ -493,7 +499,7 @@ client_eof(struct fx *f, struct client *c)
 		spin(f, c->fd, 1);
 		client_fill(c);
 	}
-	return c->eof && c->len == 0;
+	return c->eof && c->len == c->off;
 }
 
 /* One request, one response. */
@@ -722,6 +728,15 @@ test_connection_close(void **state)
 	assert_string_equal(resp_hdr(&r[0], "Connection"), "close");
 	assert_true(client_eof(f, &c));
 	client_close(&c);
+	/* No upgrades: answered as HTTP, then closed. */
+	client_open(f, &c);
+	client_sends(f, &c, "GET /ping HTTP/1.1\r\nUpgrade: websocket\r\n"
+	    "Connection: upgrade\r\n\r\n\x81\x05hello");
+	assert_int_equal(client_read(f, &c, r, 2), 1);
+	assert_int_equal(r[0].status, 200);
+	assert_string_equal(resp_hdr(&r[0], "Connection"), "close");
+	assert_true(client_eof(f, &c));
+	client_close(&c);
 	wait_nconns(f, f->srv, 0);
 }
 
@@ -762,6 +777,19 @@ test_body_too_big(void **state)
 	/* Refused on Content-Length alone, before the body comes. */
 	expect_error_close(f, "POST /echo HTTP/1.1\r\nContent-Length: 1025"
 	    "\r\n\r\n", 0, 413, "BODY_TOO_BIG");
+	/* The body the client sends anyway is read and dropped. */
+	client_open(f, &c);
+	client_sends(f, &c, "POST /echo HTTP/1.1\r\nContent-Length: 3000"
+	    "\r\n\r\n");
+	assert_int_equal(client_read(f, &c, &r, 1), 1);
+	assert_error(&r, 413, "BODY_TOO_BIG");
+	memset(chunk, 'y', sizeof(chunk));
+	for (i = 0; i < 5; i++)
+		client_send(f, &c, chunk, sizeof(chunk));
+	shutdown(c.fd, SHUT_WR);
+	assert_true(client_eof(f, &c));
+	wait_nconns(f, f->srv, 0);
+	client_close(&c);
 	/* Also with Expect: no 100 Continue then. */
 	client_open(f, &c);
 	client_sends(f, &c, "POST /echo HTTP/1.1\r\nContent-Length: 99999"
@@ -982,7 +1010,7 @@ test_async_reply(void **state)
 	client_sends(f, &c, "GET /hold HTTP/1.1\r\n\r\nGET /ping HTTP/1.1"
 	    "\r\n\r\nGET /q?a=2 HTTP/1.1\r\n\r\n");
 	assert_int_equal(client_read_for(f, &c, r, 1, 0, QUIET), 0);
-	assert_int_equal(c.len, 0);
+	assert_int_equal(c.len, c.off);
 	assert_int_equal(f->nheld, 1);
 	assert_int_equal(http_req_closed(f->held[0]), 0);
 	assert_string_equal(http_req_path(f->held[0]), "/hold");
@@ -1003,6 +1031,64 @@ test_async_reply(void **state)
 	assert_string_equal(r[0].body, "from a timer");
 	roundtrip(f, &c, "GET /ping HTTP/1.1\r\n\r\n", &r[0]);
 	assert_string_equal(r[0].body, "OK");
+	client_close(&c);
+}
+
+/* A client that reads late: the write watcher carries the reply. */
+static void
+test_slow_reader(void **state)
+{
+	struct fx *f = *state;
+	struct client c;
+	struct resp r[3];
+	int sv[2], small = 4096;
+
+	/* A unix socketpair, whose small buffers really fill up. */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small,
+	    sizeof(small)), 0);
+	assert_int_equal(setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &small,
+	    sizeof(small)), 0);
+	assert_int_equal(http_server_adopt(f->srv, sv[0]), 0);
+	client_init(&c, sv[1]);
+	client_sends(f, &c, "GET /big HTTP/1.1\r\n\r\nGET /big HTTP/1.1"
+	    "\r\n\r\nGET /ping HTTP/1.1\r\n\r\n");
+	run_for(f, QUIET);
+	assert_int_equal(client_read(f, &c, r, 3), 3);
+	assert_int_equal(r[0].blen, 1 << 20);
+	assert_int_equal(r[1].blen, 1 << 20);
+	assert_int_equal(r[1].body[(1 << 20) - 1], 'a' + ((1 << 20) - 1) % 26);
+	assert_string_equal(r[2].body, "OK");
+	client_close(&c);
+}
+
+/* Input piles up behind a held request, beyond the input buffer. */
+static void
+test_held_backlog(void **state)
+{
+	struct fx *f = *state;
+	struct client c;
+	struct resp r;
+	char *many;
+	size_t n = 4000, one = 22, i;
+
+	many = tmalloc(n * one + 1);
+	for (i = 0; i < n; i++)
+		memcpy(many + i * one, "GET /ping HTTP/1.1\r\n\r\n", one);
+	client_open(f, &c);
+	client_sends(f, &c, "GET /hold HTTP/1.1\r\n\r\n");
+	run_for(f, QUIET);
+	assert_int_equal(f->nheld, 1);
+	/* More than the server buffers: the rest waits in the kernel. */
+	client_send(f, &c, many, n * one);
+	run_for(f, QUIET);
+	http_reply_text(f->held[0], 200, "first");
+	assert_int_equal(client_read(f, &c, &r, 1), 1);
+	assert_string_equal(r.body, "first");
+	for (i = 0; i < n; i++) {
+		assert_int_equal(client_read(f, &c, &r, 1), 1);
+		assert_string_equal(r.body, "OK");
+	}
 	client_close(&c);
 }
 
@@ -1066,6 +1152,25 @@ test_close_while_held(void **state)
 		http_server_free(srv2);
 		assert_int_equal(http_req_closed(f->held[0]), 1);
 		http_reply_text(f->held[0], 200, "nobody");
+		assert_true(client_eof(f, &c));
+		client_close(&c);
+	}
+	/* Or between a late reply and its processing. */
+	f->nheld = 0;
+	srv2 = http_server_new(f->loop, -1, routes, sizeof(routes) /
+	    sizeof(routes[0]), NULL, f);
+	{
+		int sv[2];
+
+		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+		assert_int_equal(http_server_adopt(srv2, sv[0]), 0);
+		client_init(&c, sv[1]);
+		client_sends(f, &c, "GET /hold HTTP/1.1\r\n\r\nGET /ping "
+		    "HTTP/1.1\r\n\r\n");
+		run_for(f, QUIET);
+		assert_int_equal(f->nheld, 1);
+		http_reply_text(f->held[0], 200, "queued");
+		http_server_free(srv2);
 		assert_true(client_eof(f, &c));
 		client_close(&c);
 	}
@@ -1202,7 +1307,21 @@ test_max_conns(void **state)
 	client_sends(f, &c[2], "GET /ping HTTP/1.1\r\n\r\n");
 	assert_int_equal(client_read_for(f, &c[2], &r, 1, 0, QUIET), 0);
 	assert_int_equal(http_server_nconns(f->srv), 2);
+	{
+		int sv[2];
+
+		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+		assert_int_equal(http_server_adopt(f->srv, sv[0]), -1);
+		assert_int_equal(errno, EMFILE);
+		close(sv[0]);
+		close(sv[1]);
+	}
+	/* Not accepting: a free slot is not taken. */
+	http_server_accept(f->srv, 0);
 	client_close(&c[0]);
+	wait_nconns(f, f->srv, 1);
+	assert_int_equal(client_read_for(f, &c[2], &r, 1, 0, QUIET), 0);
+	http_server_accept(f->srv, 1);
 	assert_int_equal(client_read(f, &c[2], &r, 1), 1);
 	assert_int_equal(r.status, 200);
 	client_close(&c[1]);
@@ -1281,6 +1400,47 @@ test_listen(void **state)
 	assert_true(strncmp(r.body, "127.0.0.1:", 10) == 0);
 	client_close(&c);
 	http_server_free(srv);
+	fd = http_listen("0.0.0.0:0", err, sizeof(err));
+	assert_true(fd >= 0);
+	port = http_listen_port(fd);
+	srv = http_server_new(f->loop, fd, routes, sizeof(routes) /
+	    sizeof(routes[0]), NULL, f);
+	client_init(&c, connect_port(port));
+	roundtrip(f, &c, "GET /peer HTTP/1.1\r\n\r\n", &r);
+	assert_true(strncmp(r.body, "127.0.0.1:", 10) == 0);
+	client_close(&c);
+	http_server_free(srv);
+
+	/* IPv6, where the machine has it. */
+	fd = http_listen("[::1]:0", err, sizeof(err));
+	if (fd >= 0) {
+		struct sockaddr_in6 sin6;
+		char want[64];
+
+		port = http_listen_port(fd);
+		srv = http_server_new(f->loop, fd, routes, sizeof(routes) /
+		    sizeof(routes[0]), NULL, f);
+		ufd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		memset(&sin6, 0, sizeof(sin6));
+		sin6.sin6_family = AF_INET6;
+		sin6.sin6_port = htons((uint16_t)port);
+		sin6.sin6_addr = in6addr_loopback;
+		assert_int_equal(connect(ufd, (struct sockaddr *)&sin6,
+		    sizeof(sin6)), 0);
+		client_init(&c, ufd);
+		roundtrip(f, &c, "GET /peer HTTP/1.1\r\n\r\n", &r);
+		{
+			socklen_t sl = sizeof(sin6);
+
+			getsockname(ufd, (struct sockaddr *)&sin6, &sl);
+		}
+		snprintf(want, sizeof(want), "[::1]:%u",
+		    ntohs(sin6.sin6_port));
+		assert_string_equal(r.body, want);
+		client_close(&c);
+		http_server_free(srv);
+	} else
+		assert_non_null(strstr(err, "listen tcp [::1]:0"));
 
 	/* A unix socket path. */
 	snprintf(path, sizeof(path), "/tmp/test_http.%d.sock", (int)getpid());
@@ -1307,6 +1467,31 @@ test_listen(void **state)
 	unlink(path);
 }
 
+static void
+test_catch_all(void **state)
+{
+	static const struct http_route all[] = {
+		{ NULL, "*", h_cfg, 0, NULL },
+	};
+	struct fx *f = *state;
+	struct http_server *srv;
+	struct client c;
+	struct resp r;
+	int sv[2];
+
+	srv = http_server_new(f->loop, -1, all, 1, NULL, f);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(http_server_adopt(srv, sv[0]), 0);
+	client_init(&c, sv[1]);
+	roundtrip(f, &c, "GET / HTTP/1.1\r\n\r\n", &r);
+	assert_string_equal(r.body, "GET /");
+	roundtrip(f, &c, "POST /pub?topic=x HTTP/1.1\r\n\r\n", &r);
+	assert_string_equal(r.body, "POST /pub");
+	client_close(&c);
+	wait_nconns(f, srv, 0);
+	http_server_free(srv);
+}
+
 int
 main(void)
 {
@@ -1325,6 +1510,8 @@ main(void)
 		T(test_routing),
 		T(test_headers),
 		T(test_async_reply),
+		T(test_slow_reader),
+		T(test_held_backlog),
 		T(test_close_while_held),
 		T(test_truncated),
 		T(test_byte_by_byte),
@@ -1333,6 +1520,7 @@ main(void)
 		T(test_max_conns),
 		T(test_emfile),
 		T(test_listen),
+		T(test_catch_all),
 #undef T
 	};
 
