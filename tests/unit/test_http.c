@@ -1,0 +1,1528 @@
+/*
+ * Unit tests for lib/http: a server on a loopback port in this process's
+ * own ev loop, driven by raw client sockets.  Every wait is bounded.
+ */
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <ev.h>
+
+#include "buffer.h"
+#include "http.h"
+
+#define WAIT	3.0	/* seconds, for what must happen */
+#define QUIET	0.05	/* seconds, to see that nothing happens */
+
+struct fx {
+	struct ev_loop		*loop;
+	struct http_server	*srv;
+	int			 port;
+	struct http_req		*held[8];
+	int			 nheld;
+	int			 nlogged;
+	int			 laststatus;
+};
+
+struct client {
+	int	 fd;
+	char	*buf;
+	size_t	 off;		/* consumed */
+	size_t	 len;
+	size_t	 cap;
+	int	 eof;
+};
+
+struct resp {
+	int	 status;
+	char	 head[8192];
+	char	*body;
+	size_t	 blen;
+};
+
+static void	*allocs[16384];
+static int	 nallocs;
+
+static void *
+tmalloc(size_t n)
+{
+	void *p = malloc(n);
+
+	assert_non_null(p);
+	assert_true(nallocs < (int)(sizeof(allocs) / sizeof(allocs[0])));
+	allocs[nallocs++] = p;
+	return p;
+}
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Handlers. */
+
+static void
+h_ping(struct http_req *req, void *arg)
+{
+	(void)arg;
+	assert_true(http_req_start(req) > 0);
+	http_reply_text(req, 200, "OK");
+}
+
+static void
+h_q(struct http_req *req, void *arg)
+{
+	static const char *keys[] = { "a", "b", "c", "d", "e", "" };
+	char out[1024];
+	const char *v;
+	size_t i, n = 0;
+	int rc;
+
+	(void)arg;
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		rc = http_query_get(req, keys[i], &v);
+		n += (size_t)snprintf(out + n, sizeof(out) - n, "%s=%s\n",
+		    keys[i], rc == 1 ? v : rc == 0 ? "<absent>" : "<bad>");
+		if (rc != 1)
+			assert_null(v);
+	}
+	snprintf(out + n, sizeof(out) - n, "valid=%d",
+	    http_query_valid(req));
+	http_reply_text(req, 200, out);
+}
+
+static void
+h_echo(struct http_req *req, void *arg)
+{
+	const void *body;
+	size_t len;
+
+	(void)arg;
+	body = http_req_body(req, &len);
+	assert_non_null(body);
+	http_reply(req, 200, "application/octet-stream", body, len);
+}
+
+static void
+h_hdr(struct http_req *req, void *arg)
+{
+	const char *v = http_req_header(req, "x-TEST");
+
+	(void)arg;
+	http_reply_text(req, 200, v != NULL ? v : "<none>");
+}
+
+static void
+h_hold(struct http_req *req, void *arg)
+{
+	struct fx *f = arg;
+
+	assert_true(f->nheld < 8);
+	f->held[f->nheld++] = req;
+	http_req_hold(req);
+}
+
+static void
+h_cfg(struct http_req *req, void *arg)
+{
+	char out[256];
+
+	(void)arg;
+	snprintf(out, sizeof(out), "%s %s", http_req_method(req),
+	    http_req_wildcard(req));
+	http_reply_text(req, 200, out);
+}
+
+static void
+h_peer(struct http_req *req, void *arg)
+{
+	(void)arg;
+	http_reply_text(req, 200, http_req_peer(req));
+}
+
+static void
+h_path(struct http_req *req, void *arg)
+{
+	char out[256];
+
+	(void)arg;
+	snprintf(out, sizeof(out), "%s|%s", http_req_path(req),
+	    http_req_uri(req));
+	http_reply_text(req, 200, out);
+}
+
+static void
+h_noreply(struct http_req *req, void *arg)
+{
+	(void)req;
+	(void)arg;
+}
+
+static void
+h_twice(struct http_req *req, void *arg)
+{
+	(void)arg;
+	http_reply_text(req, 200, "first");
+	http_reply_text(req, 201, "second");
+}
+
+static void
+h_big(struct http_req *req, void *arg)
+{
+	char *p = malloc(1 << 20);
+	size_t i;
+
+	(void)arg;
+	assert_non_null(p);
+	for (i = 0; i < 1 << 20; i++)
+		p[i] = (char)('a' + i % 26);
+	http_reply(req, 200, "text/plain", p, 1 << 20);
+	free(p);
+}
+
+static void
+h_json(struct http_req *req, void *arg)
+{
+	struct buf b;
+
+	(void)arg;
+	buf_init(&b, 0, 128);
+	assert_int_equal(buf_appendf(&b, "{\"x\":%d}", 1), 0);
+	http_reply_json(req, 200, &b);
+	buf_free(&b);
+}
+
+static void
+h_err(struct http_req *req, void *arg)
+{
+	(void)arg;
+	http_reply_error(req, 400, "A \"q\" <b>\n");
+}
+
+static const struct http_route routes[] = {
+	{ "GET", "/ping", h_ping, 0, NULL },
+	{ "GET", "/q", h_q, 0, NULL },
+	{ "POST", "/echo", h_echo, 0, NULL },
+	{ "PUT", "/echo", h_echo, 0, NULL },
+	{ "POST", "/echo", h_ping, 0, NULL },
+	{ "GET", "/hdr", h_hdr, 0, NULL },
+	{ "GET", "/hold", h_hold, 0, NULL },
+	{ "POST", "/hold", h_hold, 0, NULL },
+	{ NULL, "/config/*", h_cfg, 0, NULL },
+	{ "GET", "/peer", h_peer, 0, NULL },
+	{ "GET", "/a b", h_path, 0, NULL },
+	{ "GET", "/noreply", h_noreply, 0, NULL },
+	{ "GET", "/twice", h_twice, 0, NULL },
+	{ "GET", "/big", h_big, 0, NULL },
+	{ "GET", "/json", h_json, 0, NULL },
+	{ "GET", "/err", h_err, 0, NULL },
+	{ "POST", "/small", h_echo, 8, "MSG_TOO_BIG" },
+};
+
+static void
+logger(const struct http_req *req, int status, void *arg)
+{
+	struct fx *f = arg;
+
+	assert_non_null(http_req_method(req));
+	f->nlogged++;
+	f->laststatus = status;
+}
+
+static struct http_server *
+server_new(struct fx *f, const struct http_limits *lim)
+{
+	char err[256];
+	int fd;
+
+	fd = http_listen("127.0.0.1:0", err, sizeof(err));
+	assert_true(fd >= 0);
+	f->port = http_listen_port(fd);
+	assert_true(f->port > 0);
+	return http_server_new(f->loop, fd, routes,
+	    sizeof(routes) / sizeof(routes[0]), lim, f);
+}
+
+static int
+setup(void **state)
+{
+	struct http_limits lim = { 4096, 1024, 5.0, 64 };
+	struct fx *f;
+
+	f = calloc(1, sizeof(*f));
+	assert_non_null(f);
+	f->loop = ev_loop_new(EVFLAG_AUTO);
+	assert_non_null(f->loop);
+	f->srv = server_new(f, &lim);
+	http_server_set_log(f->srv, logger);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+
+	http_server_free(f->srv);
+	ev_loop_destroy(f->loop);
+	free(f);
+	while (nallocs > 0)
+		free(allocs[--nallocs]);
+	return 0;
+}
+
+/* Client side. */
+
+static void
+spin(struct fx *f, int fd, int ms)
+{
+	struct pollfd pfd;
+
+	ev_run(f->loop, EVRUN_NOWAIT);
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	poll(&pfd, fd >= 0 ? 1 : 0, ms);
+	ev_run(f->loop, EVRUN_NOWAIT);
+}
+
+static void
+run_for(struct fx *f, double secs)
+{
+	double end = now() + secs;
+
+	while (now() < end)
+		spin(f, -1, 1);
+}
+
+static int
+connect_port(int port)
+{
+	struct sockaddr_in sin;
+	int fd;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)),
+	    0);
+	return fd;
+}
+
+static void
+client_init(struct client *c, int fd)
+{
+	memset(c, 0, sizeof(*c));
+	c->fd = fd;
+	c->cap = 1 << 16;
+	c->buf = tmalloc(c->cap);
+}
+
+static void
+client_open(struct fx *f, struct client *c)
+{
+	client_init(c, connect_port(f->port));
+}
+
+static void
+client_close(struct client *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+}
+
+/* Write all of s, running the server meanwhile. */
+static void
+client_send(struct fx *f, struct client *c, const void *s, size_t n)
+{
+	const char *p = s;
+	double end = now() + WAIT;
+	ssize_t w;
+
+	while (n > 0) {
+		assert_true(now() < end);
+		w = send(c->fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (w > 0) {
+			p += w;
+			n -= (size_t)w;
+			continue;
+		}
+		assert_true(errno == EAGAIN || errno == EWOULDBLOCK);
+		spin(f, -1, 1);
+	}
+}
+
+static void
+client_sends(struct fx *f, struct client *c, const char *s)
+{
+	client_send(f, c, s, strlen(s));
+}
+
+/* Read once, without blocking. */
+static void
+client_fill(struct client *c)
+{
+	char *nb;
+	ssize_t n;
+
+	if (c->eof)
+		return;
+	if (c->off > 0) {
+		memmove(c->buf, c->buf + c->off, c->len - c->off);
+		c->len -= c->off;
+		c->off = 0;
+	}
+	if (c->cap - c->len < 4096) {
+		nb = tmalloc(c->cap * 2);
+		memcpy(nb, c->buf, c->len);
+		c->buf = nb;
+		c->cap *= 2;
+	}
+	n = recv(c->fd, c->buf + c->len, c->cap - c->len, MSG_DONTWAIT);
+	if (n > 0)
+		c->len += (size_t)n;
+	else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+		c->eof = 1;
+}
+
+static const char *
+resp_hdr(const struct resp *r, const char *name)
+{
+	static char val[1024];
+	const char *p = strstr(r->head, "\r\n");
+	size_t n = strlen(name), vl;
+
+	while (p != NULL && p[2] != '\r') {
+		p += 2;
+		if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
+			p += n + 1;
+			while (*p == ' ')
+				p++;
+			vl = strcspn(p, "\r");
+			assert_true(vl < sizeof(val));
+			memcpy(val, p, vl);
+			val[vl] = '\0';
+			return val;
+		}
+		p = strstr(p, "\r\n");
+	}
+	return NULL;
+}
+
+/* One response from the front of the client's buffer; 0 if incomplete. */
+static int
+client_take(struct client *c, struct resp *r, int nobody)
+{
+	const char *p = c->buf + c->off, *end, *cl;
+	size_t len = c->len - c->off, hlen, blen = 0;
+
+	end = memmem(p, len, "\r\n\r\n", 4);
+	if (end == NULL)
+		return 0;
+	hlen = (size_t)(end - p) + 4;
+	assert_true(hlen < sizeof(r->head));
+	memcpy(r->head, p, hlen);
+	r->head[hlen] = '\0';
+	assert_memory_equal(r->head, "HTTP/1.1 ", 9);
+	r->status = atoi(r->head + 9);
+	if (!nobody && (cl = resp_hdr(r, "Content-Length")) != NULL)
+		blen = strtoul(cl, NULL, 10);
+	if (len < hlen + blen)
+		return 0;
+	r->body = tmalloc(blen + 1);
+	memcpy(r->body, p + hlen, blen);
+	r->body[blen] = '\0';
+	r->blen = blen;
+	c->off += hlen + blen;
+	return 1;
+}
+
+/* Read up to want responses (fewer on EOF or after secs). */
+static int
+client_read_for(struct fx *f, struct client *c, struct resp *r, int want,
+    int nobody, double secs)
+{
+	double end = now() + secs;
+	int got = 0;
+
+	while (got < want) {
+		if (client_take(c, &r[got], nobody)) {
+			got++;
+			continue;
+		}
+		if (c->eof || now() >= end)
+			break;
+		spin(f, c->fd, 1);
+		client_fill(c);
+	}
+	return got;
+}
+
+static int
+client_read(struct fx *f, struct client *c, struct resp *r, int want)
+{
+	return client_read_for(f, c, r, want, 0, WAIT);
+}
+
+/* Wait for EOF; returns 1 if it came with no unread byte left. */
+static int
+client_eof(struct fx *f, struct client *c)
+{
+	double end = now() + WAIT;
+
+	while (!c->eof && now() < end) {
+		spin(f, c->fd, 1);
+		client_fill(c);
+	}
+	return c->eof && c->len == c->off;
+}
+
+/* One request, one response. */
+static void
+roundtrip(struct fx *f, struct client *c, const char *req, struct resp *r)
+{
+	client_sends(f, c, req);
+	assert_int_equal(client_read(f, c, r, 1), 1);
+}
+
+static void
+assert_error(const struct resp *r, int status, const char *message)
+{
+	char want[256];
+
+	snprintf(want, sizeof(want), "{\"message\":\"%s\"}", message);
+	assert_int_equal(r->status, status);
+	assert_string_equal(r->body, want);
+	assert_string_equal(resp_hdr(r, "Content-Type"),
+	    "application/json; charset=utf-8");
+	assert_string_equal(resp_hdr(r, "X-NSQ-Content-Type"),
+	    "nsq; version=1.0");
+}
+
+/* Send req (len 0: a string) on a fresh connection: one error reply,
+ * then the close. */
+static void
+expect_error_close(struct fx *f, const char *req, size_t len, int status,
+    const char *message)
+{
+	struct client c;
+	struct resp r;
+
+	client_open(f, &c);
+	client_send(f, &c, req, len != 0 ? len : strlen(req));
+	assert_int_equal(client_read(f, &c, &r, 1), 1);
+	assert_error(&r, status, message);
+	assert_string_equal(resp_hdr(&r, "Connection"), "close");
+	assert_true(client_eof(f, &c));
+	client_close(&c);
+}
+
+static void
+wait_nconns(struct fx *f, struct http_server *srv, int n)
+{
+	double end = now() + WAIT;
+
+	while (http_server_nconns(srv) != n && now() < end)
+		spin(f, -1, 1);
+	assert_int_equal(http_server_nconns(srv), n);
+}
+
+/* Tests. */
+
+static void
+test_get_keepalive(void **state)
+{
+	struct fx *f = *state;
+	struct client c;
+	struct resp r[2];
+
+	client_open(f, &c);
+	roundtrip(f, &c, "GET /ping HTTP/1.1\r\nHost: x\r\n\r\n", &r[0]);
+	assert_int_equal(r[0].status, 200);
+	assert_string_equal(r[0].body, "OK");
+	assert_string_equal(resp_hdr(&r[0], "Content-Type"),
+	    "text/plain; charset=utf-8");
+	assert_string_equal(resp_hdr(&r[0], "X-NSQ-Content-Type"),
+	    "nsq; version=1.0");
+	assert_string_equal(resp_hdr(&r[0], "Content-Length"), "2");
+	assert_non_null(resp_hdr(&r[0], "Date"));
+	assert_true(strstr(resp_hdr(&r[0], "Date"), " GMT") != NULL);
+	assert_null(resp_hdr(&r[0], "Connection"));
+	assert_memory_equal(r[0].head, "HTTP/1.1 200 OK\r\n", 17);
+	/* The same connection serves the next request. */
+	roundtrip(f, &c, "GET /ping HTTP/1.1\r\n\r\n", &r[1]);
+	assert_int_equal(r[1].status, 200);
+	assert_int_equal(http_server_nconns(f->srv), 1);
+	assert_int_equal(f->nlogged, 2);
+	assert_int_equal(f->laststatus, 200);
+	client_close(&c);
+	wait_nconns(f, f->srv, 0);
+}
+
+static void
+test_query(void **state)
+{
+	struct fx *f = *state;
+	struct client c;
+	struct resp r;
+
+	client_open(f, &c);
+	roundtrip(f, &c, "GET /q?a=1+2%21&b=%41%62&a=dup&&c&d=x%2By&=e "
+	    "HTTP/1.1\r\n\r\n", &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "a=1 2!\nb=Ab\nc=\nd=x+y\ne=<absent>\n"
+	    "=e\nvalid=0");
+	roundtrip(f, &c, "GET /q HTTP/1.1\r\n\r\n", &r);
+	assert_string_equal(r.body, "a=<absent>\nb=<absent>\nc=<absent>\n"
+	    "d=<absent>\ne=<absent>\n=<absent>\nvalid=0");
+	/* Malformed: every lookup says so, as url.ParseQuery's error. */
+	roundtrip(f, &c, "GET /q?a=1&b=%zz HTTP/1.1\r\n\r\n", &r);
+	assert_string_equal(r.body, "a=<bad>\nb=<bad>\nc=<bad>\nd=<bad>\n"
+	    "e=<bad>\n=<bad>\nvalid=-1");
+	roundtrip(f, &c, "GET /q?a=1%4 HTTP/1.1\r\n\r\n", &r);
+	assert_true(strstr(r.body, "valid=-1") != NULL);
+	roundtrip(f, &c, "GET /q?a=1;b=2 HTTP/1.1\r\n\r\n", &r);
+	assert_true(strstr(r.body, "valid=-1") != NULL);
+	roundtrip(f, &c, "GET /q?a=x%00y HTTP/1.1\r\n\r\n", &r);
+	assert_true(strstr(r.body, "valid=-1") != NULL);
+	/* Absolute form. */
+	roundtrip(f, &c, "GET http://h:1/q?a=5 HTTP/1.1\r\n\r\n", &r);
+	assert_true(strncmp(r.body, "a=5\n", 4) == 0);
+	/* The path is decoded, the URI kept raw. */
+	roundtrip(f, &c, "GET /a%20b?x=1 HTTP/1.1\r\n\r\n", &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "/a b|/a%20b?x=1");
+	client_close(&c);
+	/* A bad escape in the path is a bad request. */
+	expect_error_close(f, "GET /a%zz HTTP/1.1\r\n\r\n", 0, 400,
+	    "BAD_REQUEST");
+}
+
+static void
+test_post_body(void **state)
+{
+	static const char bin[] = "POST /echo HTTP/1.1\r\nContent-Length: 5"
+	    "\r\n\r\na\0b\0c";
+	struct fx *f = *state;
+	struct client c;
+	struct resp r;
+	size_t len;
+
+	client_open(f, &c);
+	roundtrip(f, &c, "POST /echo HTTP/1.1\r\nContent-Length: 11\r\n\r\n"
+	    "hello world", &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "hello world");
+	assert_string_equal(resp_hdr(&r, "Content-Type"),
+	    "application/octet-stream");
+	roundtrip(f, &c, "PUT /echo HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
+	    &r);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(r.blen, 0);
+	client_send(f, &c, bin, sizeof(bin) - 1);
+	assert_int_equal(client_read(f, &c, &r, 1), 1);
+	assert_int_equal(r.blen, 5);
+	assert_memory_equal(r.body, "a\0b\0c", 5);
+	/* Exactly the limit is fine. */
+	{
+		char big[1200];
+
+		len = (size_t)snprintf(big, sizeof(big), "POST /echo HTTP/1.1"
+		    "\r\nContent-Length: 1024\r\n\r\n");
+		memset(big + len, 'z', 1024);
+		client_send(f, &c, big, len + 1024);
+		assert_int_equal(client_read(f, &c, &r, 1), 1);
+		assert_int_equal(r.status, 200);
+		assert_int_equal(r.blen, 1024);
+	}
+	client_close(&c);
+}
+
+static void
+test_chunked(void **state)
+{
+	struct fx *f = *state;
+	struct client c;
+	struct resp r;
+
+	client_open(f, &c);
+	roundtrip(f, &c, "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked"
+	    "\r\n\r\n5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nX-Trailer: t"
+	    "\r\n\r\n", &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "hello world");
+	roundtrip(f, &c, "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked"
+	    "\r\n\r\n0\r\n\r\n", &r);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(r.blen, 0);
+	client_close(&c);
+	expect_error_close(f, "POST /echo HTTP/1.1\r\nTransfer-Encoding: "
+	    "chunked\r\n\r\nzz\r\n", 0, 400, "BAD_REQUEST");
+}
+
+static void
+test_pipeline(void **state)
+{
+	struct fx *f = *state;
+	struct client c;
+	struct resp r[4];
+
+	client_open(f, &c);
+	client_sends(f, &c, "GET /q?a=1 HTTP/1.1\r\n\r\n"
+	    "POST /echo HTTP/1.1\r\nContent-Length: 3\r\n\r\ntwo"
+	    "GET /nope HTTP/1.1\r\n\r\n"
+	    "GET /q?a=3 HTTP/1.1\r\n\r\n");
+	assert_int_equal(client_read(f, &c, r, 4), 4);
+	assert_true(strncmp(r[0].body, "a=1\n", 4) == 0);
+	assert_string_equal(r[1].body, "two");
+	assert_error(&r[2], 404, "NOT_FOUND");
+	assert_true(strncmp(r[3].body, "a=3\n", 4) == 0);
+	/* A big reply then a small one, still in order. */
+	client_sends(f, &c, "GET /big HTTP/1.1\r\n\r\nGET /ping HTTP/1.1"
+	    "\r\n\r\n");
+	assert_int_equal(client_read(f, &c, r, 2), 2);
+	assert_int_equal(r[0].blen, 1 << 20);
+	assert_int_equal(r[0].body[12345], 'a' + 12345 % 26);
+	assert_string_equal(r[1].body, "OK");
+	client_close(&c);
+}
+
+static void
+test_connection_close(void **state)
+{
+	struct fx *f = *state;
+	struct client c;
+	struct resp r[2];
+
+	client_open(f, &c);
+	/* The request after the one that says close is not answered. */
+	client_sends(f, &c, "GET /ping HTTP/1.1\r\nConnection: close\r\n\r\n"
+	    "GET /ping HTTP/1.1\r\n\r\n");
+	assert_int_equal(client_read(f, &c, r, 2), 1);
+	assert_int_equal(r[0].status, 200);
+	assert_string_equal(resp_hdr(&r[0], "Connection"), "close");
+	assert_true(client_eof(f, &c));
+	client_close(&c);
+	/* No upgrades: answered as HTTP, then closed. */
+	client_open(f, &c);
+	client_sends(f, &c, "GET /ping HTTP/1.1\r\nUpgrade: websocket\r\n"
+	    "Connection: upgrade\r\n\r\n\x81\x05hello");
+	assert_int_equal(client_read(f, &c, r, 2), 1);
+	assert_int_equal(r[0].status, 200);
+	assert_string_equal(resp_hdr(&r[0], "Connection"), "close");
+	assert_true(client_eof(f, &c));
+	client_close(&c);
+	wait_nconns(f, f->srv, 0);
+}
+
+static void
+test_http10(void **state)
+{
+	struct fx *f = *state;
+	struct client c;
+	struct resp r;
+
+	client_open(f, &c);
+	roundtrip(f, &c, "GET /ping HTTP/1.0\r\n\r\n", &r);
+	assert_int_equal(r.status, 200);
+	assert_memory_equal(r.head, "HTTP/1.1 200 OK\r\n", 17);
+	assert_string_equal(resp_hdr(&r, "Connection"), "close");
+	assert_true(client_eof(f, &c));
+	client_close(&c);
+
+	client_open(f, &c);
+	roundtrip(f, &c, "GET /ping HTTP/1.0\r\nConnection: keep-alive"
+	    "\r\n\r\n", &r);
+	assert_string_equal(resp_hdr(&r, "Connection"), "keep-alive");
+	roundtrip(f, &c, "GET /ping HTTP/1.0\r\n\r\n", &r);
+	assert_int_equal(r.status, 200);
+	assert_true(client_eof(f, &c));
+	client_close(&c);
+}
+
+static void
+test_body_too_big(void **state)
+{
+	struct fx *f = *state;
+	struct client c;
+	struct resp r;
+	char chunk[600];
+	int i;
+
+	/* Refused on Content-Length alone, before the body comes. */
+	expect_error_close(f, "POST /echo HTTP/1.1\r\nContent-Length: 1025"
+	    "\r\n\r\n", 0, 413, "BODY_TOO_BIG");
+	/* The body the client sends anyway is read and dropped. */
+	client_open(f, &c);
+	client_sends(f, &c, "POST /echo HTTP/1.1\r\nContent-Length: 3000"
+	    "\r\n\r\n");
+	assert_int_equal(client_read(f, &c, &r, 1), 1);
+	assert_error(&r, 413, "BODY_TOO_BIG");
+	memset(chunk, 'y', sizeof(chunk));
+	for (i = 0; i < 5; i++)
+		client_send(f, &c, chunk, sizeof(chunk));
+	shutdown(c.fd, SHUT_WR);
+	assert_true(client_eof(f, &c));
+	wait_nconns(f, f->srv, 0);
+	client_close(&c);
+	/* Also with Expect: no 100 Continue then. */
+	client_open(f, &c);
+	client_sends(f, &c, "POST /echo HTTP/1.1\r\nContent-Length: 99999"
+	    "\r\nExpect: 100-continue\r\n\r\n");
+	assert_int_equal(client_read(f, &c, &r, 1), 1);
+	assert_error(&r, 413, "BODY_TOO_BIG");
+	assert_true(client_eof(f, &c));
+	client_close(&c);
+	/* Chunked: refused when the sum passes the limit. */
+	client_open(f, &c);
+	client_sends(f, &c, "POST /echo HTTP/1.1\r\nTransfer-Encoding: "
+	    "chunked\r\n\r\n");
+	memset(chunk, 'x', sizeof(chunk));
+	for (i = 0; i < 2; i++) {
+		client_sends(f, &c, "258\r\n");
+		client_send(f, &c, chunk, sizeof(chunk));
+		client_sends(f, &c, "\r\n");
+	}
+	assert_int_equal(client_read(f, &c, &r, 1), 1);
+	assert_error(&r, 413, "BODY_TOO_BIG");
+	assert_true(client_eof(f, &c));
+	client_close(&c);
+	/* A route's own limit and message. */
+	client_open(f, &c);
+	roundtrip(f, &c, "POST /small HTTP/1.1\r\nContent-Length: 8\r\n\r\n"
+	    "12345678", &r);
+	assert_int_equal(r.status, 200);
+	client_close(&c);
+	expect_error_close(f, "POST /small HTTP/1.1\r\nContent-Length: 9\r\n"
+	    "\r\n123456789", 0, 413, "MSG_TOO_BIG");
+	expect_error_close(f, "POST /small HTTP/1.1\r\nTransfer-Encoding: "
+	    "chunked\r\n\r\n9\r\n123456789\r\n0\r\n\r\n", 0, 413,
+	    "MSG_TOO_BIG");
+}
+
+static void
+test_header_too_big(void **state)
+{
+	struct fx *f = *state;
+	char req[8192];
+	size_t n;
+	int i;
+
+	n = (size_t)snprintf(req, sizeof(req), "GET /ping HTTP/1.1\r\nX-Big: ");
+	memset(req + n, 'a', 5000);
+	n += 5000;
+	memcpy(req + n, "\r\n\r\n", 4);
+	expect_error_close(f, req, n + 4, 431, "HEADER_TOO_BIG");
+	/* A long URL counts too. */
+	n = (size_t)snprintf(req, sizeof(req), "GET /ping?x=");
+	memset(req + n, 'a', 5000);
+	n += 5000;
+	n += (size_t)snprintf(req + n, sizeof(req) - n, " HTTP/1.1\r\n\r\n");
+	expect_error_close(f, req, n, 431, "HEADER_TOO_BIG");
+	/* Many small headers. */
+	n = (size_t)snprintf(req, sizeof(req), "GET /ping HTTP/1.1\r\n");
+	for (i = 0; i < 800; i++)
+		n += (size_t)snprintf(req + n, sizeof(req) - n, "A: b\r\n");
+	n += (size_t)snprintf(req + n, sizeof(req) - n, "\r\n");
+	expect_error_close(f, req, n, 431, "HEADER_TOO_BIG");
+}
+
+static void
+test_bad_requests(void **state)
+{
+	static const struct {
+		const char	*req;
+		int		 status;
+		const char	*msg;
+	} t[] = {
+		{ "garbage\r\n\r\n", 400, "BAD_REQUEST" },
+		{ "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 400,
+		    "BAD_REQUEST" },
+		{ "GET\r\n\r\n", 400, "BAD_REQUEST" },
+		{ "GET /ping HTTP/1.1\r\nBad Header\r\n\r\n", 400,
+		    "BAD_REQUEST" },
+		{ "GET /ping HTTP/1.1\r\nContent-Length: abc\r\n\r\n", 400,
+		    "BAD_REQUEST" },
+		{ "POST /echo HTTP/1.1\r\nContent-Length: 1\r\n"
+		    "Content-Length: 2\r\n\r\n", 400, "BAD_REQUEST" },
+		{ "POST /echo HTTP/1.1\r\nContent-Length: 1\r\n"
+		    "Transfer-Encoding: chunked\r\n\r\n", 400, "BAD_REQUEST" },
+		{ "FOO /ping HTTP/1.1\r\n\r\n", 400, "BAD_REQUEST" },
+		{ "GET ping HTTP/1.1\r\n\r\n", 400, "BAD_REQUEST" },
+		{ "GET /ping HTTP/2.0\r\n\r\n", 505,
+		    "HTTP_VERSION_NOT_SUPPORTED" },
+		{ "POST /echo HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501,
+		    "UNSUPPORTED_TRANSFER_ENCODING" },
+		{ "POST /echo HTTP/1.1\r\nExpect: 200-ok\r\n"
+		    "Content-Length: 1\r\n\r\nx", 417, "EXPECTATION_FAILED" },
+	};
+	struct fx *f = *state;
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		expect_error_close(f, t[i].req, strlen(t[i].req), t[i].status,
+		    t[i].msg);
+	/* A good request in front is answered first. */
+	{
+		struct client c;
+		struct resp r[2];
+
+		client_open(f, &c);
+		client_sends(f, &c, "GET /ping HTTP/1.1\r\n\r\nXX\r\n\r\n");
+		assert_int_equal(client_read(f, &c, r, 2), 2);
+		assert_int_equal(r[0].status, 200);
+		assert_error(&r[1], 400, "BAD_REQUEST");
+		assert_true(client_eof(f, &c));
+		client_close(&c);
+	}
+	wait_nconns(f, f->srv, 0);
+}
+
+static void
+test_routing(void **state)
+{
+	struct fx *f = *state;
+	struct client c;
+	struct resp r[3];
+
+	client_open(f, &c);
+	roundtrip(f, &c, "GET /nope HTTP/1.1\r\n\r\n", &r[0]);
+	assert_error(&r[0], 404, "NOT_FOUND");
+	assert_int_equal(f->laststatus, 404);
+	roundtrip(f, &c, "POST /ping HTTP/1.1\r\nContent-Length: 1\r\n\r\nx",
+	    &r[0]);
+	assert_error(&r[0], 405, "METHOD_NOT_ALLOWED");
+	assert_string_equal(resp_hdr(&r[0], "Allow"), "GET, OPTIONS");
+	roundtrip(f, &c, "OPTIONS /echo HTTP/1.1\r\n\r\n", &r[0]);
+	assert_int_equal(r[0].status, 200);
+	assert_int_equal(r[0].blen, 0);
+	assert_string_equal(resp_hdr(&r[0], "Allow"), "POST, PUT, OPTIONS");
+	/* HEAD: the headers of the reply, without its body. */
+	client_sends(f, &c, "HEAD /ping HTTP/1.1\r\n\r\nGET /ping HTTP/1.1"
+	    "\r\n\r\n");
+	assert_int_equal(client_read_for(f, &c, &r[0], 1, 1, WAIT), 1);
+	assert_int_equal(r[0].status, 405);
+	assert_string_equal(resp_hdr(&r[0], "Content-Length"), "32");
+	assert_int_equal(client_read(f, &c, &r[1], 1), 1);
+	assert_string_equal(r[1].body, "OK");
+	/* Prefix routes, any method. */
+	roundtrip(f, &c, "DELETE /config/log_level HTTP/1.1\r\n\r\n", &r[0]);
+	assert_string_equal(r[0].body, "DELETE log_level");
+	roundtrip(f, &c, "GET /config/a/b%2Fc HTTP/1.1\r\n\r\n", &r[0]);
+	assert_string_equal(r[0].body, "GET a/b/c");
+	roundtrip(f, &c, "GET /config/ HTTP/1.1\r\n\r\n", &r[0]);
+	assert_error(&r[0], 404, "NOT_FOUND");
+	roundtrip(f, &c, "GET /config HTTP/1.1\r\n\r\n", &r[0]);
+	assert_error(&r[0], 404, "NOT_FOUND");
+	/* The first matching route wins. */
+	roundtrip(f, &c, "POST /echo HTTP/1.1\r\nContent-Length: 1\r\n\r\nz",
+	    &r[0]);
+	assert_string_equal(r[0].body, "z");
+	/* Replies of every kind. */
+	roundtrip(f, &c, "GET /json HTTP/1.1\r\n\r\n", &r[0]);
+	assert_string_equal(r[0].body, "{\"x\":1}");
+	assert_string_equal(resp_hdr(&r[0], "Content-Type"),
+	    "application/json; charset=utf-8");
+	roundtrip(f, &c, "GET /err HTTP/1.1\r\n\r\n", &r[0]);
+	assert_error(&r[0], 400,
+	    "A \\\"q\\\" \\u003cb\\u003e\\n");
+	roundtrip(f, &c, "GET /noreply HTTP/1.1\r\n\r\n", &r[0]);
+	assert_error(&r[0], 500, "INTERNAL_ERROR");
+	client_sends(f, &c, "GET /twice HTTP/1.1\r\n\r\nGET /ping HTTP/1.1"
+	    "\r\n\r\n");
+	assert_int_equal(client_read(f, &c, r, 2), 2);
+	assert_string_equal(r[0].body, "first");
+	assert_string_equal(r[1].body, "OK");
+	client_close(&c);
+}
+
+static void
+test_headers(void **state)
+{
+	struct fx *f = *state;
+	struct client c;
+	struct resp r;
+	char want[64];
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+
+	client_open(f, &c);
+	roundtrip(f, &c, "GET /hdr HTTP/1.1\r\nx-test:   va lue  \r\n"
+	    "X-Test: second\r\n\r\n", &r);
+	assert_string_equal(r.body, "va lue");
+	roundtrip(f, &c, "GET /hdr HTTP/1.1\r\nX-Other: 1\r\nX-Test:\r\n\r\n",
+	    &r);
+	assert_string_equal(r.body, "");
+	roundtrip(f, &c, "GET /hdr HTTP/1.1\r\n\r\n", &r);
+	assert_string_equal(r.body, "<none>");
+	roundtrip(f, &c, "GET /peer HTTP/1.1\r\n\r\n", &r);
+	assert_int_equal(getsockname(c.fd, (struct sockaddr *)&sin, &sl), 0);
+	snprintf(want, sizeof(want), "127.0.0.1:%u", ntohs(sin.sin_port));
+	assert_string_equal(r.body, want);
+	client_close(&c);
+}
+
+static void
+reply_late(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct fx *f = w->data;
+
+	(void)loop;
+	(void)revents;
+	assert_int_equal(f->nheld, 1);
+	http_reply_text(f->held[0], 202, "from a timer");
+}
+
+static void
+test_async_reply(void **state)
+{
+	struct fx *f = *state;
+	struct client c;
+	struct resp r[3];
+	ev_timer t;
+
+	client_open(f, &c);
+	client_sends(f, &c, "GET /hold HTTP/1.1\r\n\r\nGET /ping HTTP/1.1"
+	    "\r\n\r\nGET /q?a=2 HTTP/1.1\r\n\r\n");
+	assert_int_equal(client_read_for(f, &c, r, 1, 0, QUIET), 0);
+	assert_int_equal(c.len, c.off);
+	assert_int_equal(f->nheld, 1);
+	assert_int_equal(http_req_closed(f->held[0]), 0);
+	assert_string_equal(http_req_path(f->held[0]), "/hold");
+	/* Replied from outside the loop: all three come, in order. */
+	http_reply_text(f->held[0], 200, "late");
+	assert_int_equal(client_read(f, &c, r, 3), 3);
+	assert_string_equal(r[0].body, "late");
+	assert_string_equal(r[1].body, "OK");
+	assert_true(strncmp(r[2].body, "a=2\n", 4) == 0);
+	/* Replied from a timer callback. */
+	f->nheld = 0;
+	ev_timer_init(&t, reply_late, 0.02, 0.);
+	t.data = f;
+	ev_timer_start(f->loop, &t);
+	roundtrip(f, &c, "POST /hold HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi",
+	    &r[0]);
+	assert_int_equal(r[0].status, 202);
+	assert_string_equal(r[0].body, "from a timer");
+	roundtrip(f, &c, "GET /ping HTTP/1.1\r\n\r\n", &r[0]);
+	assert_string_equal(r[0].body, "OK");
+	client_close(&c);
+}
+
+/* A client that reads late: the write watcher carries the reply. */
+static void
+test_slow_reader(void **state)
+{
+	struct fx *f = *state;
+	struct client c;
+	struct resp r[3];
+	int sv[2], small = 4096;
+
+	/* A unix socketpair, whose small buffers really fill up. */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small,
+	    sizeof(small)), 0);
+	assert_int_equal(setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &small,
+	    sizeof(small)), 0);
+	assert_int_equal(http_server_adopt(f->srv, sv[0]), 0);
+	client_init(&c, sv[1]);
+	client_sends(f, &c, "GET /big HTTP/1.1\r\n\r\nGET /big HTTP/1.1"
+	    "\r\n\r\nGET /ping HTTP/1.1\r\n\r\n");
+	run_for(f, QUIET);
+	assert_int_equal(client_read(f, &c, r, 3), 3);
+	assert_int_equal(r[0].blen, 1 << 20);
+	assert_int_equal(r[1].blen, 1 << 20);
+	assert_int_equal(r[1].body[(1 << 20) - 1], 'a' + ((1 << 20) - 1) % 26);
+	assert_string_equal(r[2].body, "OK");
+	client_close(&c);
+}
+
+/* Input piles up behind a held request, beyond the input buffer. */
+static void
+test_held_backlog(void **state)
+{
+	struct fx *f = *state;
+	struct client c;
+	struct resp r;
+	char *many;
+	size_t n = 4000, one = 22, i;
+
+	many = tmalloc(n * one + 1);
+	for (i = 0; i < n; i++)
+		memcpy(many + i * one, "GET /ping HTTP/1.1\r\n\r\n", one);
+	client_open(f, &c);
+	client_sends(f, &c, "GET /hold HTTP/1.1\r\n\r\n");
+	run_for(f, QUIET);
+	assert_int_equal(f->nheld, 1);
+	/* More than the server buffers: the rest waits in the kernel. */
+	client_send(f, &c, many, n * one);
+	run_for(f, QUIET);
+	http_reply_text(f->held[0], 200, "first");
+	assert_int_equal(client_read(f, &c, &r, 1), 1);
+	assert_string_equal(r.body, "first");
+	for (i = 0; i < n; i++) {
+		assert_int_equal(client_read(f, &c, &r, 1), 1);
+		assert_string_equal(r.body, "OK");
+	}
+	client_close(&c);
+}
+
+static void
+test_close_while_held(void **state)
+{
+	struct fx *f = *state;
+	struct client c;
+	struct linger lg = { 1, 0 };
+	struct http_server *srv2;
+	struct http_req *req;
+
+	/* The client half-closes: the reply is still written. */
+	client_open(f, &c);
+	client_sends(f, &c, "GET /hold HTTP/1.1\r\n\r\n");
+	run_for(f, QUIET);
+	assert_int_equal(f->nheld, 1);
+	shutdown(c.fd, SHUT_WR);
+	run_for(f, QUIET);
+	assert_int_equal(http_req_closed(f->held[0]), 0);
+	http_reply_text(f->held[0], 200, "bye");
+	{
+		struct resp r;
+
+		assert_int_equal(client_read(f, &c, &r, 1), 1);
+		assert_string_equal(r.body, "bye");
+	}
+	assert_true(client_eof(f, &c));
+	client_close(&c);
+	wait_nconns(f, f->srv, 0);
+
+	/* The client resets: the connection goes, the request stays. */
+	f->nheld = 0;
+	client_open(f, &c);
+	client_sends(f, &c, "GET /hold HTTP/1.1\r\n\r\n");
+	run_for(f, QUIET);
+	assert_int_equal(f->nheld, 1);
+	assert_int_equal(setsockopt(c.fd, SOL_SOCKET, SO_LINGER, &lg,
+	    sizeof(lg)), 0);
+	client_close(&c);
+	wait_nconns(f, f->srv, 0);
+	req = f->held[0];
+	assert_int_equal(http_req_closed(req), 1);
+	assert_string_equal(http_req_path(req), "/hold");
+	http_reply_error(req, 500, "TOO_LATE");	/* frees it */
+
+	/* The server goes: held requests outlive it. */
+	f->nheld = 0;
+	srv2 = http_server_new(f->loop, -1, routes, sizeof(routes) /
+	    sizeof(routes[0]), NULL, f);
+	{
+		int sv[2];
+
+		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+		assert_int_equal(http_server_adopt(srv2, sv[0]), 0);
+		client_init(&c, sv[1]);
+		client_sends(f, &c, "GET /hold HTTP/1.1\r\n\r\n");
+		run_for(f, QUIET);
+		assert_int_equal(f->nheld, 1);
+		assert_string_equal(http_req_peer(f->held[0]), "@");
+		http_server_free(srv2);
+		assert_int_equal(http_req_closed(f->held[0]), 1);
+		http_reply_text(f->held[0], 200, "nobody");
+		assert_true(client_eof(f, &c));
+		client_close(&c);
+	}
+	/* Or between a late reply and its processing. */
+	f->nheld = 0;
+	srv2 = http_server_new(f->loop, -1, routes, sizeof(routes) /
+	    sizeof(routes[0]), NULL, f);
+	{
+		int sv[2];
+
+		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+		assert_int_equal(http_server_adopt(srv2, sv[0]), 0);
+		client_init(&c, sv[1]);
+		client_sends(f, &c, "GET /hold HTTP/1.1\r\n\r\nGET /ping "
+		    "HTTP/1.1\r\n\r\n");
+		run_for(f, QUIET);
+		assert_int_equal(f->nheld, 1);
+		http_reply_text(f->held[0], 200, "queued");
+		http_server_free(srv2);
+		assert_true(client_eof(f, &c));
+		client_close(&c);
+	}
+}
+
+/* Each request of a sample, cut at every byte, then the client closes. */
+static void
+test_truncated(void **state)
+{
+	static const char *reqs[] = {
+		"POST /echo?x=1 HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n"
+		    "\r\nhello",
+		"POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+		    "3;e=1\r\nabc\r\n0\r\nT: 1\r\n\r\n",
+		"GET /ping HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+	};
+	struct fx *f = *state;
+	struct client c;
+	struct resp r;
+	size_t i, k, len;
+
+	for (i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+		len = strlen(reqs[i]);
+		for (k = 0; k <= len; k++) {
+			client_open(f, &c);
+			client_send(f, &c, reqs[i], k);
+			if (k % 2)
+				shutdown(c.fd, SHUT_WR);
+			else {
+				run_for(f, 0.002);
+				client_close(&c);
+				continue;
+			}
+			if (k == len) {
+				assert_int_equal(client_read(f, &c, &r, 1),
+				    1);
+				assert_int_equal(r.status, 200);
+			}
+			/* An incomplete request gets no reply at all. */
+			assert_true(client_eof(f, &c));
+			client_close(&c);
+		}
+		wait_nconns(f, f->srv, 0);
+	}
+}
+
+static void
+test_byte_by_byte(void **state)
+{
+	static const char req[] =
+	    "POST /echo HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello"
+	    "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "2\r\nab\r\n1\r\nc\r\n0\r\n\r\n"
+	    "GET /q?a=%41+b HTTP/1.1\r\nX-A: 1\r\n\r\n";
+	struct fx *f = *state;
+	struct client c;
+	struct resp r[3];
+	size_t i;
+
+	client_open(f, &c);
+	for (i = 0; i < sizeof(req) - 1; i++) {
+		client_send(f, &c, req + i, 1);
+		spin(f, -1, 0);
+	}
+	assert_int_equal(client_read(f, &c, r, 3), 3);
+	assert_string_equal(r[0].body, "hello");
+	assert_string_equal(r[1].body, "abc");
+	assert_true(strncmp(r[2].body, "a=A b\n", 6) == 0);
+	client_close(&c);
+}
+
+static void
+test_expect_continue(void **state)
+{
+	struct fx *f = *state;
+	struct client c;
+	struct resp r;
+
+	client_open(f, &c);
+	client_sends(f, &c, "POST /echo HTTP/1.1\r\nContent-Length: 5\r\n"
+	    "Expect: 100-Continue\r\n\r\n");
+	assert_int_equal(client_read(f, &c, &r, 1), 1);
+	assert_int_equal(r.status, 100);
+	assert_string_equal(r.head, "HTTP/1.1 100 Continue\r\n\r\n");
+	roundtrip(f, &c, "hello", &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "hello");
+	/* No body, no 100. */
+	roundtrip(f, &c, "GET /ping HTTP/1.1\r\nExpect: 100-continue\r\n\r\n",
+	    &r);
+	assert_int_equal(r.status, 200);
+	client_close(&c);
+}
+
+static void
+test_idle_timeout(void **state)
+{
+	struct fx *f = *state;
+	struct http_limits lim = { 0, 0, 0.1, 0 };
+	struct http_server *srv = f->srv;
+	struct client c, d;
+	struct resp r;
+	double t0;
+
+	f->srv = server_new(f, &lim);
+	client_open(f, &c);
+	client_open(f, &d);
+	roundtrip(f, &c, "GET /ping HTTP/1.1\r\n\r\n", &r);
+	client_sends(f, &d, "GET /ping HTTP/1.1\r\n");	/* incomplete */
+	t0 = now();
+	assert_true(client_eof(f, &c));
+	assert_true(client_eof(f, &d));
+	assert_true(now() - t0 < 1.0);
+	client_close(&c);
+	client_close(&d);
+	wait_nconns(f, f->srv, 0);
+	http_server_free(f->srv);
+	f->srv = srv;
+}
+
+static void
+test_max_conns(void **state)
+{
+	struct fx *f = *state;
+	struct http_limits lim = { 0, 0, 0, 2 };
+	struct http_server *srv = f->srv;
+	struct client c[3];
+	struct resp r;
+
+	f->srv = server_new(f, &lim);
+	client_open(f, &c[0]);
+	client_open(f, &c[1]);
+	client_open(f, &c[2]);
+	client_sends(f, &c[2], "GET /ping HTTP/1.1\r\n\r\n");
+	assert_int_equal(client_read_for(f, &c[2], &r, 1, 0, QUIET), 0);
+	assert_int_equal(http_server_nconns(f->srv), 2);
+	{
+		int sv[2];
+
+		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+		assert_int_equal(http_server_adopt(f->srv, sv[0]), -1);
+		assert_int_equal(errno, EMFILE);
+		close(sv[0]);
+		close(sv[1]);
+	}
+	/* Not accepting: a free slot is not taken. */
+	http_server_accept(f->srv, 0);
+	client_close(&c[0]);
+	wait_nconns(f, f->srv, 1);
+	assert_int_equal(client_read_for(f, &c[2], &r, 1, 0, QUIET), 0);
+	http_server_accept(f->srv, 1);
+	assert_int_equal(client_read(f, &c[2], &r, 1), 1);
+	assert_int_equal(r.status, 200);
+	client_close(&c[1]);
+	client_close(&c[2]);
+	wait_nconns(f, f->srv, 0);
+	http_server_free(f->srv);
+	f->srv = srv;
+}
+
+static void
+test_emfile(void **state)
+{
+	struct fx *f = *state;
+	struct rlimit old, low;
+	struct sockaddr_in sin;
+	struct client c;
+	struct resp r;
+	int fd, probe;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	probe = dup(0);
+	assert_true(probe >= 0);
+	close(probe);
+	low = old;
+	low.rlim_cur = (rlim_t)probe;	/* no new descriptor at all */
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)f->port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)),
+	    0);
+	run_for(f, QUIET);
+	assert_int_equal(http_server_nconns(f->srv), 0);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	/* Accepting resumes after the pause. */
+	client_init(&c, fd);
+	roundtrip(f, &c, "GET /ping HTTP/1.1\r\n\r\n", &r);
+	assert_int_equal(r.status, 200);
+	client_close(&c);
+}
+
+static void
+test_listen(void **state)
+{
+	struct fx *f = *state;
+	struct http_server *srv;
+	struct sockaddr_un sun;
+	struct client c;
+	struct resp r;
+	char err[256], path[64], addr[64];
+	int fd, fd2, port, ufd;
+
+	fd = http_listen("127.0.0.1:0", err, sizeof(err));
+	assert_true(fd >= 0);
+	port = http_listen_port(fd);
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
+	assert_int_equal(http_listen(addr, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "bind: address already in use"));
+	assert_non_null(strstr(err, addr));
+	close(fd);
+	assert_int_equal(http_listen("127.0.0.1:notaport", err,
+	    sizeof(err)), -1);
+	assert_int_equal(http_listen("[::1:80", err, sizeof(err)), -1);
+
+	/* ":0": every address; an IPv4 client shows as IPv4. */
+	fd = http_listen(":0", err, sizeof(err));
+	assert_true(fd >= 0);
+	port = http_listen_port(fd);
+	srv = http_server_new(f->loop, fd, routes, sizeof(routes) /
+	    sizeof(routes[0]), NULL, f);
+	client_init(&c, connect_port(port));
+	roundtrip(f, &c, "GET /peer HTTP/1.1\r\n\r\n", &r);
+	assert_true(strncmp(r.body, "127.0.0.1:", 10) == 0);
+	client_close(&c);
+	http_server_free(srv);
+	fd = http_listen("0.0.0.0:0", err, sizeof(err));
+	assert_true(fd >= 0);
+	port = http_listen_port(fd);
+	srv = http_server_new(f->loop, fd, routes, sizeof(routes) /
+	    sizeof(routes[0]), NULL, f);
+	client_init(&c, connect_port(port));
+	roundtrip(f, &c, "GET /peer HTTP/1.1\r\n\r\n", &r);
+	assert_true(strncmp(r.body, "127.0.0.1:", 10) == 0);
+	client_close(&c);
+	http_server_free(srv);
+
+	/* IPv6, where the machine has it. */
+	fd = http_listen("[::1]:0", err, sizeof(err));
+	if (fd >= 0) {
+		struct sockaddr_in6 sin6;
+		char want[64];
+
+		port = http_listen_port(fd);
+		srv = http_server_new(f->loop, fd, routes, sizeof(routes) /
+		    sizeof(routes[0]), NULL, f);
+		ufd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		memset(&sin6, 0, sizeof(sin6));
+		sin6.sin6_family = AF_INET6;
+		sin6.sin6_port = htons((uint16_t)port);
+		sin6.sin6_addr = in6addr_loopback;
+		assert_int_equal(connect(ufd, (struct sockaddr *)&sin6,
+		    sizeof(sin6)), 0);
+		client_init(&c, ufd);
+		roundtrip(f, &c, "GET /peer HTTP/1.1\r\n\r\n", &r);
+		{
+			socklen_t sl = sizeof(sin6);
+
+			getsockname(ufd, (struct sockaddr *)&sin6, &sl);
+		}
+		snprintf(want, sizeof(want), "[::1]:%u",
+		    ntohs(sin6.sin6_port));
+		assert_string_equal(r.body, want);
+		client_close(&c);
+		http_server_free(srv);
+	} else
+		assert_non_null(strstr(err, "listen tcp [::1]:0"));
+
+	/* A unix socket path. */
+	snprintf(path, sizeof(path), "/tmp/test_http.%d.sock", (int)getpid());
+	unlink(path);
+	fd = http_listen(path, err, sizeof(err));
+	assert_true(fd >= 0);
+	assert_int_equal(http_listen_port(fd), -1);
+	fd2 = http_listen(path, err, sizeof(err));
+	assert_int_equal(fd2, -1);
+	assert_non_null(strstr(err, "listen unix"));
+	srv = http_server_new(f->loop, fd, routes, sizeof(routes) /
+	    sizeof(routes[0]), NULL, f);
+	ufd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path));
+	assert_int_equal(connect(ufd, (struct sockaddr *)&sun, sizeof(sun)),
+	    0);
+	client_init(&c, ufd);
+	roundtrip(f, &c, "GET /peer HTTP/1.1\r\n\r\n", &r);
+	assert_string_equal(r.body, "@");
+	client_close(&c);
+	http_server_free(srv);
+	unlink(path);
+}
+
+static void
+test_catch_all(void **state)
+{
+	static const struct http_route all[] = {
+		{ NULL, "*", h_cfg, 0, NULL },
+	};
+	struct fx *f = *state;
+	struct http_server *srv;
+	struct client c;
+	struct resp r;
+	int sv[2];
+
+	srv = http_server_new(f->loop, -1, all, 1, NULL, f);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(http_server_adopt(srv, sv[0]), 0);
+	client_init(&c, sv[1]);
+	roundtrip(f, &c, "GET / HTTP/1.1\r\n\r\n", &r);
+	assert_string_equal(r.body, "GET /");
+	roundtrip(f, &c, "POST /pub?topic=x HTTP/1.1\r\n\r\n", &r);
+	assert_string_equal(r.body, "POST /pub");
+	client_close(&c);
+	wait_nconns(f, srv, 0);
+	http_server_free(srv);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(t)	cmocka_unit_test_setup_teardown(t, setup, teardown)
+		T(test_get_keepalive),
+		T(test_query),
+		T(test_post_body),
+		T(test_chunked),
+		T(test_pipeline),
+		T(test_connection_close),
+		T(test_http10),
+		T(test_body_too_big),
+		T(test_header_too_big),
+		T(test_bad_requests),
+		T(test_routing),
+		T(test_headers),
+		T(test_async_reply),
+		T(test_slow_reader),
+		T(test_held_backlog),
+		T(test_close_while_held),
+		T(test_truncated),
+		T(test_byte_by_byte),
+		T(test_expect_continue),
+		T(test_idle_timeout),
+		T(test_max_conns),
+		T(test_emfile),
+		T(test_listen),
+		T(test_catch_all),
+#undef T
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
