@@ -122,14 +122,22 @@ lint:
 fmt:
 	@clang-format -i $(LIB_SRC) $(wildcard lib/*.h cmd/*/*.[ch])
 
+# install_some GLOB,DIR: install the files GLOB matches (if any) into DIR.
+install_some = $(if $(wildcard $(1)),install -m 644 $(wildcard $(1)) \
+    $(DESTDIR)$(PREFIX)/$(2))
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
-	    $(DESTDIR)$(PREFIX)/share/man/man8
+	    $(DESTDIR)$(PREFIX)/share/man/man8 \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+	    $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+	    $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin
-	for m in man/*.1; do [ -f "$$m" ] && install -m 644 "$$m" \
-	    $(DESTDIR)$(PREFIX)/share/man/man1; done; true
-	for m in man/*.8; do [ -f "$$m" ] && install -m 644 "$$m" \
-	    $(DESTDIR)$(PREFIX)/share/man/man8; done; true
+	$(call install_some,man/*.1,share/man/man1)
+	$(call install_some,man/*.8,share/man/man8)
+	$(call install_some,completions/bash/*,share/bash-completion/completions)
+	$(call install_some,completions/zsh/_*,share/zsh/site-functions)
+	$(call install_some,completions/fish/*.fish,share/fish/vendor_completions.d)
 
 clean:
 	rm -rf build bin
