@@ -50,6 +50,7 @@ static struct nsqd_opts o = {
 	.max_output_buffer_timeout = 30 * SEC,
 	.min_output_buffer_timeout = 25 * MS,
 	.output_buffer_timeout = 250 * MS,
+	.lookupd_ping_interval = 15 * SEC,
 	.statsd_address = "",
 	.statsd_interval = 60 * SEC,
 	.statsd_mem_stats = true,
@@ -119,6 +120,10 @@ static const struct opt opts[] = {
 	  "debug, info, warn, error or fatal", NULL, 0, 0 },
 	{ "log-prefix", 0, S(log_prefix), "PREFIX", "log message prefix",
 	  NULL, 0, 0 },
+	{ "lookupd-ping-interval", 0, D(lookupd_ping_interval), "DURATION",
+	  "time between PINGs to nsqlookupd, and the longest reconnect "
+	  "backoff (not in Go nsqd, which uses 15s)", NULL, 100 * MS,
+	  3600 * SEC },
 	{ "lookupd-tcp-address", 0, OPT_STRLIST, &o.lookupd_tcp_addresses,
 	  "ADDR", "nsqlookupd TCP address (repeatable)",
 	  "nsqlookupd_tcp_addresses", 0, 0 },
@@ -254,9 +259,9 @@ validate(void)
 			    q);
 	}
 	if (o.tls_cert[0] != '\0' || o.auth_http_addresses.n > 0 ||
-	    o.lookupd_tcp_addresses.n > 0 || o.statsd_address[0] != '\0')
-		log_warnx("TLS, auth, nsqlookupd and statsd are not supported "
-		    "by this build yet; those options are ignored");
+	    o.statsd_address[0] != '\0')
+		log_warnx("TLS, auth and statsd are not supported by this "
+		    "build yet; those options are ignored");
 }
 
 int

@@ -47,6 +47,7 @@ nsqd_get_topic(struct nsqd *n, const char *name, size_t len)
 	log_info("TOPIC(%s): created", t->name);
 	if (!t->ephemeral)
 		n->meta_dirty = true;
+	lookup_notify(n, t, NULL, true);
 	return t;
 }
 
@@ -58,7 +59,22 @@ nsqd_delete_topic(struct nsqd *n, struct topic *t)
 	hmap_del(&n->topics, t->name, t->namelen);
 	if (!t->ephemeral)
 		n->meta_dirty = true;
+	lookup_notify(n, t, NULL, false);
 	topic_delete(t);
+}
+
+int
+nsqd_broadcast_tcp_port(const struct nsqd *n)
+{
+	return n->o->broadcast_tcp_port ? (int)n->o->broadcast_tcp_port :
+	    n->tcp_port;
+}
+
+int
+nsqd_broadcast_http_port(const struct nsqd *n)
+{
+	return n->o->broadcast_http_port ? (int)n->o->broadcast_http_port :
+	    n->http_port;
 }
 
 static void
@@ -329,6 +345,9 @@ nsqd_start(struct nsqd *n, struct ev_loop *loop, struct nsqd_opts *o)
 	n->start_time = (int64_t)time(NULL);
 	n->durable = o->mem_queue_size == 0 && o->sync_every == 1;
 	n->data_path = o->data_path[0] != '\0' ? o->data_path : ".";
+	gethostname(n->hostname, sizeof(n->hostname) - 1);
+	n->broadcast_address = o->broadcast_address[0] != '\0' ?
+	    o->broadcast_address : n->hostname;
 	srand((unsigned)(time(NULL) ^ getpid()));
 
 	/* One nsqd per data path. */
@@ -375,6 +394,7 @@ nsqd_start(struct nsqd *n, struct ev_loop *loop, struct nsqd_opts *o)
 	n->sigterm.data = n;
 	ev_signal_start(loop, &n->sigterm);
 	signal(SIGPIPE, SIG_IGN);
+	lookup_set_peers(n, &o->lookupd_tcp_addresses);
 	return 0;
 }
 
@@ -409,6 +429,7 @@ nsqd_free(struct nsqd *n)
 	struct topic *t;
 	size_t pos = 0;
 
+	lookup_free(n);
 	(void)meta_save(n);
 	while ((t = hmap_next(&n->topics, &pos)) != NULL)
 		topic_close(t);

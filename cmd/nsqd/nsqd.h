@@ -70,6 +70,7 @@ struct nsqd_opts {
 	const char	*statsd_prefix;
 	int64_t		 statsd_udp_packet_size;
 	bool		 statsd_exclude_ephemeral;
+	int64_t		 lookupd_ping_interval;
 	struct floatlist e2e_percentiles;
 	int64_t		 e2e_window;
 	const char	*tls_cert;
@@ -258,6 +259,11 @@ struct nsqd {
 	ev_timer		 sync_timer;
 	ev_idle			 busy;		/* keeps the loop turning */
 	struct buf		 scratch;	/* one encoded message */
+	struct lookup_peer	**peers;	/* one per nsqlookupd */
+	size_t			 npeers;
+	char			 hostname[256];
+	const char		*broadcast_address;
+	int			 http_port;	/* 0 until HTTP listens */
 	char			 health[256];	/* "" when healthy */
 };
 
@@ -280,6 +286,18 @@ void	 nsqd_mark_sync_topic(struct nsqd *, struct topic *);
 void	 nsqd_set_health(struct nsqd *, const char *err);
 /* Client waits for the next group commit to answer OK. */
 void	 nsqd_await_sync(struct nsqd *, struct client *);
+int	 nsqd_broadcast_tcp_port(const struct nsqd *);
+int	 nsqd_broadcast_http_port(const struct nsqd *);
+
+/* lookup_peer.c */
+struct lookup_peer;
+void	 lookup_set_peers(struct nsqd *, const struct strlist *);
+void	 lookup_free(struct nsqd *);
+/* REGISTER (reg) or UNREGISTER a topic, or a channel when ch is set. */
+void	 lookup_notify(struct nsqd *, const struct topic *,
+	     const struct channel *, bool reg);
+size_t	 lookup_http_addrs(const struct nsqd *, const char **, size_t);
+
 /* meta.c */
 int	 meta_load(struct nsqd *);
 int	 meta_save(struct nsqd *);

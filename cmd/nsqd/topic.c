@@ -164,6 +164,7 @@ topic_get_channel(struct topic *t, const char *name, size_t len)
 	log_info("TOPIC(%s): created CHANNEL(%s)", t->name, ch->name);
 	if (!ch->ephemeral)
 		t->nsqd->meta_dirty = true;
+	lookup_notify(t->nsqd, t, ch, true);
 	topic_drain(t);
 	return ch;
 }
@@ -189,6 +190,7 @@ topic_delete_channel(struct topic *t, struct channel *ch)
 	log_info("TOPIC(%s): deleting CHANNEL(%s)", t->name, ch->name);
 	if (!ch->ephemeral)
 		t->nsqd->meta_dirty = true;
+	lookup_notify(t->nsqd, t, ch, false);
 	channel_delete(ch);
 	if (t->ephemeral && t->nchans == 0)
 		nsqd_delete_topic(t->nsqd, t);

@@ -16,6 +16,7 @@ complete -c nsqd -l http-client-request-timeout -r -d 'timeout for HTTP requests
 complete -c nsqd -l https-address -r -d '<addr>:<port> to listen on for HTTPS clients'
 complete -c nsqd -l log-level -s l -r -a 'debug info warn error fatal' -d 'debug, info, warn, error or fatal'
 complete -c nsqd -l log-prefix -r -d 'log message prefix'
+complete -c nsqd -l lookupd-ping-interval -r -d 'time between PINGs to nsqlookupd'
 complete -c nsqd -l lookupd-tcp-address -r -d 'nsqlookupd TCP address (repeatable)'
 complete -c nsqd -l max-body-size -r -d 'largest body of MPUB, IDENTIFY and AUTH'
 complete -c nsqd -l max-bytes-per-file -r -d 'bytes per disk queue file before rolling'
