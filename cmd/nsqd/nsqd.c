@@ -251,8 +251,12 @@ tick_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 		n->meta_dirty = false;
 		(void)meta_save(n);
 	}
-	/* Group commit: one fsync per queue answers this turn's publishes. */
-	if (!TAILQ_EMPTY(&n->awaiting)) {
+	/*
+	 * Group commit: one fsync per queue answers this turn's publishes
+	 * (and makes this turn's FINs stick).
+	 */
+	if (n->durable && (!TAILQ_EMPTY(&n->awaiting) ||
+	    !TAILQ_EMPTY(&n->chan_sync) || !TAILQ_EMPTY(&n->topic_sync))) {
 		bool ok = sync_queues(n);
 		struct client_list ready;
 

@@ -1086,6 +1086,10 @@ client_close(struct client *c, const char *why)
 		TAILQ_REMOVE(&n->dirty, c, dirty_link);
 		c->dirty = false;
 	}
+	if (c->awaiting) {
+		TAILQ_REMOVE(&n->awaiting, c, await_link);
+		c->awaiting = false;
+	}
 	TAILQ_REMOVE(&n->clients, c, link);
 	TAILQ_INSERT_TAIL(&n->dead, c, link);
 }
