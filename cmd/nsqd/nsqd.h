@@ -193,8 +193,11 @@ struct client {
 	ev_io			 wr;
 	ev_timer		 hb;
 	ev_timer		 idle;
-	struct buf		 in;
-	struct buf		 out;
+	struct buf		 in;		/* plain commands */
+	struct buf		 out;		/* bytes for the wire */
+	struct buf		 plain;		/* frames to compress */
+	struct cz		*cz;		/* deflate or snappy, or NULL */
+	bool			 cz_started;	/* rest of in is compressed */
 	enum client_state	 state;
 	bool			 got_magic;
 	bool			 dead;		/* connection closing */
@@ -213,6 +216,7 @@ struct client {
 	bool			 awaiting;	/* on nsqd's awaiting list */
 	TAILQ_ENTRY(client)	 await_link;
 	bool			 deflate;
+	int			 deflate_level;
 	bool			 snappy;
 	bool			 tls;
 	struct channel		*ch;

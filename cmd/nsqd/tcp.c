@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "compress.h"
 #include "json.h"
 #include "log.h"
 #include "names.h"
@@ -53,6 +54,20 @@ static void	write_cb(struct ev_loop *, ev_io *, int);
 static void	heartbeat_cb(struct ev_loop *, ev_timer *, int);
 static void	idle_cb(struct ev_loop *, ev_timer *, int);
 
+/* Where frames go: straight out, or to be compressed at flush. */
+static struct buf *
+frames(struct client *c)
+{
+	return c->cz != NULL ? &c->plain : &c->out;
+}
+
+/* Bytes waiting to be written, compressed or not. */
+static size_t
+pending(const struct client *c)
+{
+	return buf_len(&c->out) + buf_len(&c->plain);
+}
+
 /* Append one frame. */
 static void
 send_frame(struct client *c, int type, const void *data, size_t len)
@@ -63,8 +78,8 @@ send_frame(struct client *c, int type, const void *data, size_t len)
 		return;
 	be32enc(hdr, (uint32_t)(len + 4));
 	be32enc(hdr + 4, (uint32_t)type);
-	if (buf_append(&c->out, hdr, sizeof(hdr)) == -1 ||
-	    buf_append(&c->out, data, len) == -1) {
+	if (buf_append(frames(c), hdr, sizeof(hdr)) == -1 ||
+	    buf_append(frames(c), data, len) == -1) {
 		client_close(c, "output buffer full");
 		return;
 	}
@@ -256,8 +271,8 @@ cmd_identify(struct client *c, struct params *p, const char *rest,
 	struct json j;
 	char err[128];
 	int32_t size;
-	int64_t hb = 0, obs = 0, obt = 0, sr = 0, mt = 0, v;
-	bool fneg = false;
+	int64_t hb = 0, obs = 0, obt = 0, sr = 0, mt = 0, dl = 0, v;
+	bool fneg = false, want_deflate = false, want_snappy = false;
 	int tok, i;
 	static const struct {
 		const char	*key;
@@ -324,9 +339,16 @@ cmd_identify(struct client *c, struct params *p, const char *rest,
 	GETINT("output_buffer_timeout", obt);
 	GETINT("sample_rate", sr);
 	GETINT("msg_timeout", mt);
+	GETINT("deflate_level", dl);
 	tok = json_obj_get_go(&j, 0, "feature_negotiation");
 	if (tok != -1 && json_prim_kind(&j, tok) == 't')
 		fneg = true;
+	tok = json_obj_get_go(&j, 0, "deflate");
+	if (tok != -1 && json_prim_kind(&j, tok) == 't')
+		want_deflate = true;
+	tok = json_obj_get_go(&j, 0, "snappy");
+	if (tok != -1 && json_prim_kind(&j, tok) == 't')
+		want_snappy = true;
 #undef GETSTR
 #undef GETINT
 	json_free(&j);
@@ -388,9 +410,21 @@ cmd_identify(struct client *c, struct params *p, const char *rest,
 		ev_timer_again(c->nsqd->loop, &c->idle);
 	}
 
-	if (!fneg)
+	if (!fneg) {
 		send_response(c, "OK");
-	else {
+		return 4 + size;
+	}
+	c->deflate = o->deflate && want_deflate;
+	c->snappy = o->snappy && want_snappy;
+	if (c->deflate && c->snappy)
+		return fatal_err(c, "E_IDENTIFY_FAILED", "IDENTIFY cannot enable "
+		    "both deflate and snappy compression");
+	if (c->deflate) {
+		c->deflate_level = dl > 0 ? (int)dl : 6;
+		if (c->deflate_level > o->max_deflate_level)
+			c->deflate_level = (int)o->max_deflate_level;
+	}
+	{
 		struct buf b;
 		struct jw w;
 
@@ -405,17 +439,17 @@ cmd_identify(struct client *c, struct params *p, const char *rest,
 		jw_int(&w, o->max_msg_timeout / NS_MS);
 		jw_key(&w, "msg_timeout");
 		jw_int(&w, c->msg_timeout_ns / NS_MS);
-		/* TLS and compression are not offered by this build yet. */
+		/* TLS is not offered by this build yet. */
 		jw_key(&w, "tls_v1");
 		jw_bool(&w, false);
 		jw_key(&w, "deflate");
-		jw_bool(&w, false);
+		jw_bool(&w, c->deflate);
 		jw_key(&w, "deflate_level");
-		jw_int(&w, 0);
+		jw_int(&w, c->deflate ? c->deflate_level : 0);
 		jw_key(&w, "max_deflate_level");
 		jw_int(&w, o->max_deflate_level);
 		jw_key(&w, "snappy");
-		jw_bool(&w, false);
+		jw_bool(&w, c->snappy);
 		jw_key(&w, "sample_rate");
 		jw_int(&w, c->sample_rate);
 		jw_key(&w, "auth_required");
@@ -429,6 +463,15 @@ cmd_identify(struct client *c, struct params *p, const char *rest,
 			send_frame(c, FRAME_RESPONSE, buf_data(&b),
 			    buf_len(&b));
 		buf_free(&b);
+	}
+	/* The JSON went out plain; from here both directions are compressed. */
+	if ((c->deflate || c->snappy) && c->cz == NULL) {
+		c->cz = cz_new(c->deflate ? CZ_DEFLATE : CZ_SNAPPY,
+		    c->deflate_level);
+		if (c->cz == NULL)
+			return fatal_err(c, "E_IDENTIFY_FAILED",
+			    "IDENTIFY failed to set up compression");
+		send_response(c, "OK");
 	}
 	return 4 + size;
 
@@ -855,6 +898,30 @@ parse(struct client *c)
 	return (ssize_t)(linelen + 1 + (size_t)r);
 }
 
+/*
+ * IDENTIFY just turned compression on: whatever the client sent after it
+ * is compressed already, so it goes through the decompressor.
+ */
+static void
+start_decompressing(struct client *c)
+{
+	struct buf rest;
+	char err[128];
+
+	c->cz_started = true;
+	if (buf_len(&c->in) == 0)
+		return;
+	buf_init(&rest, buf_len(&c->in), buf_len(&c->in));
+	(void)!buf_append(&rest, buf_data(&c->in), buf_len(&c->in));
+	buf_reset(&c->in);
+	if (cz_decompress(c->cz, buf_data(&rest), buf_len(&rest), &c->in, err,
+	    sizeof(err)) == -1) {
+		log_error("[%s] - failed to read command - %s", c->remote, err);
+		client_close(c, "bad compressed stream");
+	}
+	buf_free(&rest);
+}
+
 static void
 process(struct client *c)
 {
@@ -887,6 +954,8 @@ process(struct client *c)
 		if (r <= 0)
 			break;
 		buf_consume(&c->in, (size_t)r);
+		if (c->cz != NULL && !c->cz_started)
+			start_decompressing(c);
 	}
 }
 
@@ -905,6 +974,7 @@ client_accept(struct nsqd *n, int fd)
 	    n->o->max_msg_size ? n->o->max_body_size : n->o->max_msg_size);
 	buf_init(&c->in, 16384, maxin);
 	buf_init(&c->out, 16384, (size_t)1 << 30);
+	buf_init(&c->plain, 0, (size_t)1 << 30);
 	net_addr_str(fd, 0, c->remote, sizeof(c->remote));
 	/* Until IDENTIFY, client_id and hostname are the peer's address. */
 	c->client_id = xstrdup(c->remote);
@@ -941,7 +1011,7 @@ client_ready(const struct client *c)
 {
 	return !c->dead && c->state == CLIENT_SUBSCRIBED &&
 	    c->in_flight < c->rdy &&
-	    !(c->blocked && buf_len(&c->out) >= OUT_HIGH_WATER);
+	    !(c->blocked && pending(c) >= OUT_HIGH_WATER);
 }
 
 void
@@ -953,12 +1023,12 @@ client_send_message(struct client *c, struct cmsg *m)
 	be32enc(hdr, (uint32_t)(len + 4));
 	be32enc(hdr + 4, FRAME_MESSAGE);
 	msg_header_encode(hdr + 8, m->b->ts, m->attempts, m->b->id);
-	if (buf_append(&c->out, hdr, sizeof(hdr)) == -1 ||
-	    buf_append(&c->out, m->b->data, m->b->len) == -1) {
+	if (buf_append(frames(c), hdr, sizeof(hdr)) == -1 ||
+	    buf_append(frames(c), m->b->data, m->b->len) == -1) {
 		client_close(c, "output buffer full");
 		return;
 	}
-	if ((int64_t)buf_len(&c->out) >= c->output_buffer_size)
+	if ((int64_t)pending(c) >= c->output_buffer_size)
 		client_flush(c);
 	else
 		nsqd_mark_dirty(c->nsqd, c);
@@ -969,6 +1039,15 @@ void
 client_flush(struct client *c)
 {
 	ssize_t n;
+
+	if (c->cz != NULL && buf_len(&c->plain) > 0) {
+		if (cz_compress(c->cz, buf_data(&c->plain), buf_len(&c->plain),
+		    &c->out) == -1) {
+			client_close(c, "compression failed");
+			return;
+		}
+		buf_reset(&c->plain);
+	}
 
 	while (buf_len(&c->out) > 0) {
 		n = buf_write_fd(&c->out, c->fd);
@@ -1009,10 +1088,21 @@ static void
 read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct client *c = w->data;
+	char raw[65536], err[128];
 	ssize_t n;
 
 	(void)revents;
-	n = buf_read_fd(&c->in, c->fd);
+	if (c->cz != NULL) {
+		n = read(c->fd, raw, sizeof(raw));
+		if (n > 0 && cz_decompress(c->cz, raw, (size_t)n, &c->in, err,
+		    sizeof(err)) == -1) {
+			log_error("[%s] - failed to read command - %s",
+			    c->remote, err);
+			client_close(c, "bad compressed stream");
+			return;
+		}
+	} else
+		n = buf_read_fd(&c->in, c->fd);
 	if (n == 0) {
 		client_close(c, "EOF");
 		return;
@@ -1105,6 +1195,8 @@ client_free(struct client *c)
 	close(c->fd);
 	buf_free(&c->in);
 	buf_free(&c->out);
+	buf_free(&c->plain);
+	cz_free(c->cz);
 	for (i = 0; i < c->npubs; i++)
 		free(c->pubs[i].topic);
 	free(c->pubs);

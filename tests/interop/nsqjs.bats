@@ -116,3 +116,29 @@ summary_of() {
 	assert_success
 	assert_line --partial 'acked=10 failed=0'
 }
+
+# compressed Z: a Writer and a Reader that both negotiate compression Z
+# move 5000 messages exactly once.
+compressed() {
+	local n=5000 z=$1
+	start_bg R timeout 100 node "$JS/reader.js" --port "$NSQD_TCP_PORT" \
+	    --topic "T$z" --channel c --count $n --no-dups --linger-ms 500 \
+	    --timeout 90 --"$z"
+	subscribed R
+	run timeout 100 node "$JS/writer.js" --port "$NSQD_TCP_PORT" \
+	    --topic "T$z" --count $n --batch 100 --mode mixed --timeout 90 \
+	    --"$z"
+	assert_success
+	assert_line --partial "published=$n acked=$n failed=0"
+	wait_bg R 100
+	run summary_of R
+	assert_output --regexp "^summary: expected=$n distinct=$n duplicates=0 .* result=ok$"
+}
+
+@test "nsqjs: a Writer and a Reader with deflate" {
+	compressed deflate
+}
+
+@test "nsqjs: a Writer and a Reader with snappy" {
+	compressed snappy
+}

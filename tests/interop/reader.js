@@ -18,7 +18,7 @@ const {parseArgs, nsqdAddresses, Finisher, loadNsq} = require('./common')
 const USAGE = `usage: reader.js --topic T --channel C --count N
     (--port PORT [--host H] | --nsqd H:P,H:P | --lookupd H:P,...)
     [--max-in-flight 200] [--no-dups] [--linger-ms MS] [--msg-timeout MS]
-    [--allow-errors] [--timeout SEC] [--verbose]`
+    [--allow-errors] [--timeout SEC] [--verbose] [--deflate | --snappy]`
 
 const opts = parseArgs(
   process.argv.slice(2),
@@ -37,6 +37,8 @@ const opts = parseArgs(
     'allow-errors': {type: 'bool', def: false},
     timeout: {type: 'int', def: 120},
     verbose: {type: 'bool', def: false},
+    deflate: {type: 'bool', def: false},
+    snappy: {type: 'bool', def: false},
   },
   USAGE
 )
@@ -59,6 +61,8 @@ const config = {
 if (addrs.length > 0) config.nsqdTCPAddresses = addrs
 if (opts.lookupd.length > 0) config.lookupdHTTPAddresses = opts.lookupd
 if (opts.msgTimeout !== null) config.messageTimeout = opts.msgTimeout
+if (opts.deflate) config.deflate = true
+if (opts.snappy) config.snappy = true
 
 const reader = new nsq.Reader(opts.topic, opts.channel, config)
 

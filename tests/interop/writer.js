@@ -19,7 +19,7 @@ const {parseArgs, Finisher, errorCode, loadNsq} = require('./common')
 
 const USAGE = `usage: writer.js --port PORT --topic TOPIC [--host H] [--count N]
     [--batch B] [--mode mixed|pub|mpub] [--prefix P] [--start K]
-    [--window W] [--expect-error CODE] [--timeout SEC]`
+    [--window W] [--expect-error CODE] [--timeout SEC] [--deflate | --snappy]`
 
 const opts = parseArgs(
   process.argv.slice(2),
@@ -35,6 +35,8 @@ const opts = parseArgs(
     window: {type: 'int'},
     'expect-error': {type: 'str'},
     timeout: {type: 'int', def: 60},
+    deflate: {type: 'bool', def: false},
+    snappy: {type: 'bool', def: false},
   },
   USAGE
 )
@@ -69,7 +71,10 @@ let blockMpub = false // whether the current block goes as one MPUB
 let ready = false
 let pumpScheduled = false
 
-const writer = new nsq.Writer(opts.host, opts.port)
+const writer = new nsq.Writer(opts.host, opts.port, {
+  deflate: opts.deflate,
+  snappy: opts.snappy,
+})
 
 const fin = new Finisher(
   'writer',
