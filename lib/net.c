@@ -52,9 +52,12 @@ net_split_hostport(const char *addr, char *host, size_t hostlen, int *port)
 		return -1;
 	memcpy(host, h, hl);
 	host[hl] = '\0';
+	/* Digits only: strtol alone would take " 80" and "+80". */
+	if (colon[1] < '0' || colon[1] > '9')
+		return -1;
 	errno = 0;
 	p = strtol(colon + 1, &end, 10);
-	if (colon[1] == '\0' || *end != '\0' || errno || p < 0 || p > 65535)
+	if (*end != '\0' || errno || p > 65535)
 		return -1;
 	*port = (int)p;
 	return 0;
