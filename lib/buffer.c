@@ -93,16 +93,32 @@ int
 buf_appendf(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;
+	char *tmp;
 	int n;
 
 	va_start(ap, fmt);
 	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	if (n < 0 || buf_reserve(b, (size_t)n + 1) == -1)
+	if (n < 0 || buf_reserve(b, (size_t)n) == -1)
 		return -1;
-	va_start(ap, fmt);
-	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
+	/*
+	 * vsnprintf also writes a NUL.  When room for it would pass max, the
+	 * text still fits: format it elsewhere and copy it in.
+	 */
+	if (b->cap - b->len == (size_t)n &&
+	    buf_reserve(b, (size_t)n + 1) == -1) {
+		tmp = xmalloc((size_t)n + 1);
+		va_start(ap, fmt);
+		vsnprintf(tmp, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+		if (n > 0)
+			memcpy(b->data + b->len, tmp, (size_t)n);
+		free(tmp);
+	} else {
+		va_start(ap, fmt);
+		vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
 	b->len += (size_t)n;
 	return 0;
 }

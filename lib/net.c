@@ -2,6 +2,7 @@
  * Socket helpers shared by the daemons and the client library.
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -51,9 +52,12 @@ net_split_hostport(const char *addr, char *host, size_t hostlen, int *port)
 		return -1;
 	memcpy(host, h, hl);
 	host[hl] = '\0';
+	/* Digits only: strtol alone would take " 80" and "+80". */
+	if (colon[1] < '0' || colon[1] > '9')
+		return -1;
 	errno = 0;
 	p = strtol(colon + 1, &end, 10);
-	if (colon[1] == '\0' || *end != '\0' || errno || p < 0 || p > 65535)
+	if (*end != '\0' || errno || p > 65535)
 		return -1;
 	*port = (int)p;
 	return 0;
@@ -63,6 +67,7 @@ static int
 listen_unix(const char *path, char *err, size_t errlen)
 {
 	struct sockaddr_un sun;
+	struct stat st;
 	int fd;
 
 	memset(&sun, 0, sizeof(sun));
@@ -75,7 +80,9 @@ listen_unix(const char *path, char *err, size_t errlen)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		goto fail;
-	unlink(path);
+	/* Replace a stale socket, but never delete anything else. */
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+		unlink(path);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
 	    listen(fd, 1024) == -1)
 		goto fail;
