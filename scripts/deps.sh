@@ -8,7 +8,7 @@ pkgs="libev-dev libjsmn-dev libcurl4-openssl-dev libhttp-parser-dev zlib1g-dev
 libsnappy-dev libssl-dev make gcc pkg-config"
 if [ "$mode" = test ]; then
 	pkgs="$pkgs libcmocka-dev bats bats-assert bats-support curl python3
-	    mandoc zsh fish"
+	    mandoc zsh fish openssl"
 	command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
 	command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
 fi

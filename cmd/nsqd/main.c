@@ -115,7 +115,8 @@ static const struct opt opts[] = {
 	{ "http-client-request-timeout", 0, D(http_client_request_timeout),
 	  "DURATION", "timeout for HTTP requests", NULL, 0, 0 },
 	{ "https-address", 0, S(https_address), "ADDR",
-	  "<addr>:<port> to listen on for HTTPS clients", NULL, 0, 0 },
+	  "<addr>:<port> for HTTPS clients (not served by this build)",
+	  NULL, 0, 0 },
 	{ "log-level", 'l', S(log_level), "LEVEL",
 	  "debug, info, warn, error or fatal", NULL, 0, 0 },
 	{ "log-prefix", 0, S(log_prefix), "PREFIX", "log message prefix",
@@ -247,7 +248,20 @@ validate(void)
 	if (strcmp(o.auth_http_request_method, "get") != 0 &&
 	    strcmp(o.auth_http_request_method, "post") != 0)
 		fatalx("--auth-http-request-method must be get or post");
-	if (strcmp(o.tls_required, "false") != 0 &&
+	if (strcmp(o.tls_required, "tcp-https") == 0)
+		o.tls_required_mode = TLS_REQUIRED_EXCEPT_HTTP;
+	else {
+		int b;
+
+		/* Go takes any boolean spelling here. */
+		if (parse_bool(o.tls_required, &b) == -1)
+			fatalx("--tls-required must be true, false or "
+			    "tcp-https");
+		o.tls_required_mode = b ? TLS_REQUIRED : TLS_NOT_REQUIRED;
+	}
+	if (o.tls_client_auth_policy[0] != '\0')
+		o.tls_required_mode = TLS_REQUIRED;	/* as Go */
+	if (o.tls_required_mode != TLS_NOT_REQUIRED &&
 	    (o.tls_cert[0] == '\0' || o.tls_key[0] == '\0'))
 		fatalx("cannot require TLS client connections without TLS key "
 		    "and cert");
@@ -258,10 +272,9 @@ validate(void)
 			fatalx("invalid E2E processing latency percentile: %g",
 			    q);
 	}
-	if (o.tls_cert[0] != '\0' || o.auth_http_addresses.n > 0 ||
-	    o.statsd_address[0] != '\0')
-		log_warnx("TLS, auth and statsd are not supported by this "
-		    "build yet; those options are ignored");
+	if (o.auth_http_addresses.n > 0 || o.statsd_address[0] != '\0')
+		log_warnx("auth and statsd are not supported by this build "
+		    "yet; those options are ignored");
 }
 
 int

@@ -365,6 +365,9 @@ nsqd_start(struct nsqd *n, struct ev_loop *loop, struct nsqd_opts *o)
 	if (n->durable)
 		log_info("NSQ: durable mode: a publish is answered after its "
 		    "fsync");
+	if (tls_setup(n) == -1)
+		return -1;
+	n->tls_required = o->tls_required_mode != TLS_NOT_REQUIRED;
 	if (meta_load(n) == -1)
 		return -1;
 
@@ -434,6 +437,7 @@ nsqd_free(struct nsqd *n)
 	size_t pos = 0;
 
 	lookup_free(n);
+	tls_free(n);
 	(void)meta_save(n);
 	while ((t = hmap_next(&n->topics, &pos)) != NULL)
 		topic_close(t);

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <ev.h>
+#include <openssl/ssl.h>
 
 #include "buffer.h"
 #include "diskqueue.h"
@@ -24,6 +25,8 @@
 #define CLIENT_TIMEOUT_NS	(60 * NS_SEC)	/* Go's fixed ClientTimeout */
 #define NS_SEC			1000000000LL
 #define NS_MS			1000000LL
+
+enum { TLS_NOT_REQUIRED, TLS_REQUIRED, TLS_REQUIRED_EXCEPT_HTTP };
 
 struct nsqd_opts {
 	const char	*config;
@@ -78,6 +81,7 @@ struct nsqd_opts {
 	const char	*tls_client_auth_policy;
 	const char	*tls_root_ca_file;
 	const char	*tls_required;
+	int		 tls_required_mode;	/* from tls_required */
 	const char	*tls_min_version;
 	bool		 deflate;
 	int64_t		 max_deflate_level;
@@ -198,6 +202,10 @@ struct client {
 	struct buf		 plain;		/* frames to compress */
 	struct cz		*cz;		/* deflate or snappy, or NULL */
 	bool			 cz_started;	/* rest of in is compressed */
+	int			 cz_pending;	/* after TLS: -1 none, or kind */
+	struct buf		 zbuf;		/* compressed, to encrypt */
+	SSL			*ssl;		/* TLS over memory BIOs */
+	bool			 tls_handshaking;
 	enum client_state	 state;
 	bool			 got_magic;
 	bool			 dead;		/* connection closing */
@@ -268,6 +276,8 @@ struct nsqd {
 	char			 hostname[256];
 	const char		*broadcast_address;
 	int			 http_port;	/* 0 until HTTP listens */
+	SSL_CTX			*ssl_ctx;	/* NULL without --tls-cert */
+	bool			 tls_required;	/* for TCP clients */
 	char			 health[256];	/* "" when healthy */
 };
 
@@ -301,6 +311,10 @@ void	 lookup_free(struct nsqd *);
 void	 lookup_notify(struct nsqd *, const struct topic *,
 	     const struct channel *, bool reg);
 size_t	 lookup_http_addrs(const struct nsqd *, const char **, size_t);
+
+/* tls.c */
+int	 tls_setup(struct nsqd *);
+void	 tls_free(struct nsqd *);
 
 /* meta.c */
 int	 meta_load(struct nsqd *);

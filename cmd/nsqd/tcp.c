@@ -54,18 +54,53 @@ static void	write_cb(struct ev_loop *, ev_io *, int);
 static void	heartbeat_cb(struct ev_loop *, ev_timer *, int);
 static void	idle_cb(struct ev_loop *, ev_timer *, int);
 
-/* Where frames go: straight out, or to be compressed at flush. */
+/* Where frames go: straight out, or to be compressed/encrypted at flush. */
 static struct buf *
 frames(struct client *c)
 {
-	return c->cz != NULL ? &c->plain : &c->out;
+	return c->cz != NULL || c->ssl != NULL ? &c->plain : &c->out;
 }
 
-/* Bytes waiting to be written, compressed or not. */
+/* Bytes waiting to be written, in any stage. */
 static size_t
 pending(const struct client *c)
 {
-	return buf_len(&c->out) + buf_len(&c->plain);
+	return buf_len(&c->out) + buf_len(&c->plain) + buf_len(&c->zbuf);
+}
+
+/* Move what OpenSSL wrote to its memory BIO into the output. */
+static int
+drain_tls(struct client *c)
+{
+	BIO *w = SSL_get_wbio(c->ssl);
+	size_t k;
+	int n;
+
+	while ((k = BIO_ctrl_pending(w)) > 0) {
+		if (buf_reserve(&c->out, k) == -1)
+			return -1;
+		n = BIO_read(w, c->out.data + c->out.len, (int)k);
+		if (n <= 0)
+			return -1;
+		c->out.len += (size_t)n;
+	}
+	return 0;
+}
+
+/* Encrypt n plain bytes into the output. */
+static int
+seal(struct client *c, const char *p, size_t n)
+{
+	int w;
+
+	while (n > 0) {
+		w = SSL_write(c->ssl, p, n > INT32_MAX ? INT32_MAX : (int)n);
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return drain_tls(c);
 }
 
 /* Append one frame. */
@@ -273,6 +308,7 @@ cmd_identify(struct client *c, struct params *p, const char *rest,
 	int32_t size;
 	int64_t hb = 0, obs = 0, obt = 0, sr = 0, mt = 0, dl = 0, v;
 	bool fneg = false, want_deflate = false, want_snappy = false;
+	bool want_tls = false, tls;
 	int tok, i;
 	static const struct {
 		const char	*key;
@@ -349,6 +385,9 @@ cmd_identify(struct client *c, struct params *p, const char *rest,
 	tok = json_obj_get_go(&j, 0, "snappy");
 	if (tok != -1 && json_prim_kind(&j, tok) == 't')
 		want_snappy = true;
+	tok = json_obj_get_go(&j, 0, "tls_v1");
+	if (tok != -1 && json_prim_kind(&j, tok) == 't')
+		want_tls = true;
 #undef GETSTR
 #undef GETINT
 	json_free(&j);
@@ -414,6 +453,7 @@ cmd_identify(struct client *c, struct params *p, const char *rest,
 		send_response(c, "OK");
 		return 4 + size;
 	}
+	tls = c->nsqd->ssl_ctx != NULL && want_tls && c->ssl == NULL;
 	c->deflate = o->deflate && want_deflate;
 	c->snappy = o->snappy && want_snappy;
 	if (c->deflate && c->snappy)
@@ -439,9 +479,8 @@ cmd_identify(struct client *c, struct params *p, const char *rest,
 		jw_int(&w, o->max_msg_timeout / NS_MS);
 		jw_key(&w, "msg_timeout");
 		jw_int(&w, c->msg_timeout_ns / NS_MS);
-		/* TLS is not offered by this build yet. */
 		jw_key(&w, "tls_v1");
-		jw_bool(&w, false);
+		jw_bool(&w, tls);
 		jw_key(&w, "deflate");
 		jw_bool(&w, c->deflate);
 		jw_key(&w, "deflate_level");
@@ -464,10 +503,34 @@ cmd_identify(struct client *c, struct params *p, const char *rest,
 			    buf_len(&b));
 		buf_free(&b);
 	}
-	/* The JSON went out plain; from here both directions are compressed. */
-	if ((c->deflate || c->snappy) && c->cz == NULL) {
-		c->cz = cz_new(c->deflate ? CZ_DEFLATE : CZ_SNAPPY,
-		    c->deflate_level);
+	/*
+	 * The JSON went out plain.  Then, in Go's order: the TLS handshake
+	 * and OK over TLS, then compression and OK compressed.
+	 */
+	if ((c->deflate || c->snappy) && c->cz == NULL)
+		c->cz_pending = c->deflate ? CZ_DEFLATE : CZ_SNAPPY;
+	if (tls) {
+		BIO *rb = BIO_new(BIO_s_mem()), *wb = BIO_new(BIO_s_mem());
+
+		if (rb == NULL || wb == NULL ||
+		    (c->ssl = SSL_new(c->nsqd->ssl_ctx)) == NULL) {
+			BIO_free(rb);
+			BIO_free(wb);
+			return fatal_err(c, "E_IDENTIFY_FAILED",
+			    "IDENTIFY failed to set up TLS");
+		}
+		SSL_set_bio(c->ssl, rb, wb);
+		SSL_set_accept_state(c->ssl);
+		c->tls_handshaking = true;
+		c->cz_started = false;
+		/* Go gives the handshake 5 s. */
+		c->idle.repeat = 5.;
+		ev_timer_again(c->nsqd->loop, &c->idle);
+		return 4 + size;
+	}
+	if (c->cz_pending >= 0) {
+		c->cz = cz_new(c->cz_pending, c->deflate_level);
+		c->cz_pending = -1;
 		if (c->cz == NULL)
 			return fatal_err(c, "E_IDENTIFY_FAILED",
 			    "IDENTIFY failed to set up compression");
@@ -890,6 +953,10 @@ parse(struct client *c)
 	}
 	if (i == sizeof(commands) / sizeof(commands[0]))
 		return fatal_err(c, "E_INVALID", "invalid command %.*s", P(&p, 0));
+	if (c->nsqd->tls_required && !c->tls && commands[i].fn != cmd_identify)
+		return fatal_err(c, "E_INVALID",
+		    "cannot %s in current state (TLS required)",
+		    commands[i].name);
 	r = commands[i].fn(c, &p, nl + 1, len - linelen - 1);
 	if (r == NEED_MORE)
 		return 0;
@@ -898,27 +965,23 @@ parse(struct client *c)
 	return (ssize_t)(linelen + 1 + (size_t)r);
 }
 
+static int take_raw(struct client *, const char *, size_t);
+
 /*
- * IDENTIFY just turned compression on: whatever the client sent after it
- * is compressed already, so it goes through the decompressor.
+ * IDENTIFY just turned TLS or compression on: whatever the client sent
+ * after it is TLS records or compressed already, so it goes through those
+ * layers rather than straight to the parser.
  */
 static void
-start_decompressing(struct client *c)
+start_layers(struct client *c)
 {
 	struct buf rest;
-	char err[128];
 
 	c->cz_started = true;
-	if (buf_len(&c->in) == 0)
-		return;
-	buf_init(&rest, buf_len(&c->in), buf_len(&c->in));
+	buf_init(&rest, buf_len(&c->in), buf_len(&c->in) + 1);
 	(void)!buf_append(&rest, buf_data(&c->in), buf_len(&c->in));
 	buf_reset(&c->in);
-	if (cz_decompress(c->cz, buf_data(&rest), buf_len(&rest), &c->in, err,
-	    sizeof(err)) == -1) {
-		log_error("[%s] - failed to read command - %s", c->remote, err);
-		client_close(c, "bad compressed stream");
-	}
+	(void)take_raw(c, buf_data(&rest), buf_len(&rest));
 	buf_free(&rest);
 }
 
@@ -947,15 +1010,15 @@ process(struct client *c)
 			ev_timer_start(c->nsqd->loop, &c->hb);
 		}
 	}
-	while (!c->dead && buf_len(&c->in) > 0) {
+	while (!c->dead && !c->tls_handshaking && buf_len(&c->in) > 0) {
 		if (c->pending_oks > 0 && !next_is_pub(c))
 			break;
 		r = parse(c);
 		if (r <= 0)
 			break;
 		buf_consume(&c->in, (size_t)r);
-		if (c->cz != NULL && !c->cz_started)
-			start_decompressing(c);
+		if ((c->cz != NULL || c->ssl != NULL) && !c->cz_started)
+			start_layers(c);
 	}
 }
 
@@ -975,6 +1038,8 @@ client_accept(struct nsqd *n, int fd)
 	buf_init(&c->in, 16384, maxin);
 	buf_init(&c->out, 16384, (size_t)1 << 30);
 	buf_init(&c->plain, 0, (size_t)1 << 30);
+	buf_init(&c->zbuf, 0, (size_t)1 << 30);
+	c->cz_pending = -1;
 	net_addr_str(fd, 0, c->remote, sizeof(c->remote));
 	/* Until IDENTIFY, client_id and hostname are the peer's address. */
 	c->client_id = xstrdup(c->remote);
@@ -1034,20 +1099,45 @@ client_send_message(struct client *c, struct cmsg *m)
 		nsqd_mark_dirty(c->nsqd, c);
 }
 
+/*
+ * Frames -> [compress] -> [encrypt] -> c->out.  -1 when that failed and
+ * the connection is closing.
+ */
+static int
+stage(struct client *c)
+{
+	struct buf *z = c->ssl != NULL ? &c->zbuf : &c->out;
+	struct buf *src = &c->plain;
+
+	if (buf_len(&c->plain) == 0)
+		return 0;
+	if (c->cz != NULL) {
+		if (cz_compress(c->cz, buf_data(&c->plain), buf_len(&c->plain),
+		    z) == -1) {
+			client_close(c, "compression failed");
+			return -1;
+		}
+		buf_reset(&c->plain);
+		src = z;
+	}
+	if (c->ssl != NULL && buf_len(src) > 0) {
+		if (seal(c, buf_data(src), buf_len(src)) == -1) {
+			client_close(c, "TLS write failed");
+			return -1;
+		}
+		buf_reset(src);
+	}
+	return 0;
+}
+
 /* Write what is buffered; wait for the socket when it is full. */
 void
 client_flush(struct client *c)
 {
 	ssize_t n;
 
-	if (c->cz != NULL && buf_len(&c->plain) > 0) {
-		if (cz_compress(c->cz, buf_data(&c->plain), buf_len(&c->plain),
-		    &c->out) == -1) {
-			client_close(c, "compression failed");
-			return;
-		}
-		buf_reset(&c->plain);
-	}
+	if (stage(c) == -1)
+		return;
 
 	while (buf_len(&c->out) > 0) {
 		n = buf_write_fd(&c->out, c->fd);
@@ -1084,23 +1174,129 @@ write_cb(struct ev_loop *loop, ev_io *w, int revents)
 	client_flush(w->data);
 }
 
+/* Plain bytes from the peer: decompress if need be, into c->in. */
+static int
+take_plain(struct client *c, const char *p, size_t n)
+{
+	char err[128];
+
+	if (c->cz != NULL) {
+		if (cz_decompress(c->cz, p, n, &c->in, err, sizeof(err)) == 0)
+			return 0;
+		log_error("[%s] - failed to read command - %s", c->remote, err);
+		client_close(c, "bad compressed stream");
+		return -1;
+	}
+	if (buf_append(&c->in, p, n) == 0)
+		return 0;
+	client_close(c, "input buffer full");
+	return -1;
+}
+
+/*
+ * Advance the TLS handshake; when it completes answer OK over TLS, then
+ * turn on the compression IDENTIFY negotiated (Go's order).  -1 when the
+ * connection is closing.
+ */
+static int
+tls_step(struct client *c)
+{
+	int r = SSL_do_handshake(c->ssl);
+
+	if (drain_tls(c) == -1) {
+		client_close(c, "TLS output failed");
+		return -1;
+	}
+	nsqd_mark_dirty(c->nsqd, c);
+	if (r != 1) {
+		int e = SSL_get_error(c->ssl, r);
+
+		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+			return 0;
+		log_error("[%s] - IDENTIFY failed TLS handshake error",
+		    c->remote);
+		client_close(c, "TLS handshake failed");
+		return -1;
+	}
+	c->tls_handshaking = false;
+	c->tls = true;
+	log_info("[%s] TLS %s %s", c->remote, SSL_get_version(c->ssl),
+	    SSL_get_cipher_name(c->ssl));
+	/* Back to the usual read deadline. */
+	c->idle.repeat = c->heartbeat_ns > 0 ?
+	    2 * (double)c->heartbeat_ns / 1e9 : 0;
+	if (c->idle.repeat > 0)
+		ev_timer_again(c->nsqd->loop, &c->idle);
+	else
+		ev_timer_stop(c->nsqd->loop, &c->idle);
+	send_response(c, "OK");
+	if (c->cz_pending >= 0) {
+		/* That OK goes out encrypted only; what follows, compressed. */
+		if (stage(c) == -1)
+			return -1;
+		c->cz = cz_new(c->cz_pending, c->deflate_level);
+		c->cz_pending = -1;
+		c->cz_started = true;
+		if (c->cz == NULL) {
+			client_close(c, "compression setup failed");
+			return -1;
+		}
+		send_response(c, "OK");
+	}
+	return 0;
+}
+
+/* Raw bytes from the socket through TLS (if on) into c->in. */
+static int
+take_raw(struct client *c, const char *p, size_t n)
+{
+	char tmp[16384];
+	int r, e;
+
+	if (c->ssl == NULL)
+		return take_plain(c, p, n);
+	if (n > 0 && BIO_write(SSL_get_rbio(c->ssl), p, (int)n) != (int)n) {
+		client_close(c, "TLS input failed");
+		return -1;
+	}
+	if (c->tls_handshaking && (tls_step(c) == -1 || c->tls_handshaking))
+		return c->dead ? -1 : 0;
+	for (;;) {
+		r = SSL_read(c->ssl, tmp, sizeof(tmp));
+		if (r > 0) {
+			if (take_plain(c, tmp, (size_t)r) == -1)
+				return -1;
+			continue;
+		}
+		e = SSL_get_error(c->ssl, r);
+		if (e == SSL_ERROR_WANT_READ)
+			break;
+		client_close(c, e == SSL_ERROR_ZERO_RETURN ? "EOF" :
+		    "TLS read failed");
+		return -1;
+	}
+	/* Reading may have produced TLS records to send (key updates). */
+	if (drain_tls(c) == -1) {
+		client_close(c, "TLS output failed");
+		return -1;
+	}
+	if (buf_len(&c->out) > 0)
+		nsqd_mark_dirty(c->nsqd, c);
+	return 0;
+}
+
 static void
 read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct client *c = w->data;
-	char raw[65536], err[128];
+	char raw[65536];
 	ssize_t n;
 
 	(void)revents;
-	if (c->cz != NULL) {
+	if (c->cz != NULL || c->ssl != NULL) {
 		n = read(c->fd, raw, sizeof(raw));
-		if (n > 0 && cz_decompress(c->cz, raw, (size_t)n, &c->in, err,
-		    sizeof(err)) == -1) {
-			log_error("[%s] - failed to read command - %s",
-			    c->remote, err);
-			client_close(c, "bad compressed stream");
+		if (n > 0 && take_raw(c, raw, (size_t)n) == -1)
 			return;
-		}
 	} else
 		n = buf_read_fd(&c->in, c->fd);
 	if (n == 0) {
@@ -1118,6 +1314,7 @@ read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		ev_timer_again(loop, &c->idle);
 	process(c);
 }
+
 
 void
 client_synced(struct client *c, bool ok)
@@ -1196,7 +1393,9 @@ client_free(struct client *c)
 	buf_free(&c->in);
 	buf_free(&c->out);
 	buf_free(&c->plain);
+	buf_free(&c->zbuf);
 	cz_free(c->cz);
+	SSL_free(c->ssl);
 	for (i = 0; i < c->npubs; i++)
 		free(c->pubs[i].topic);
 	free(c->pubs);
