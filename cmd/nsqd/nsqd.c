@@ -250,6 +250,15 @@ tick_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 		/* Publishes taken from buffered input wait for the next turn. */
 		if (!TAILQ_EMPTY(&n->awaiting))
 			ev_idle_start(loop, &n->busy);
+	} else if (n->durable && (!TAILQ_EMPTY(&n->chan_sync) ||
+	    !TAILQ_EMPTY(&n->topic_sync))) {
+		/*
+		 * FINs moved a commit position (or a topic handed messages
+		 * on) and no publish brought a group commit: persist it
+		 * before this turn's output, or a crash would bring back
+		 * messages already finished.
+		 */
+		(void)sync_queues(n);
 	}
 	while ((c = TAILQ_FIRST(&n->dirty)) != NULL) {
 		TAILQ_REMOVE(&n->dirty, c, dirty_link);
