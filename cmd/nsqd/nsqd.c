@@ -61,10 +61,12 @@ nsqd_delete_topic(struct nsqd *n, struct topic *t)
 	topic_delete(t);
 }
 
+/* lib/diskqueue's lines already start with "DISKQUEUE(<queue>) ". */
 static void
 dq_logger(void *arg, const char *msg)
 {
-	log_warnx("DISKQUEUE(%s): %s", (const char *)arg, msg);
+	(void)arg;
+	log_warnx("%s", msg);
 }
 
 struct dq *
@@ -83,7 +85,6 @@ nsqd_open_dq(struct nsqd *n, const char *name)
 	/* Durable mode syncs once per loop turn instead (group commit). */
 	qo.sync_every = n->durable ? 0 : n->o->sync_every;
 	qo.logger = dq_logger;
-	qo.logger_arg = (void *)"nsqd";
 	if ((q = dq_open(&qo, err, sizeof(err))) == NULL) {
 		log_error("DISKQUEUE(%s): %s", name, err);
 		nsqd_set_health(n, err);
