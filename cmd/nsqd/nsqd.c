@@ -232,7 +232,7 @@ tick_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 		TAILQ_REMOVE(&n->dead, c, link);
 		client_free(c);
 	}
-	if (n->meta_dirty) {
+	if (n->meta_dirty && nsqd_now(n) >= n->meta_retry) {
 		n->meta_dirty = false;
 		(void)meta_save(n);
 	}
