@@ -89,3 +89,28 @@ EOF
 	assert_success
 	assert_output "dur:c depth=0"
 }
+
+@test "durable: messages a topic held for its first channel survive SIGKILL once" {
+	local d=$BATS_TEST_TMPDIR
+	# No channel yet: the topic's own disk queue holds them.
+	run timeout 60 python3 "$TOOLS" pub "$NSQD_TCP_PORT" late \
+	    --log "$d/pub.log" --count 50 --batch 5
+	assert_success
+	# The first channel takes them over; 20 are consumed, and the
+	# consumer's FINs are confirmed before the kill.
+	run timeout 60 python3 "$TOOLS" consume "$NSQD_TCP_PORT" late c \
+	    --log "$d/cons.log" --rdy 1 --count 20 --max-time 50
+	assert_success
+	kill9_nsqd
+	restart_nsqd
+	run timeout 60 python3 "$TOOLS" consume "$NSQD_TCP_PORT" late c \
+	    --log "$d/cons.log" --rdy 50 --until-idle 2 --max-time 50
+	assert_success
+	run python3 "$TOOLS" check --pub-log "$d/pub.log" --exact \
+	    --log "$d/cons.log"
+	assert_success
+	assert_output --partial 'unique=50 confirmed=50'
+	stop_nsqd
+	run python3 "$TOOLS" dqscan "$NSQD_DATA" late
+	assert_output 'late depth=0'
+}
