@@ -3,7 +3,8 @@
  * JSON, so either implementation can start on the other's data path.
  * Written atomically (temporary file, fsync, rename, fsync of the
  * directory) whenever the set or a paused flag changed, once per loop
- * turn at most, and at exit.  Ephemeral topics and channels never appear.
+ * turn at most (after a failure, once a second at most), and at exit.
+ * Ephemeral topics and channels never appear.
  *
  * Loading survives damage: a missing or unreadable nsqd.dat while disk
  * queue files exist, or a topic entry that cannot be read, does not lose
@@ -130,8 +131,12 @@ meta_save(struct nsqd *n)
 	goto done;
 fail:
 	log_warn("NSQ: failed to persist metadata to %s", file);
-	/* Try again on the next turn. */
+	/*
+	 * Try again on a later turn, a second from now at the earliest: a
+	 * full disk must not cost a write attempt and a log line per turn.
+	 */
 	n->meta_dirty = true;
+	n->meta_retry = nsqd_now(n) + NS_SEC;
 done:
 	free(tmp);
 	free(file);

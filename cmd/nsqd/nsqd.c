@@ -77,10 +77,12 @@ nsqd_broadcast_http_port(const struct nsqd *n)
 	    n->http_port;
 }
 
+/* lib/diskqueue's lines already start with "DISKQUEUE(<queue>) ". */
 static void
 dq_logger(void *arg, const char *msg)
 {
-	log_warnx("DISKQUEUE(%s): %s", (const char *)arg, msg);
+	(void)arg;
+	log_warnx("%s", msg);
 }
 
 struct dq *
@@ -99,7 +101,6 @@ nsqd_open_dq(struct nsqd *n, const char *name)
 	/* Durable mode syncs once per loop turn instead (group commit). */
 	qo.sync_every = n->durable ? 0 : n->o->sync_every;
 	qo.logger = dq_logger;
-	qo.logger_arg = (void *)"nsqd";
 	if ((q = dq_open(&qo, err, sizeof(err))) == NULL) {
 		log_error("DISKQUEUE(%s): %s", name, err);
 		nsqd_set_health(n, err);
@@ -247,13 +248,14 @@ tick_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 		TAILQ_REMOVE(&n->dead, c, link);
 		client_free(c);
 	}
-	if (n->meta_dirty) {
+	if (n->meta_dirty && nsqd_now(n) >= n->meta_retry) {
 		n->meta_dirty = false;
 		(void)meta_save(n);
 	}
 	/*
-	 * Group commit: one fsync per queue answers this turn's publishes
-	 * (and makes this turn's FINs stick).
+	 * Group commit: one fsync per queue answers this turn's publishes,
+	 * and makes this turn's FINs and topic hand-overs stick before this
+	 * turn's output, or a crash would bring back finished messages.
 	 */
 	if (n->durable && (!TAILQ_EMPTY(&n->awaiting) ||
 	    !TAILQ_EMPTY(&n->chan_sync) || !TAILQ_EMPTY(&n->topic_sync))) {

@@ -266,6 +266,8 @@ struct nsqd {
 	int			 lock_fd;
 	bool			 durable;	/* group-committed fsync */
 	bool			 meta_dirty;	/* nsqd.dat to rewrite */
+	int64_t			 meta_retry;	/* not before (ns), after
+						   a failed write */
 	struct channel_list	 chan_sync;	/* queues written since */
 	struct topic_list	 topic_sync;	/* the last sync */
 	ev_timer		 sync_timer;
