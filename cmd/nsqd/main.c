@@ -253,9 +253,16 @@ validate(void)
 			fatalx("invalid E2E processing latency percentile: %g",
 			    q);
 	}
+	if (o.broadcast_address[0] == '\0') {
+		char host[256] = "";
+
+		/* Go's default: the host name. */
+		gethostname(host, sizeof(host) - 1);
+		o.broadcast_address = xstrdup(host);
+	}
 	if (o.tls_cert[0] != '\0' || o.auth_http_addresses.n > 0 ||
-	    o.lookupd_tcp_addresses.n > 0 || o.statsd_address[0] != '\0')
-		log_warnx("TLS, auth, nsqlookupd and statsd are not supported "
+	    o.lookupd_tcp_addresses.n > 0)
+		log_warnx("TLS, auth and nsqlookupd are not supported "
 		    "by this build yet; those options are ignored");
 }
 
@@ -290,6 +297,8 @@ main(int argc, char **argv)
 	}
 	log_init(o.log_prefix, LOG_LEVEL_INFO);
 	validate();
+	o.table = opts;
+	o.ntable = sizeof(opts) / sizeof(opts[0]);
 	if (o.data_path[0] != '\0') {
 		struct stat st;
 

@@ -91,6 +91,17 @@ nsqd_open_dq(struct nsqd *n, const char *name)
 	return q;
 }
 
+const char *
+nsqd_health(const struct nsqd *n)
+{
+	static char buf[sizeof(n->health) + 8];
+
+	if (n->health[0] == '\0')
+		return "OK";
+	snprintf(buf, sizeof(buf), "NOK - %s", n->health);
+	return buf;
+}
+
 void
 nsqd_set_health(struct nsqd *n, const char *err)
 {
@@ -187,6 +198,12 @@ sync_queues(struct nsqd *n)
 		}
 	}
 	return ok;
+}
+
+bool
+nsqd_sync(struct nsqd *n)
+{
+	return sync_queues(n);
 }
 
 static void
@@ -351,6 +368,18 @@ nsqd_start(struct nsqd *n, struct ev_loop *loop, struct nsqd_opts *o)
 	}
 	n->tcp_port = net_local_port(n->tcp_fd);
 	log_info("TCP: listening on %s", o->tcp_address);
+	if (o->broadcast_tcp_port == 0)
+		o->broadcast_tcp_port = n->tcp_port;
+	n->http_port = -1;
+	if (o->http_address[0] != '\0' && http_start(n) == -1)
+		return -1;
+	if (o->broadcast_http_port == 0 && n->http_port > 0)
+		o->broadcast_http_port = n->http_port;
+	if (o->https_address[0] != '\0')
+		log_info("HTTPS: not served by this build (no TLS yet): "
+		    "--https-address %s is ignored", o->https_address);
+	if (o->statsd_address[0] != '\0' && statsd_start(n) == -1)
+		return -1;
 
 	ev_io_init(&n->tcp_w, accept_cb, n->tcp_fd, EV_READ);
 	n->tcp_w.data = n;
@@ -394,6 +423,8 @@ nsqd_stop(struct nsqd *n)
 	ev_timer_stop(n->loop, &n->accept_pause);
 	close(n->tcp_fd);
 	n->tcp_fd = -1;
+	http_stop(n);
+	statsd_stop(n);
 	/* client_close moves each client to the dead list. */
 	while ((c = TAILQ_FIRST(&n->clients)) != NULL)
 		client_close(c, "exiting");
@@ -409,6 +440,8 @@ nsqd_free(struct nsqd *n)
 	struct topic *t;
 	size_t pos = 0;
 
+	http_free(n);
+	statsd_stop(n);
 	(void)meta_save(n);
 	while ((t = hmap_next(&n->topics, &pos)) != NULL)
 		topic_close(t);
