@@ -49,6 +49,12 @@ struct statsd {
 	uint64_t	 gc_runs;	/* at the last push */
 };
 
+/*
+ * The --statsd-prefix as given, kept: the option now holds the expanded
+ * one (and the given string may be the option parser's allocation).
+ */
+static const char *given_prefix;
+
 static void	tick_cb(struct ev_loop *, ev_timer *, int);
 static void	spread_cb(struct ev_loop *, ev_timer *, int);
 
@@ -348,7 +354,8 @@ statsd_start(struct nsqd *n)
 	}
 	if (o->statsd_prefix[0] != '\0') {
 		key = host_key(o->broadcast_address, o->broadcast_http_port);
-		o->statsd_prefix = make_prefix(o->statsd_prefix, key);
+		given_prefix = o->statsd_prefix;
+		o->statsd_prefix = make_prefix(given_prefix, key);
 		free(key);
 	}
 	s = xcalloc(1, sizeof(*s));
@@ -363,8 +370,9 @@ statsd_start(struct nsqd *n)
 	ev_timer_start(n->loop, &s->tick);
 	n->statsd = s;
 	format_duration(o->statsd_interval, every, sizeof(every));
-	log_info("STATSD: every %s to %s, prefix \"%s\"", every,
-	    o->statsd_address, o->statsd_prefix);
+	log_info("STATSD: every %s to %s, prefix \"%s\" (from \"%s\")",
+	    every, o->statsd_address, o->statsd_prefix,
+	    given_prefix != NULL ? given_prefix : "");
 	return 0;
 }
 
