@@ -5,7 +5,8 @@
  *
  *   <prefix>topic.<t>.message_count:<n>|c     (counters: the change
  *   <prefix>topic.<t>.message_bytes:<n>|c      since the last push)
- *   <prefix>topic.<t>.depth:<n>|g  .backend_depth  .e2e_processing_latency_<pct>
+ *   <prefix>topic.<t>.depth:<n>|g, .backend_depth,
+ *       .e2e_processing_latency_<pct> (gauges)
  *   <prefix>topic.<t>.channel.<c>.message_count|requeue_count|timeout_count (c)
  *   <prefix>topic.<t>.channel.<c>.depth|backend_depth|in_flight_count|
  *       deferred_count|clients|e2e_processing_latency_<pct> (g)
@@ -194,7 +195,8 @@ dial(const char *addr)
 	for (ai = res; ai != NULL && fd == -1; ai = ai->ai_next) {
 		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC |
 		    SOCK_NONBLOCK, ai->ai_protocol);
-		if (fd != -1 && connect(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
+		if (fd != -1 &&
+		    connect(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
 			close(fd);
 			fd = -1;
 		}
