@@ -41,7 +41,7 @@ void	quantile_merge(struct quantile *dst, struct quantile *src,
 uint64_t quantile_count(struct quantile *, int64_t now);
 /* Their sum (as a double: it may pass int64). */
 double	quantile_sum(struct quantile *, int64_t now);
-/* The estimate of quantile q in [0, 1] (see above); 0 when empty. */
-int64_t	quantile_query(struct quantile *, double q, int64_t now);
+/* The estimate of quantile p in [0, 1] (see above); 0 when empty. */
+int64_t	quantile_query(struct quantile *, double p, int64_t now);
 
 #endif

@@ -179,7 +179,8 @@ metrics_write(struct nsqd *n, struct buf *b)
 	uint64_t nclients = 0, nprod = 0;
 	bool header;
 
-	TAILQ_FOREACH(c, &n->clients, link) {
+	for (c = TAILQ_FIRST(&n->clients); c != NULL;
+	    c = TAILQ_NEXT(c, link)) {
 		nclients++;
 		nprod += c->npubs > 0;
 	}

@@ -384,9 +384,9 @@ struct nsqd_mem {
 	uint64_t	gc_total_runs;
 };
 /* Topics sorted by name (caller frees the array), or NULL when none. */
-struct topic **stats_topics(struct nsqd *, size_t *n);
+struct topic **stats_topics(struct nsqd *, size_t *np);
 /* A topic's channels sorted by name (caller frees), or NULL. */
-struct channel **stats_channels(struct topic *, size_t *n);
+struct channel **stats_channels(struct topic *, size_t *np);
 int64_t	 topic_depth(const struct topic *);
 int64_t	 topic_backend_depth(const struct topic *);
 int64_t	 channel_depth(const struct channel *);

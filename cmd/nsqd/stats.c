@@ -429,7 +429,8 @@ stats_json(struct nsqd *n, struct buf *b, const char *topic,
 	/* Go's nil slice: null unless some producer is there. */
 	jw_key(&w, "producers");
 	if (clients && !missing) {
-		TAILQ_FOREACH(c, &n->clients, link) {
+		for (c = TAILQ_FIRST(&n->clients); c != NULL;
+		    c = TAILQ_NEXT(c, link)) {
 			if (c->npubs == 0)
 				continue;
 			if (!any)
@@ -609,7 +610,8 @@ stats_text(struct nsqd *n, struct buf *b, const char *topic,
 	}
 	free(ts);
 	if (clients && !missing) {
-		TAILQ_FOREACH(c, &n->clients, link) {
+		for (c = TAILQ_FIRST(&n->clients); c != NULL;
+		    c = TAILQ_NEXT(c, link)) {
 			if (c->npubs == 0)
 				continue;
 			if (!any)
