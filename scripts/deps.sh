@@ -11,19 +11,29 @@ if [ "$mode" = test ]; then
 	    mandoc zsh fish openssl"
 	command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
 	command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
+	# promtool checks nsqd's /metrics; the server's recommends (exporter
+	# daemons) are not wanted.
+	norec=prometheus
 fi
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
 	    missing="$missing $p"
 done
-if [ -n "$missing" ]; then
-	echo "deps: installing$missing" >&2
+missing_norec=
+for p in ${norec:-}; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+	    missing_norec="$missing_norec $p"
+done
+if [ -n "$missing$missing_norec" ]; then
+	echo "deps: installing$missing$missing_norec" >&2
 	sudo=
 	[ "$(id -u)" -eq 0 ] || sudo=sudo
 	export DEBIAN_FRONTEND=noninteractive
 	$sudo apt-get update -qq
-	$sudo apt-get install -y -qq $missing >/dev/null
+	[ -z "$missing" ] || $sudo apt-get install -y -qq $missing >/dev/null
+	[ -z "$missing_norec" ] || $sudo apt-get install -y -qq \
+	    --no-install-recommends $missing_norec >/dev/null
 fi
 if [ "$mode" = test ] && [ ! -d tests/interop/node_modules/nsqjs ]; then
 	echo "deps: npm ci in tests/interop" >&2

@@ -108,6 +108,9 @@ channel_new(struct topic *t, const char *name, size_t len)
 	ch->inflight_timer.data = ch;
 	ev_init(&ch->deferred_timer, deferred_timer_cb);
 	ch->deferred_timer.data = ch;
+	if (t->nsqd->o->e2e_percentiles.n > 0)
+		ch->e2e = quantile_new(t->nsqd->o->e2e_window,
+		    nsqd_now(t->nsqd));
 	return ch;
 }
 
@@ -148,6 +151,7 @@ channel_free(struct channel *ch)
 	}
 	if (ch->sync_marked)
 		TAILQ_REMOVE(&ch->nsqd->chan_sync, ch, sync_link);
+	quantile_free(ch->e2e);
 	free(ch->clients);
 	free(ch->name);
 	free(ch);
@@ -523,6 +527,12 @@ channel_fin(struct channel *ch, struct client *c, const char *id,
 		return -1;
 	unflight(ch, m);
 	c->finish_count++;
+	/* End-to-end: from the publish to the FIN, as Go measures it. */
+	if (ch->e2e != NULL) {
+		int64_t now = nsqd_now(ch->nsqd);
+
+		quantile_insert(ch->e2e, now - m->b->ts, now);
+	}
 	drop(ch, m);
 	channel_pump(ch);
 	return 0;
@@ -611,4 +621,75 @@ deferred_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	}
 	channel_pump(ch);
 	arm(ch, &ch->deferred_timer, &ch->deferred_pq);
+}
+
+/*
+ * As Go's Channel.Empty: in-flight and deferred messages are forgotten
+ * (their clients' in-flight counts go to 0), then the memory queue and
+ * the disk queue.  Disk reads not yet finished are forgotten too: the
+ * emptied queue starts a new file.
+ */
+int
+channel_empty(struct channel *ch)
+{
+	struct nsqd *n = ch->nsqd;
+	struct cmsg *m;
+	struct track *tr;
+	size_t i;
+
+	ev_timer_stop(n->loop, &ch->inflight_timer);
+	ev_timer_stop(n->loop, &ch->deferred_timer);
+	for (i = 0; i < ch->inflight_pq.n; i++) {
+		m = (struct cmsg *)((char *)ch->inflight_pq.v[i] -
+		    offsetof(struct cmsg, pq));
+		hmap_del(&ch->inflight, m->b->id, MSG_ID_LEN);
+		TAILQ_REMOVE(&m->owner->inflight, m, cl);
+		m->owner->in_flight--;
+		m->tr = NULL;
+		cmsg_free(m);
+	}
+	ch->inflight_pq.n = 0;
+	for (i = 0; i < ch->deferred_pq.n; i++) {
+		m = (struct cmsg *)((char *)ch->deferred_pq.v[i] -
+		    offsetof(struct cmsg, pq));
+		m->tr = NULL;
+		cmsg_free(m);
+	}
+	ch->deferred_pq.n = 0;
+	while ((m = msgq_pop(&ch->q)) != NULL) {
+		m->tr = NULL;
+		cmsg_free(m);
+	}
+	while ((tr = ch->tr_head) != NULL) {
+		ch->tr_head = tr->next;
+		free(tr);
+	}
+	ch->tr_tail = NULL;
+	if (ch->dq != NULL) {
+		if (dq_empty(ch->dq) == -1) {
+			log_warn("CHANNEL(%s): emptying its disk queue",
+			    ch->name);
+			return -1;
+		}
+		nsqd_mark_sync_channel(n, ch);
+	}
+	return 0;
+}
+
+/*
+ * Deleting a channel closes its clients' connections, as Go's
+ * Channel.Delete does.  They are detached here so that freeing them
+ * later does not touch the channel.
+ */
+void
+channel_close_clients(struct channel *ch)
+{
+	struct client *c;
+
+	while (ch->nclients > 0) {
+		c = ch->clients[--ch->nclients];
+		c->ch = NULL;
+		client_close(c, "channel deleted");
+	}
+	ch->rr = 0;
 }

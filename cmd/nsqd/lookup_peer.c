@@ -161,7 +161,7 @@ lp_identify(struct lookup_peer *p)
 	jw_key(&w, "hostname");
 	jw_str(&w, n->hostname);
 	jw_key(&w, "broadcast_address");
-	jw_str(&w, n->broadcast_address);
+	jw_str(&w, n->o->broadcast_address);
 	jw_key(&w, "topology_zone");
 	jw_str(&w, n->o->topology_zone);
 	jw_key(&w, "topology_region");

@@ -182,7 +182,8 @@ static const struct opt opts[] = {
 	{ "statsd-mem-stats", 0, B(statsd_mem_stats), NULL,
 	  "push memory statistics to statsd", NULL, 0, 0 },
 	{ "statsd-prefix", 0, S(statsd_prefix), "PREFIX",
-	  "statsd key prefix (%s: host)", NULL, 0, 0 },
+	  "statsd key prefix (%s: <broadcast-address>_<broadcast-http-port>)",
+	  NULL, 0, 0 },
 	{ "statsd-udp-packet-size", 0, I(statsd_udp_packet_size), "BYTES",
 	  "largest statsd UDP packet", NULL, 1, 65507 },
 	{ "sync-every", 0, I(sync_every), "N",
@@ -272,9 +273,9 @@ validate(void)
 			fatalx("invalid E2E processing latency percentile: %g",
 			    q);
 	}
-	if (o.auth_http_addresses.n > 0 || o.statsd_address[0] != '\0')
-		log_warnx("auth and statsd are not supported by this build "
-		    "yet; those options are ignored");
+	if (o.auth_http_addresses.n > 0)
+		log_warnx("auth is not supported by this build yet; "
+		    "--auth-http-address is ignored");
 }
 
 int
@@ -308,6 +309,8 @@ main(int argc, char **argv)
 	}
 	log_init(o.log_prefix, LOG_LEVEL_INFO);
 	validate();
+	o.table = opts;
+	o.ntable = sizeof(opts) / sizeof(opts[0]);
 	if (o.data_path[0] != '\0') {
 		struct stat st;
 

@@ -63,18 +63,17 @@ nsqd_delete_topic(struct nsqd *n, struct topic *t)
 	topic_delete(t);
 }
 
+/* The ports announced: --broadcast-*-port, or the ones listened on. */
 int
 nsqd_broadcast_tcp_port(const struct nsqd *n)
 {
-	return n->o->broadcast_tcp_port ? (int)n->o->broadcast_tcp_port :
-	    n->tcp_port;
+	return (int)n->o->broadcast_tcp_port;
 }
 
 int
 nsqd_broadcast_http_port(const struct nsqd *n)
 {
-	return n->o->broadcast_http_port ? (int)n->o->broadcast_http_port :
-	    n->http_port;
+	return (int)n->o->broadcast_http_port;
 }
 
 /* lib/diskqueue's lines already start with "DISKQUEUE(<queue>) ". */
@@ -106,6 +105,17 @@ nsqd_open_dq(struct nsqd *n, const char *name)
 		nsqd_set_health(n, err);
 	}
 	return q;
+}
+
+const char *
+nsqd_health(const struct nsqd *n)
+{
+	static char buf[sizeof(n->health) + 8];
+
+	if (n->health[0] == '\0')
+		return "OK";
+	snprintf(buf, sizeof(buf), "NOK - %s", n->health);
+	return buf;
 }
 
 void
@@ -204,6 +214,12 @@ sync_queues(struct nsqd *n)
 		}
 	}
 	return ok;
+}
+
+bool
+nsqd_sync(struct nsqd *n)
+{
+	return sync_queues(n);
 }
 
 static void
@@ -352,8 +368,9 @@ nsqd_start(struct nsqd *n, struct ev_loop *loop, struct nsqd_opts *o)
 	n->durable = o->mem_queue_size == 0 && o->sync_every == 1;
 	n->data_path = o->data_path[0] != '\0' ? o->data_path : ".";
 	gethostname(n->hostname, sizeof(n->hostname) - 1);
-	n->broadcast_address = o->broadcast_address[0] != '\0' ?
-	    o->broadcast_address : n->hostname;
+	/* Go's default broadcast address: the host name. */
+	if (o->broadcast_address[0] == '\0')
+		o->broadcast_address = n->hostname;
 	srand((unsigned)(time(NULL) ^ getpid()));
 
 	/* One nsqd per data path. */
@@ -379,6 +396,19 @@ nsqd_start(struct nsqd *n, struct ev_loop *loop, struct nsqd_opts *o)
 	}
 	n->tcp_port = net_local_port(n->tcp_fd);
 	log_info("TCP: listening on %s", o->tcp_address);
+	if (o->broadcast_tcp_port == 0)
+		o->broadcast_tcp_port = n->tcp_port;
+	n->http_port = -1;
+	if (o->http_address[0] != '\0' && http_start(n) == -1)
+		return -1;
+	if (o->broadcast_http_port == 0 && n->http_port > 0)
+		o->broadcast_http_port = n->http_port;
+	if (o->https_address[0] != '\0')
+		log_info("HTTPS: not served by this build (TLS is offered on "
+		    "the TCP port): --https-address %s is ignored",
+		    o->https_address);
+	if (o->statsd_address[0] != '\0' && statsd_start(n) == -1)
+		return -1;
 
 	ev_io_init(&n->tcp_w, accept_cb, n->tcp_fd, EV_READ);
 	n->tcp_w.data = n;
@@ -423,6 +453,8 @@ nsqd_stop(struct nsqd *n)
 	ev_timer_stop(n->loop, &n->accept_pause);
 	close(n->tcp_fd);
 	n->tcp_fd = -1;
+	http_stop(n);
+	statsd_stop(n);
 	/* client_close moves each client to the dead list. */
 	while ((c = TAILQ_FIRST(&n->clients)) != NULL)
 		client_close(c, "exiting");
@@ -440,6 +472,8 @@ nsqd_free(struct nsqd *n)
 
 	lookup_free(n);
 	tls_free(n);
+	http_free(n);
+	statsd_stop(n);
 	(void)meta_save(n);
 	while ((t = hmap_next(&n->topics, &pos)) != NULL)
 		topic_close(t);

@@ -20,6 +20,7 @@
 #include "message.h"
 #include "options.h"
 #include "pqueue.h"
+#include "quantile.h"
 
 #define NSQ_COMPAT_VERSION	"1.3.0"
 #define CLIENT_TIMEOUT_NS	(60 * NS_SEC)	/* Go's fixed ClientTimeout */
@@ -87,6 +88,9 @@ struct nsqd_opts {
 	int64_t		 max_deflate_level;
 	bool		 snappy;
 	struct strlist	 enable_experiment;
+	/* The option table (main.c), for GET /config/:opt. */
+	const struct opt *table;
+	size_t		 ntable;
 };
 
 /* A published body, shared (reference-counted) by every channel's copy. */
@@ -157,6 +161,10 @@ struct channel {
 	uint64_t	 message_count;
 	uint64_t	 requeue_count;
 	uint64_t	 timeout_count;
+	struct quantile	*e2e;		/* FIN latency; NULL if not asked */
+	uint64_t	 sd_message_count;	/* at the last statsd push */
+	uint64_t	 sd_requeue_count;
+	uint64_t	 sd_timeout_count;
 };
 
 struct topic {
@@ -176,6 +184,8 @@ struct topic {
 	struct guid_gen	 guid;
 	uint64_t	 message_count;
 	uint64_t	 message_bytes;
+	uint64_t	 sd_message_count;	/* at the last statsd push */
+	uint64_t	 sd_message_bytes;
 };
 
 enum client_state {
@@ -276,11 +286,12 @@ struct nsqd {
 	struct lookup_peer	**peers;	/* one per nsqlookupd */
 	size_t			 npeers;
 	char			 hostname[256];
-	const char		*broadcast_address;
-	int			 http_port;	/* 0 until HTTP listens */
 	SSL_CTX			*ssl_ctx;	/* NULL without --tls-cert */
 	bool			 tls_required;	/* for TCP clients */
 	char			 health[256];	/* "" when healthy */
+	struct http_server	*http;		/* NULL: no --http-address */
+	int			 http_port;	/* -1: unix socket or none */
+	struct statsd		*statsd;	/* NULL: no --statsd-address */
 };
 
 /* nsqd.c */
@@ -300,6 +311,8 @@ int	 nsqd_dq_put(struct nsqd *, struct dq *, const char *name,
 void	 nsqd_mark_sync_channel(struct nsqd *, struct channel *);
 void	 nsqd_mark_sync_topic(struct nsqd *, struct topic *);
 void	 nsqd_set_health(struct nsqd *, const char *err);
+/* Sync every queue written since the last sync now; false if one failed. */
+bool	 nsqd_sync(struct nsqd *);
 /* Client waits for the next group commit to answer OK. */
 void	 nsqd_await_sync(struct nsqd *, struct client *);
 int	 nsqd_broadcast_tcp_port(const struct nsqd *);
@@ -318,6 +331,8 @@ size_t	 lookup_http_addrs(const struct nsqd *, const char **, size_t);
 int	 tls_setup(struct nsqd *);
 void	 tls_free(struct nsqd *);
 
+/* "OK", or "NOK - <error>" as Go's GetHealth. */
+const char *nsqd_health(const struct nsqd *);
 /* meta.c */
 int	 meta_load(struct nsqd *);
 int	 meta_save(struct nsqd *);
@@ -338,6 +353,10 @@ int	 topic_put(struct topic *, struct nsq_body *, int64_t defer_ns);
 /* At exit: memory to disk, close the queues. */
 void	 topic_close(struct topic *);
 void	 topic_pause(struct topic *, bool);
+/* Drop every held message, in memory and on disk; -1 if the disk failed. */
+int	 topic_empty(struct topic *);
+/* Close every client of every channel (before a delete), as Go does. */
+void	 topic_close_clients(struct topic *);
 
 /* channel.c */
 struct channel *channel_new(struct topic *, const char *, size_t);
@@ -358,6 +377,13 @@ int	 channel_req(struct channel *, struct client *, const char *id,
 int	 channel_touch(struct channel *, struct client *, const char *id,
 	     const char **why);
 void	 channel_pause(struct channel *, bool);
+/*
+ * Drop every message: queued, deferred, in flight (a later FIN of one
+ * fails) and on disk; -1 if the disk queue could not be emptied.
+ */
+int	 channel_empty(struct channel *);
+/* Close the connection of every client (before a delete). */
+void	 channel_close_clients(struct channel *);
 struct cmsg *cmsg_new(struct nsq_body *);
 struct cmsg *cmsg_from_record(const void *, size_t);
 void	 cmsg_free(struct cmsg *);
@@ -374,5 +400,52 @@ void	 client_close(struct client *, const char *why);
 void	 client_free(struct client *);
 /* After a group commit: answer the PUBs, go on with buffered input. */
 void	 client_synced(struct client *, bool ok);
+
+/* http.c: the HTTP API on --http-address. */
+int	 http_start(struct nsqd *);
+/* Stop accepting (exit); http_free closes what is left. */
+void	 http_stop(struct nsqd *);
+void	 http_free(struct nsqd *);
+
+/* stats.c: what /stats, /metrics and statsd report. */
+struct nsqd_mem {
+	uint64_t	heap_objects;
+	uint64_t	heap_idle_bytes;
+	uint64_t	heap_in_use_bytes;
+	uint64_t	heap_released_bytes;
+	uint64_t	gc_pause_usec_100;
+	uint64_t	gc_pause_usec_99;
+	uint64_t	gc_pause_usec_95;
+	uint64_t	next_gc_bytes;
+	uint64_t	gc_total_runs;
+};
+/* Topics sorted by name (caller frees the array), or NULL when none. */
+struct topic **stats_topics(struct nsqd *, size_t *np);
+/* A topic's channels sorted by name (caller frees), or NULL. */
+struct channel **stats_channels(struct topic *, size_t *np);
+int64_t	 topic_depth(const struct topic *);
+int64_t	 topic_backend_depth(const struct topic *);
+int64_t	 channel_depth(const struct channel *);
+int64_t	 channel_backend_depth(const struct channel *);
+/*
+ * A topic's e2e latency: its channels' merged (caller frees); NULL when
+ * not configured or no channel, as Go.
+ */
+struct quantile *stats_topic_e2e(struct topic *);
+void	 stats_mem(struct nsqd *, struct nsqd_mem *);
+/*
+ * /stats as JSON or text into b.  topic and channel filter ("" for all),
+ * as Go's GetStats.
+ */
+void	 stats_json(struct nsqd *, struct buf *, const char *topic,
+	     const char *channel, bool clients, bool mem);
+void	 stats_text(struct nsqd *, struct buf *, const char *topic,
+	     const char *channel, bool clients, bool mem);
+/* metrics.c: GET /metrics, Prometheus text format 0.0.4, into b. */
+void	 metrics_write(struct nsqd *, struct buf *);
+
+/* statsd.c: push to --statsd-address every --statsd-interval. */
+int	 statsd_start(struct nsqd *);
+void	 statsd_stop(struct nsqd *);
 
 #endif

@@ -257,3 +257,27 @@ topic_pause(struct topic *t, bool paused)
 	if (!paused)
 		topic_drain(t);
 }
+
+/* As Go's Topic.Empty: the held messages go, memory and disk. */
+int
+topic_empty(struct topic *t)
+{
+	struct cmsg *m;
+
+	while ((m = msgq_pop(&t->q)) != NULL)
+		cmsg_free(m);
+	if (t->dq != NULL && dq_empty(t->dq) == -1) {
+		log_warn("TOPIC(%s): emptying its disk queue", t->name);
+		return -1;
+	}
+	return 0;
+}
+
+void
+topic_close_clients(struct topic *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nchans; i++)
+		channel_close_clients(t->chans[i]);
+}

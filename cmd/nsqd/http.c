@@ -1,0 +1,840 @@
+/*
+ * nsqd's HTTP API (Go nsqd/http.go, 1.3.0) on lib/http: the same routes,
+ * status codes, error words and bodies, so nsqadmin, nsq_stat and curl
+ * scripts cannot tell the difference.  Every handler answers at once, on
+ * the loop, like the TCP side.
+ *
+ * Go's "V1" replies: a string is sent as it is (Go sniffs it as
+ * text/plain), nil as an empty body, anything else as JSON; errors are
+ * {"message":"<WORD>"}.  Checks run in Go's order, which matters where a
+ * request is wrong twice: /pub looks at the body before the query, and
+ * creates the topic before it looks at "defer".
+ *
+ * Beyond Go: GET /metrics (metrics.c).  Left out: Go's /debug/pprof
+ * (runtime profiles); POST /debug/freememory calls malloc_trim().
+ */
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "http.h"
+#include "json.h"
+#include "log.h"
+#include "names.h"
+#include "nsqd.h"
+#include "options.h"
+#include "xmalloc.h"
+
+#define TEXT		"text/plain; charset=utf-8"
+#define DOC_MAX		((size_t)256 << 20)	/* /stats, /metrics */
+
+static const char *const bool_true[] = { "true", "1" };
+static const char *const bool_false[] = { "false", "0" };
+
+/* Go's boolParams: true/1, false/0; anything else is dflt. */
+static bool
+query_bool(struct http_req *req, const char *key, bool dflt)
+{
+	const char *v;
+	size_t i;
+
+	if (http_query_get(req, key, &v) != 1)
+		return dflt;
+	for (i = 0; i < 2; i++) {
+		if (strcmp(v, bool_true[i]) == 0)
+			return true;
+		if (strcmp(v, bool_false[i]) == 0)
+			return false;
+	}
+	return dflt;
+}
+
+/* A query value, "" when absent. */
+static const char *
+query_str(struct http_req *req, const char *key)
+{
+	const char *v;
+
+	return http_query_get(req, key, &v) == 1 ? v : "";
+}
+
+/* Go's V1 200 with a string body. */
+static void
+reply_string(struct http_req *req, const char *s, size_t len)
+{
+	http_reply(req, 200, len > 0 ? TEXT : NULL, s, len);
+}
+
+static void
+reply_empty(struct http_req *req)
+{
+	http_reply(req, 200, NULL, "", 0);
+}
+
+static bool
+query_ok(struct http_req *req)
+{
+	if (http_query_valid(req) == 0)
+		return true;
+	log_error("failed to parse request params - %s",
+	    http_req_uri(req));
+	http_reply_error(req, 400, "INVALID_REQUEST");
+	return false;
+}
+
+static void
+h_ping(struct http_req *req, void *arg)
+{
+	struct nsqd *n = arg;
+	const char *h = nsqd_health(n);
+
+	http_reply(req, n->health[0] == '\0' ? 200 : 500, TEXT, h, strlen(h));
+}
+
+static void
+h_info(struct http_req *req, void *arg)
+{
+	struct nsqd *n = arg;
+	struct nsqd_opts *o = n->o;
+	char host[256] = "";
+	struct buf b;
+	struct jw w;
+
+	gethostname(host, sizeof(host) - 1);
+	buf_init(&b, 512, 1 << 16);
+	jw_init(&w, &b);
+	jw_obj_begin(&w);
+	jw_key(&w, "version");
+	jw_str(&w, NSQ_COMPAT_VERSION);
+	jw_key(&w, "broadcast_address");
+	jw_str(&w, o->broadcast_address);
+	jw_key(&w, "hostname");
+	jw_str(&w, host);
+	jw_key(&w, "http_port");
+	jw_int(&w, n->http_port);
+	jw_key(&w, "tcp_port");
+	jw_int(&w, n->tcp_port);
+	jw_key(&w, "start_time");
+	jw_int(&w, n->start_time);
+	jw_key(&w, "max_heartbeat_interval");
+	jw_int(&w, o->max_heartbeat_interval);
+	jw_key(&w, "max_output_buffer_size");
+	jw_int(&w, o->max_output_buffer_size);
+	jw_key(&w, "max_output_buffer_timeout");
+	jw_int(&w, o->max_output_buffer_timeout);
+	jw_key(&w, "max_deflate_level");
+	jw_int(&w, o->max_deflate_level);
+	jw_obj_end(&w);
+	if (jw_finish(&w) == 0)
+		http_reply_json(req, 200, &b);
+	else
+		http_reply_error(req, 500, "INTERNAL_ERROR");
+	buf_free(&b);
+}
+
+/*
+ * Go's getTopicFromQuery: the query must parse, "topic" be there and
+ * valid; the topic is then created if need be.  NULL when a reply was
+ * sent.
+ */
+static struct topic *
+topic_from_query(struct nsqd *n, struct http_req *req)
+{
+	const char *name;
+	struct topic *t;
+
+	if (!query_ok(req))
+		return NULL;
+	if (http_query_get(req, "topic", &name) != 1) {
+		http_reply_error(req, 400, "MISSING_ARG_TOPIC");
+		return NULL;
+	}
+	if (!name_valid(name, strlen(name))) {
+		http_reply_error(req, 400, "INVALID_TOPIC");
+		return NULL;
+	}
+	if (n->exiting) {
+		http_reply_error(req, 503, "EXITING");
+		return NULL;
+	}
+	if ((t = nsqd_get_topic(n, name, strlen(name))) == NULL) {
+		http_reply_error(req, 500, "INTERNAL_ERROR");
+		return NULL;
+	}
+	return t;
+}
+
+/*
+ * In durable mode a publish is answered once it is on disk: the HTTP
+ * side syncs at once (the TCP side batches a loop turn's publishes).
+ */
+static bool
+durable_sync(struct nsqd *n)
+{
+	return !n->durable || nsqd_sync(n);
+}
+
+static void
+h_pub(struct http_req *req, void *arg)
+{
+	struct nsqd *n = arg;
+	const char *ds;
+	const void *body;
+	struct topic *t;
+	int64_t ms, defer_ns = 0;
+	size_t len;
+
+	/* Too big was refused by lib/http before the body was read. */
+	body = http_req_body(req, &len);
+	if (len == 0) {
+		http_reply_error(req, 400, "MSG_EMPTY");
+		return;
+	}
+	if ((t = topic_from_query(n, req)) == NULL)
+		return;
+	if (http_query_get(req, "defer", &ds) == 1) {
+		if (parse_int64(ds, 0, &ms) != 0 || ms < 0 ||
+		    ms > n->o->max_req_timeout / NS_MS) {
+			http_reply_error(req, 400, "INVALID_DEFER");
+			return;
+		}
+		defer_ns = ms * NS_MS;
+	}
+	if (topic_put(t, topic_new_body(t, body, len), defer_ns) == -1 ||
+	    !durable_sync(n)) {
+		http_reply_error(req, 503, "EXITING");
+		return;
+	}
+	reply_string(req, "OK", 2);
+}
+
+/* Go's readMPUB over a buffer; NULL, or the 413 word with why set. */
+static const char *
+check_mpub(struct nsqd *n, const char *b, size_t size, const char **why)
+{
+	int64_t maxmsgs = (n->o->max_body_size - 4) / 5;
+	int32_t count, len, i;
+	size_t off = 4;
+
+	if (size < 4) {
+		*why = "MPUB failed to read message count";
+		return "BAD_BODY";
+	}
+	count = (int32_t)be32dec(b);
+	if (count <= 0 || count > maxmsgs) {
+		*why = "MPUB invalid message count";
+		return "BAD_BODY";
+	}
+	for (i = 0; i < count; i++) {
+		if (size - off < 4) {
+			*why = "MPUB failed to read message body size";
+			return "BAD_MESSAGE";
+		}
+		len = (int32_t)be32dec(b + off);
+		if (len <= 0) {
+			*why = "MPUB invalid message body size";
+			return "BAD_MESSAGE";
+		}
+		if (len > n->o->max_msg_size) {
+			*why = "MPUB message too big";
+			return "BAD_MESSAGE";
+		}
+		if (size - off - 4 < (size_t)len) {
+			*why = "MPUB failed to read message body";
+			return "BAD_MESSAGE";
+		}
+		off += 4 + (size_t)len;
+	}
+	/* Bytes after the last message are ignored, as Go reads no more. */
+	return NULL;
+}
+
+static void
+h_mpub(struct http_req *req, void *arg)
+{
+	struct nsqd *n = arg;
+	const char *bin, *code, *why, *p, *end, *nl;
+	const char *body;
+	struct topic *t;
+	bool binary = false;
+	size_t len, off;
+	int32_t count, i, mlen;
+	int r = 0;
+
+	if ((t = topic_from_query(n, req)) == NULL)
+		return;
+	if (http_query_get(req, "binary", &bin) == 1) {
+		if (strcmp(bin, "true") == 0 || strcmp(bin, "1") == 0)
+			binary = true;
+		else if (strcmp(bin, "false") != 0 && strcmp(bin, "0") != 0) {
+			binary = true;
+			log_warnx("deprecated value '%s' used for /mpub "
+			    "binary param", bin);
+		}
+	}
+	body = http_req_body(req, &len);
+	if (binary) {
+		if ((code = check_mpub(n, body, len, &why)) != NULL) {
+			log_error("[%s] %s", http_req_peer(req), why);
+			http_reply_error(req, 413, code);
+			return;
+		}
+		count = (int32_t)be32dec(body);
+		for (i = 0, off = 4; i < count && r == 0; i++) {
+			mlen = (int32_t)be32dec(body + off);
+			r = topic_put(t, topic_new_body(t, body + off + 4,
+			    (size_t)mlen), 0);
+			off += 4 + (size_t)mlen;
+		}
+	} else {
+		/* Lines; the empty ones are skipped, as Go since 0.2.22. */
+		end = body + len;
+		for (p = body; p < end; p = nl + 1) {
+			if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+				nl = end;
+			if ((int64_t)(nl - p) > n->o->max_msg_size) {
+				http_reply_error(req, 413, "MSG_TOO_BIG");
+				return;
+			}
+		}
+		for (p = body; p < end && r == 0; p = nl + 1) {
+			if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+				nl = end;
+			if (nl > p)
+				r = topic_put(t, topic_new_body(t, p,
+				    (size_t)(nl - p)), 0);
+		}
+	}
+	if (r == -1 || !durable_sync(n)) {
+		http_reply_error(req, 503, "EXITING");
+		return;
+	}
+	reply_string(req, "OK", 2);
+}
+
+static void
+h_topic_create(struct http_req *req, void *arg)
+{
+	if (topic_from_query(arg, req) != NULL)
+		reply_empty(req);
+}
+
+/*
+ * The existing topic named by "topic" (no name check, as Go's
+ * delete/pause); NULL when a reply was sent.
+ */
+static struct topic *
+existing_topic(struct nsqd *n, struct http_req *req, bool validate)
+{
+	const char *name;
+	struct topic *t;
+
+	if (!query_ok(req))
+		return NULL;
+	if (http_query_get(req, "topic", &name) != 1) {
+		http_reply_error(req, 400, "MISSING_ARG_TOPIC");
+		return NULL;
+	}
+	if (validate && !name_valid(name, strlen(name))) {
+		http_reply_error(req, 400, "INVALID_TOPIC");
+		return NULL;
+	}
+	if ((t = nsqd_find_topic(n, name, strlen(name))) == NULL) {
+		http_reply_error(req, 404, "TOPIC_NOT_FOUND");
+		return NULL;
+	}
+	return t;
+}
+
+static void
+h_topic_delete(struct http_req *req, void *arg)
+{
+	struct nsqd *n = arg;
+	struct topic *t;
+
+	if ((t = existing_topic(n, req, false)) == NULL)
+		return;
+	topic_close_clients(t);
+	nsqd_delete_topic(n, t);
+	reply_empty(req);
+}
+
+static void
+h_topic_empty(struct http_req *req, void *arg)
+{
+	struct topic *t;
+
+	if ((t = existing_topic(arg, req, true)) == NULL)
+		return;
+	if (topic_empty(t) == -1) {
+		http_reply_error(req, 500, "INTERNAL_ERROR");
+		return;
+	}
+	reply_empty(req);
+}
+
+static void
+h_topic_pause(struct http_req *req, void *arg)
+{
+	struct topic *t;
+	bool un = strstr(http_req_path(req), "unpause") != NULL;
+
+	if ((t = existing_topic(arg, req, false)) == NULL)
+		return;
+	log_info("TOPIC(%s): %s", t->name, un ? "unpausing" : "pausing");
+	/* nsqd.dat is rewritten before the loop blocks again. */
+	topic_pause(t, !un);
+	reply_empty(req);
+}
+
+/*
+ * Go's getExistingTopicFromQuery: topic and channel given and valid, the
+ * topic there.  The channel name goes to *chname.
+ */
+static struct topic *
+topic_channel(struct nsqd *n, struct http_req *req, const char **chname)
+{
+	const char *name;
+	struct topic *t;
+
+	if (!query_ok(req))
+		return NULL;
+	if (http_query_get(req, "topic", &name) != 1) {
+		http_reply_error(req, 400, "MISSING_ARG_TOPIC");
+		return NULL;
+	}
+	if (!name_valid(name, strlen(name))) {
+		http_reply_error(req, 400, "INVALID_ARG_TOPIC");
+		return NULL;
+	}
+	if (http_query_get(req, "channel", chname) != 1) {
+		http_reply_error(req, 400, "MISSING_ARG_CHANNEL");
+		return NULL;
+	}
+	if (!name_valid(*chname, strlen(*chname))) {
+		http_reply_error(req, 400, "INVALID_ARG_CHANNEL");
+		return NULL;
+	}
+	if ((t = nsqd_find_topic(n, name, strlen(name))) == NULL) {
+		http_reply_error(req, 404, "TOPIC_NOT_FOUND");
+		return NULL;
+	}
+	return t;
+}
+
+static struct channel *
+existing_channel(struct nsqd *n, struct http_req *req)
+{
+	const char *name;
+	struct topic *t;
+	struct channel *ch;
+
+	if ((t = topic_channel(n, req, &name)) == NULL)
+		return NULL;
+	if ((ch = topic_find_channel(t, name, strlen(name))) == NULL) {
+		http_reply_error(req, 404, "CHANNEL_NOT_FOUND");
+		return NULL;
+	}
+	return ch;
+}
+
+static void
+h_channel_create(struct http_req *req, void *arg)
+{
+	const char *name;
+	struct topic *t;
+
+	if ((t = topic_channel(arg, req, &name)) == NULL)
+		return;
+	if (topic_get_channel(t, name, strlen(name)) == NULL) {
+		http_reply_error(req, 500, "INTERNAL_ERROR");
+		return;
+	}
+	reply_empty(req);
+}
+
+static void
+h_channel_delete(struct http_req *req, void *arg)
+{
+	struct channel *ch;
+
+	if ((ch = existing_channel(arg, req)) == NULL)
+		return;
+	channel_close_clients(ch);
+	topic_delete_channel(ch->topic, ch);
+	reply_empty(req);
+}
+
+static void
+h_channel_empty(struct http_req *req, void *arg)
+{
+	struct channel *ch;
+
+	if ((ch = existing_channel(arg, req)) == NULL)
+		return;
+	if (channel_empty(ch) == -1) {
+		http_reply_error(req, 500, "INTERNAL_ERROR");
+		return;
+	}
+	reply_empty(req);
+}
+
+static void
+h_channel_pause(struct http_req *req, void *arg)
+{
+	struct channel *ch;
+	bool un = strstr(http_req_path(req), "unpause") != NULL;
+
+	if ((ch = existing_channel(arg, req)) == NULL)
+		return;
+	log_info("CHANNEL(%s:%s): %s", ch->topic->name, ch->name,
+	    un ? "unpausing" : "pausing");
+	channel_pause(ch, !un);
+	reply_empty(req);
+}
+
+static void
+h_stats(struct http_req *req, void *arg)
+{
+	struct nsqd *n = arg;
+	const char *topic, *channel;
+	bool json, clients, mem;
+	struct buf b;
+
+	if (!query_ok(req))
+		return;
+	json = strcmp(query_str(req, "format"), "json") == 0;
+	topic = query_str(req, "topic");
+	channel = query_str(req, "channel");
+	clients = query_bool(req, "include_clients", true);
+	mem = query_bool(req, "include_mem", true);
+	buf_init(&b, 4096, DOC_MAX);
+	if (json) {
+		stats_json(n, &b, topic, channel, clients, mem);
+		http_reply_json(req, 200, &b);
+	} else {
+		stats_text(n, &b, topic, channel, clients, mem);
+		reply_string(req, buf_data(&b), buf_len(&b));
+	}
+	buf_free(&b);
+}
+
+static void
+h_metrics(struct http_req *req, void *arg)
+{
+	struct buf b;
+
+	buf_init(&b, 4096, DOC_MAX);
+	metrics_write(arg, &b);
+	http_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8",
+	    buf_data(&b), buf_len(&b));
+	buf_free(&b);
+}
+
+static void
+h_freememory(struct http_req *req, void *arg)
+{
+	(void)arg;
+	malloc_trim(0);
+	reply_empty(req);
+}
+
+/* The config name of a table entry: its cfgkey, or the name, - -> _. */
+static void
+cfg_name(const struct opt *op, char *out, size_t len)
+{
+	char *p;
+
+	snprintf(out, len, "%s", op->cfgkey ? op->cfgkey : op->name);
+	for (p = out; *p != '\0'; p++) {
+		if (*p == '-')
+			*p = '_';
+	}
+}
+
+/*
+ * An option's value as Go's doConfig shows it: strings as they are,
+ * everything else as JSON (durations in ns, lists null when empty, the
+ * log level and TLS enums as Go's integers).  0, or -1 if no option has
+ * that config name (flags Go keeps out of its Options are left out).
+ */
+static int
+reply_option(struct nsqd *n, struct http_req *req, const char *name)
+{
+	const struct opt *op = NULL;
+	char cfg[128];
+	struct buf b;
+	struct jw w;
+	size_t i;
+
+	for (i = 0; i < n->o->ntable; i++) {
+		cfg_name(&n->o->table[i], cfg, sizeof(cfg));
+		if (strcmp(cfg, name) == 0) {
+			op = &n->o->table[i];
+			break;
+		}
+	}
+	if (op == NULL || strcmp(name, "config") == 0 ||
+	    strcmp(name, "version") == 0 || strcmp(name, "worker_id") == 0)
+		return -1;
+	buf_init(&b, 256, 1 << 20);
+	jw_init(&w, &b);
+	if (strcmp(name, "log_level") == 0)
+		jw_int(&w, log_get_level());
+	else if (strcmp(name, "tls_required") == 0) {
+		/* Go's TLSRequired values: 0 not, 1 except HTTP, 2 all. */
+		jw_int(&w, n->o->tls_required_mode == TLS_REQUIRED ? 2 :
+		    n->o->tls_required_mode == TLS_REQUIRED_EXCEPT_HTTP ?
+		    1 : 0);
+	} else if (strcmp(name, "tls_min_version") == 0) {
+		const char *v = *(char **)op->val;
+
+		/* Go's tls.VersionTLS1x constants. */
+		jw_int(&w, strcmp(v, "tls1.3") == 0 ? 0x0304 :
+		    strcmp(v, "tls1.2") == 0 ? 0x0303 :
+		    strcmp(v, "tls1.1") == 0 ? 0x0302 : 0x0301);
+	} else {
+		switch (op->type) {
+		case OPT_BOOL:
+			jw_bool(&w, *(bool *)op->val);
+			break;
+		case OPT_INT:
+		case OPT_DURATION:
+			jw_int(&w, *(int64_t *)op->val);
+			break;
+		case OPT_STR:
+		case OPT_BOOLSTR: {
+			const char *v = *(char **)op->val;
+
+			buf_free(&b);
+			reply_string(req, v, strlen(v));
+			return 0;
+		}
+		case OPT_STRLIST: {
+			const struct strlist *l = op->val;
+
+			if (l->v == NULL)
+				jw_null(&w);
+			else {
+				jw_arr_begin(&w);
+				for (i = 0; i < l->n; i++)
+					jw_str(&w, l->v[i]);
+				jw_arr_end(&w);
+			}
+			break;
+		}
+		case OPT_FLOATLIST: {
+			const struct floatlist *l = op->val;
+
+			if (l->n == 0)
+				jw_null(&w);
+			else {
+				jw_arr_begin(&w);
+				for (i = 0; i < l->n; i++)
+					jw_double(&w, l->v[i]);
+				jw_arr_end(&w);
+			}
+			break;
+		}
+		}
+	}
+	if (jw_finish(&w) == 0)
+		http_reply_json(req, 200, &b);
+	else
+		http_reply_error(req, 500, "INTERNAL_ERROR");
+	buf_free(&b);
+	return 0;
+}
+
+/*
+ * PUT nsqlookupd_tcp_addresses: a JSON array of strings, or null (Go's
+ * json.Unmarshal into a []string).  Acting on the new list (peers) is
+ * the lookup side's business; the list is stored here.
+ */
+static int
+put_lookupd(struct nsqd *n, const char *body, size_t len)
+{
+	struct strlist *l = &n->o->lookupd_tcp_addresses;
+	struct strlist nl = { NULL, 0 };
+	struct json j;
+	char err[128];
+	int i, tok;
+
+	if (json_parse(&j, body, len, err, sizeof(err)) == -1)
+		return -1;
+	if (json_prim_kind(&j, 0) == 'n') {
+		json_free(&j);
+		strlist_free(l);
+		return 0;
+	}
+	if (json_type(&j, 0) != JSON_ARRAY) {
+		json_free(&j);
+		return -1;
+	}
+	for (i = 0; i < json_size(&j, 0); i++) {
+		char *s;
+		size_t slen;
+
+		tok = json_arr_at(&j, 0, i);
+		if ((s = json_get_str(&j, tok, &slen)) == NULL) {
+			json_free(&j);
+			strlist_free(&nl);
+			return -1;
+		}
+		strlist_add(&nl, s);
+		free(s);
+	}
+	json_free(&j);
+	/* An empty array is Go's empty, non-nil slice: [] not null. */
+	if (nl.v == NULL)
+		nl.v = xcalloc(1, sizeof(char *));
+	strlist_free(l);
+	*l = nl;
+	log_info("CONFIG: nsqlookupd_tcp_addresses set (%zu)", l->n);
+	lookup_set_peers(n, l);
+	return 0;
+}
+
+static void
+h_config(struct http_req *req, void *arg)
+{
+	struct nsqd *n = arg;
+	const char *opt = http_req_wildcard(req);
+
+	if (opt == NULL || strchr(opt, '/') != NULL) {
+		http_reply_error(req, 404, "NOT_FOUND");
+		return;
+	}
+	if (strcmp(http_req_method(req), "PUT") == 0) {
+		const char *body;
+		size_t len;
+
+		body = http_req_body(req, &len);
+		if (len == 0) {
+			http_reply_error(req, 413, "INVALID_VALUE");
+			return;
+		}
+		if (strcmp(opt, "nsqlookupd_tcp_addresses") == 0) {
+			if (put_lookupd(n, body, len) == -1) {
+				http_reply_error(req, 400, "INVALID_VALUE");
+				return;
+			}
+		} else if (strcmp(opt, "log_level") == 0) {
+			char *s = xstrndup(body, len);
+			int lvl = memchr(body, '\0', len) != NULL ? -1 :
+			    log_parse_level(s);
+
+			free(s);
+			if (lvl == -1) {
+				http_reply_error(req, 400, "INVALID_VALUE");
+				return;
+			}
+			log_set_level(lvl);
+			log_info("CONFIG: log_level set to %s",
+			    log_level_name(lvl));
+		} else {
+			http_reply_error(req, 400, "INVALID_OPTION");
+			return;
+		}
+	}
+	if (reply_option(n, req, opt) == -1)
+		http_reply_error(req, 400, "INVALID_OPTION");
+}
+
+static void
+h_tls_required(struct http_req *req, void *arg)
+{
+	struct nsqd *n = arg;
+	const char *colon = strrchr(n->o->https_address, ':');
+	char body[128];
+	int port = colon != NULL ? atoi(colon + 1) : 0;
+
+	/* Go's text, spaces and all. */
+	snprintf(body, sizeof(body),
+	    "{\"message\": \"TLS_REQUIRED\", \"https_port\": %d}", port);
+	http_reply(req, 403, "application/json; charset=utf-8", body,
+	    strlen(body));
+}
+
+/* Go logs every API call but /pub and /mpub. */
+static void
+access_log(const struct http_req *req, int status, void *arg)
+{
+	const char *p = http_req_path(req);
+	struct nsqd *n = arg;
+	char d[64];
+
+	if (strcmp(p, "/pub") == 0 || strcmp(p, "/mpub") == 0)
+		return;
+	format_duration((int64_t)((ev_now(n->loop) - http_req_start(req)) *
+	    1e9), d, sizeof(d));
+	log_info("%d %s %s (%s) %s", status, http_req_method(req),
+	    http_req_uri(req), http_req_peer(req), d);
+}
+
+int
+http_start(struct nsqd *n)
+{
+	struct nsqd_opts *o = n->o;
+	size_t msgmax = (size_t)o->max_msg_size;
+	const struct http_route routes[] = {
+		{ "GET", "/ping", h_ping, 0, NULL },
+		{ "GET", "/info", h_info, 0, NULL },
+		{ "POST", "/pub", h_pub, msgmax, "MSG_TOO_BIG" },
+		{ "POST", "/mpub", h_mpub, (size_t)o->max_body_size,
+		  "BODY_TOO_BIG" },
+		{ "GET", "/stats", h_stats, 0, NULL },
+		{ "POST", "/topic/create", h_topic_create, 0, NULL },
+		{ "POST", "/topic/delete", h_topic_delete, 0, NULL },
+		{ "POST", "/topic/empty", h_topic_empty, 0, NULL },
+		{ "POST", "/topic/pause", h_topic_pause, 0, NULL },
+		{ "POST", "/topic/unpause", h_topic_pause, 0, NULL },
+		{ "POST", "/channel/create", h_channel_create, 0, NULL },
+		{ "POST", "/channel/delete", h_channel_delete, 0, NULL },
+		{ "POST", "/channel/empty", h_channel_empty, 0, NULL },
+		{ "POST", "/channel/pause", h_channel_pause, 0, NULL },
+		{ "POST", "/channel/unpause", h_channel_pause, 0, NULL },
+		{ "GET", "/config/*", h_config, 0, NULL },
+		{ "PUT", "/config/*", h_config, msgmax, "INVALID_VALUE" },
+		{ "GET", "/metrics", h_metrics, 0, NULL },
+		{ "POST", "/debug/freememory", h_freememory, 0, NULL },
+	};
+	const struct http_route tls_only[] = {
+		{ NULL, "*", h_tls_required, 0, NULL },
+	};
+	struct http_limits lim;
+	char err[256];
+	int fd;
+
+	if ((fd = http_listen(o->http_address, err, sizeof(err))) == -1) {
+		log_error("FATAL: %s", err);
+		return -1;
+	}
+	n->http_port = http_listen_port(fd);
+	memset(&lim, 0, sizeof(lim));
+	lim.max_body_bytes = (size_t)o->max_body_size;
+	if (o->tls_required_mode == TLS_REQUIRED)
+		n->http = http_server_new(n->loop, fd, tls_only, 1, &lim, n);
+	else
+		n->http = http_server_new(n->loop, fd, routes,
+		    sizeof(routes) / sizeof(routes[0]), &lim, n);
+	http_server_set_log(n->http, access_log);
+	log_info("HTTP: listening on %s", o->http_address);
+	return 0;
+}
+
+void
+http_stop(struct nsqd *n)
+{
+	if (n->http != NULL)
+		http_server_accept(n->http, 0);
+}
+
+void
+http_free(struct nsqd *n)
+{
+	http_server_free(n->http);
+	n->http = NULL;
+}

@@ -1,0 +1,628 @@
+/*
+ * What nsqd reports about itself: GET /stats as JSON (the document
+ * nsqadmin, nsq_stat and our nsq-stat read, field for field and in Go's
+ * key order, with Go's null versus [] and names sorted) or as text, and
+ * the figures /metrics and statsd share.
+ *
+ * Go's memory block comes from its runtime; a C daemon has no garbage
+ * collector, so the keys are kept and filled from what glibc's
+ * mallinfo2() says: heap_in_use_bytes is what malloc handed out (arena
+ * and mmapped chunks), heap_idle_bytes what it holds free,
+ * heap_objects the message copies held in memory (queued, in flight,
+ * deferred and held by topics); heap_released_bytes and the GC figures
+ * are 0.
+ */
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "json.h"
+#include "log.h"
+#include "nsqd.h"
+#include "options.h"
+#include "xmalloc.h"
+
+static int
+cmp_topic(const void *a, const void *b)
+{
+	return strcmp((*(struct topic *const *)a)->name,
+	    (*(struct topic *const *)b)->name);
+}
+
+static int
+cmp_channel(const void *a, const void *b)
+{
+	return strcmp((*(struct channel *const *)a)->name,
+	    (*(struct channel *const *)b)->name);
+}
+
+struct topic **
+stats_topics(struct nsqd *n, size_t *np)
+{
+	struct topic **v, *t;
+	size_t pos = 0, k = 0;
+
+	*np = 0;
+	if (hmap_len(&n->topics) == 0)
+		return NULL;
+	v = xreallocarray(NULL, hmap_len(&n->topics), sizeof(*v));
+	while ((t = hmap_next(&n->topics, &pos)) != NULL)
+		v[k++] = t;
+	qsort(v, k, sizeof(*v), cmp_topic);
+	*np = k;
+	return v;
+}
+
+struct channel **
+stats_channels(struct topic *t, size_t *np)
+{
+	struct channel **v;
+
+	*np = 0;
+	if (t->nchans == 0)
+		return NULL;
+	v = xreallocarray(NULL, t->nchans, sizeof(*v));
+	memcpy(v, t->chans, t->nchans * sizeof(*v));
+	qsort(v, t->nchans, sizeof(*v), cmp_channel);
+	*np = t->nchans;
+	return v;
+}
+
+int64_t
+topic_backend_depth(const struct topic *t)
+{
+	return t->dq != NULL ? dq_depth(t->dq) : 0;
+}
+
+int64_t
+topic_depth(const struct topic *t)
+{
+	return (int64_t)t->q.n + topic_backend_depth(t);
+}
+
+int64_t
+channel_backend_depth(const struct channel *ch)
+{
+	return ch->dq != NULL ? dq_depth(ch->dq) : 0;
+}
+
+/* As Go: the memory queue and the disk queue, not in flight/deferred. */
+int64_t
+channel_depth(const struct channel *ch)
+{
+	return (int64_t)ch->q.n + channel_backend_depth(ch);
+}
+
+struct quantile *
+stats_topic_e2e(struct topic *t)
+{
+	struct quantile *q = NULL;
+	int64_t now = nsqd_now(t->nsqd);
+	size_t i;
+
+	for (i = 0; i < t->nchans; i++) {
+		if (t->chans[i]->e2e == NULL)
+			continue;
+		if (q == NULL)
+			q = quantile_new(t->nsqd->o->e2e_window, now);
+		quantile_merge(q, t->chans[i]->e2e, now);
+	}
+	return q;
+}
+
+void
+stats_mem(struct nsqd *n, struct nsqd_mem *m)
+{
+	struct mallinfo2 mi = mallinfo2();
+	struct topic *t;
+	size_t pos = 0, i;
+
+	memset(m, 0, sizeof(*m));
+	m->heap_in_use_bytes = mi.uordblks + mi.hblkhd;
+	m->heap_idle_bytes = mi.fordblks;
+	while ((t = hmap_next(&n->topics, &pos)) != NULL) {
+		m->heap_objects += t->q.n;
+		for (i = 0; i < t->nchans; i++) {
+			struct channel *ch = t->chans[i];
+
+			m->heap_objects += ch->q.n + ch->inflight_pq.n +
+			    ch->deferred_pq.n;
+		}
+	}
+}
+
+/* {"count":N,"percentiles":[{"quantile":q,"value":ns}...] | null} */
+static void
+jw_e2e(struct jw *w, struct nsqd *n, struct quantile *q)
+{
+	int64_t now = nsqd_now(n);
+	size_t i;
+
+	jw_obj_begin(w);
+	jw_key(w, "count");
+	jw_uint(w, q != NULL ? quantile_count(q, now) : 0);
+	jw_key(w, "percentiles");
+	if (q == NULL)
+		jw_null(w);
+	else {
+		jw_arr_begin(w);
+		for (i = 0; i < n->o->e2e_percentiles.n; i++) {
+			double p = n->o->e2e_percentiles.v[i];
+
+			/* Go marshals a map: keys sorted. */
+			jw_obj_begin(w);
+			jw_key(w, "quantile");
+			jw_double(w, p);
+			jw_key(w, "value");
+			jw_double(w, (double)quantile_query(q, p, now));
+			jw_obj_end(w);
+		}
+		jw_arr_end(w);
+	}
+	jw_obj_end(w);
+}
+
+/*
+ * A client's pub_counts: with a topic filter only that topic's count.
+ * (Go 1.3.0 stops after the first entry of its map, so a producer of
+ * several topics shows one of them, at random; here all are listed.)
+ */
+static size_t
+pub_counts(const struct client *c, const char *topic, size_t *first)
+{
+	size_t i, k = 0;
+
+	*first = c->npubs;
+	for (i = 0; i < c->npubs; i++) {
+		if (topic[0] != '\0' && strcmp(c->pubs[i].topic, topic) != 0)
+			continue;
+		if (k++ == 0)
+			*first = i;
+	}
+	return k;
+}
+
+static void
+jw_client(struct jw *w, const struct client *c, const char *topic)
+{
+	size_t i, first;
+
+	jw_obj_begin(w);
+	jw_key(w, "client_id");
+	jw_str(w, c->client_id);
+	jw_key(w, "hostname");
+	jw_str(w, c->hostname);
+	jw_key(w, "version");
+	jw_str(w, "V2");
+	jw_key(w, "remote_address");
+	jw_str(w, c->remote);
+	jw_key(w, "state");
+	jw_int(w, c->state);
+	jw_key(w, "ready_count");
+	jw_int(w, c->rdy);
+	jw_key(w, "in_flight_count");
+	jw_int(w, c->in_flight);
+	jw_key(w, "message_count");
+	jw_uint(w, c->message_count);
+	jw_key(w, "finish_count");
+	jw_uint(w, c->finish_count);
+	jw_key(w, "requeue_count");
+	jw_uint(w, c->requeue_count);
+	jw_key(w, "connect_ts");
+	jw_int(w, c->connect_ts);
+	jw_key(w, "sample_rate");
+	jw_int(w, c->sample_rate);
+	jw_key(w, "deflate");
+	jw_bool(w, c->deflate);
+	jw_key(w, "snappy");
+	jw_bool(w, c->snappy);
+	jw_key(w, "user_agent");
+	jw_str(w, c->user_agent);
+	/* authed, auth_identity, auth_identity_url: omitempty, no auth. */
+	if (pub_counts(c, topic, &first) > 0) {
+		jw_key(w, "pub_counts");
+		jw_arr_begin(w);
+		for (i = first; i < c->npubs; i++) {
+			if (topic[0] != '\0' &&
+			    strcmp(c->pubs[i].topic, topic) != 0)
+				continue;
+			jw_obj_begin(w);
+			jw_key(w, "topic");
+			jw_str(w, c->pubs[i].topic);
+			jw_key(w, "count");
+			jw_uint(w, c->pubs[i].count);
+			jw_obj_end(w);
+		}
+		jw_arr_end(w);
+	}
+	jw_key(w, "tls");
+	jw_bool(w, c->tls);
+	jw_key(w, "tls_cipher_suite");
+	jw_str(w, "");
+	jw_key(w, "tls_version");
+	jw_str(w, "");
+	jw_key(w, "tls_negotiated_protocol");
+	jw_str(w, "");
+	jw_key(w, "tls_negotiated_protocol_is_mutual");
+	jw_bool(w, false);
+	jw_obj_end(w);
+}
+
+static void
+jw_channel(struct jw *w, struct nsqd *n, struct channel *ch, bool clients,
+    const char *topic)
+{
+	size_t i;
+
+	jw_obj_begin(w);
+	jw_key(w, "channel_name");
+	jw_str(w, ch->name);
+	jw_key(w, "depth");
+	jw_int(w, channel_depth(ch));
+	jw_key(w, "backend_depth");
+	jw_int(w, channel_backend_depth(ch));
+	jw_key(w, "in_flight_count");
+	jw_uint(w, ch->inflight_pq.n);
+	jw_key(w, "deferred_count");
+	jw_uint(w, ch->deferred_pq.n);
+	jw_key(w, "message_count");
+	jw_uint(w, ch->message_count);
+	jw_key(w, "requeue_count");
+	jw_uint(w, ch->requeue_count);
+	jw_key(w, "timeout_count");
+	jw_uint(w, ch->timeout_count);
+	jw_key(w, "client_count");
+	jw_uint(w, ch->nclients);
+	jw_key(w, "clients");
+	if (!clients)
+		jw_null(w);
+	else {
+		jw_arr_begin(w);
+		for (i = 0; i < ch->nclients; i++)
+			jw_client(w, ch->clients[i], topic);
+		jw_arr_end(w);
+	}
+	jw_key(w, "paused");
+	jw_bool(w, ch->paused);
+	jw_key(w, "e2e_processing_latency");
+	jw_e2e(w, n, ch->e2e);
+	jw_obj_end(w);
+}
+
+/*
+ * The topics a filter selects, as Go's GetStats: a topic filter naming
+ * no topic selects nothing and *missing is set (Go then answers null
+ * topics and null producers); a channel filter leaves out the topics
+ * without that channel.
+ */
+static struct topic **
+select_topics(struct nsqd *n, const char *topic, const char *channel,
+    size_t *np, bool *missing)
+{
+	struct topic **v, *t;
+	size_t k = 0, i;
+
+	*missing = false;
+	if (topic[0] != '\0') {
+		*np = 0;
+		if ((t = nsqd_find_topic(n, topic, strlen(topic))) == NULL) {
+			*missing = true;
+			return NULL;
+		}
+		v = xmalloc(sizeof(*v));
+		v[0] = t;
+		*np = 1;
+	} else
+		v = stats_topics(n, np);
+	if (channel[0] == '\0')
+		return v;
+	for (i = 0; i < *np; i++) {
+		if (topic_find_channel(v[i], channel, strlen(channel)) != NULL)
+			v[k++] = v[i];
+	}
+	*np = k;
+	return v;
+}
+
+static struct channel **
+select_channels(struct topic *t, const char *channel, size_t *np)
+{
+	struct channel **v, *ch;
+
+	if (channel[0] == '\0')
+		return stats_channels(t, np);
+	*np = 0;
+	if ((ch = topic_find_channel(t, channel, strlen(channel))) == NULL)
+		return NULL;
+	v = xmalloc(sizeof(*v));
+	v[0] = ch;
+	*np = 1;
+	return v;
+}
+
+void
+stats_json(struct nsqd *n, struct buf *b, const char *topic,
+    const char *channel, bool clients, bool mem)
+{
+	struct topic **ts;
+	struct channel **cs;
+	struct client *c;
+	struct jw w;
+	size_t nt, nc, i, j;
+	bool missing, any = false;
+
+	ts = select_topics(n, topic, channel, &nt, &missing);
+	jw_init(&w, b);
+	jw_obj_begin(&w);
+	jw_key(&w, "version");
+	jw_str(&w, NSQ_COMPAT_VERSION);
+	jw_key(&w, "health");
+	jw_str(&w, nsqd_health(n));
+	jw_key(&w, "start_time");
+	jw_int(&w, n->start_time);
+	jw_key(&w, "topics");
+	if (missing)
+		jw_null(&w);
+	else
+		jw_arr_begin(&w);
+	for (i = 0; i < nt; i++) {
+		struct topic *t = ts[i];
+		struct quantile *q;
+
+		jw_obj_begin(&w);
+		jw_key(&w, "topic_name");
+		jw_str(&w, t->name);
+		jw_key(&w, "channels");
+		jw_arr_begin(&w);
+		cs = select_channels(t, channel, &nc);
+		for (j = 0; j < nc; j++)
+			jw_channel(&w, n, cs[j], clients, topic);
+		free(cs);
+		jw_arr_end(&w);
+		jw_key(&w, "depth");
+		jw_int(&w, topic_depth(t));
+		jw_key(&w, "backend_depth");
+		jw_int(&w, topic_backend_depth(t));
+		jw_key(&w, "message_count");
+		jw_uint(&w, t->message_count);
+		jw_key(&w, "message_bytes");
+		jw_uint(&w, t->message_bytes);
+		jw_key(&w, "paused");
+		jw_bool(&w, t->paused);
+		jw_key(&w, "e2e_processing_latency");
+		q = stats_topic_e2e(t);
+		jw_e2e(&w, n, q);
+		quantile_free(q);
+		jw_obj_end(&w);
+	}
+	free(ts);
+	if (!missing)
+		jw_arr_end(&w);
+	if (mem) {
+		struct nsqd_mem m;
+
+		stats_mem(n, &m);
+		jw_key(&w, "memory");
+		jw_obj_begin(&w);
+		jw_key(&w, "heap_objects");
+		jw_uint(&w, m.heap_objects);
+		jw_key(&w, "heap_idle_bytes");
+		jw_uint(&w, m.heap_idle_bytes);
+		jw_key(&w, "heap_in_use_bytes");
+		jw_uint(&w, m.heap_in_use_bytes);
+		jw_key(&w, "heap_released_bytes");
+		jw_uint(&w, m.heap_released_bytes);
+		jw_key(&w, "gc_pause_usec_100");
+		jw_uint(&w, m.gc_pause_usec_100);
+		jw_key(&w, "gc_pause_usec_99");
+		jw_uint(&w, m.gc_pause_usec_99);
+		jw_key(&w, "gc_pause_usec_95");
+		jw_uint(&w, m.gc_pause_usec_95);
+		jw_key(&w, "next_gc_bytes");
+		jw_uint(&w, m.next_gc_bytes);
+		jw_key(&w, "gc_total_runs");
+		jw_uint(&w, m.gc_total_runs);
+		jw_obj_end(&w);
+	}
+	/* Go's nil slice: null unless some producer is there. */
+	jw_key(&w, "producers");
+	if (clients && !missing) {
+		for (c = TAILQ_FIRST(&n->clients); c != NULL;
+		    c = TAILQ_NEXT(c, link)) {
+			if (c->npubs == 0)
+				continue;
+			if (!any)
+				jw_arr_begin(&w);
+			any = true;
+			jw_client(&w, c, topic);
+		}
+	}
+	if (any)
+		jw_arr_end(&w);
+	else
+		jw_null(&w);
+	jw_obj_end(&w);
+	if (jw_finish(&w) == -1)
+		log_warnx("HTTP: /stats document too big");
+}
+
+/* Go's e2e%: the percentiles' values as durations, ", "-separated. */
+static void
+text_e2e(struct buf *b, struct nsqd *n, struct quantile *q)
+{
+	int64_t now = nsqd_now(n);
+	char d[64];
+	size_t i;
+
+	if (q == NULL)
+		return;
+	for (i = 0; i < n->o->e2e_percentiles.n; i++) {
+		format_duration(quantile_query(q, n->o->e2e_percentiles.v[i],
+		    now), d, sizeof(d));
+		(void)!buf_appendf(b, "%s%s", i ? ", " : "", d);
+	}
+}
+
+/* The time since connect_ts, in whole seconds, as Go's duration. */
+static void
+connected(struct nsqd *n, const struct client *c, char *d, size_t len)
+{
+	int64_t s = (int64_t)ev_now(n->loop) - c->connect_ts;
+
+	format_duration((s > 0 ? s : 0) * NS_SEC, d, len);
+}
+
+static void
+text_client(struct buf *b, struct nsqd *n, const struct client *c,
+    const char *topic)
+{
+	const char *port = strrchr(c->remote, ':');
+	char id[512], d[64];
+	uint64_t total = 0;
+	size_t i, first;
+
+	snprintf(id, sizeof(id), "%s:%s %s", c->hostname,
+	    port != NULL ? port + 1 : "", c->user_agent);
+	connected(n, c, d, sizeof(d));
+	if (pub_counts(c, topic, &first) > 0) {
+		for (i = first; i < c->npubs; i++) {
+			if (topic[0] == '\0' ||
+			    strcmp(c->pubs[i].topic, topic) == 0)
+				total += c->pubs[i].count;
+		}
+		(void)!buf_appendf(b, "[V2 %-21s] msgs: %-8llu topics: ", id,
+		    (unsigned long long)total);
+		for (i = first; i < c->npubs; i++) {
+			if (topic[0] != '\0' &&
+			    strcmp(c->pubs[i].topic, topic) != 0)
+				continue;
+			(void)!buf_appendf(b, "%s%s=%llu", i > first ? "," : "",
+			    c->pubs[i].topic,
+			    (unsigned long long)c->pubs[i].count);
+		}
+		(void)!buf_appendf(b, " connected: %s", d);
+		return;
+	}
+	(void)!buf_appendf(b, "[V2 %-21s] state: %d inflt: %-4lld rdy: %-4lld "
+	    "fin: %-8llu re-q: %-8llu msgs: %-8llu connected: %s", id,
+	    (int)c->state, (long long)c->in_flight, (long long)c->rdy,
+	    (unsigned long long)c->finish_count,
+	    (unsigned long long)c->requeue_count,
+	    (unsigned long long)c->message_count, d);
+}
+
+/* The text format of Go's printStats (informational; tools read JSON). */
+void
+stats_text(struct nsqd *n, struct buf *b, const char *topic,
+    const char *channel, bool clients, bool mem)
+{
+	struct topic **ts;
+	struct channel **cs;
+	struct client *c;
+	struct tm tm;
+	time_t st = (time_t)n->start_time;
+	char when[64], up[64];
+	size_t nt, nc, i, j, k;
+	bool missing, any = false;
+
+	localtime_r(&st, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S%z", &tm);
+	/* RFC 3339 wants +hh:mm (or Z, which Go prints for UTC). */
+	if (tm.tm_gmtoff == 0)
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	else {
+		size_t l = strlen(when);
+
+		memmove(when + l - 1, when + l - 2, 3);
+		when[l - 2] = ':';
+	}
+	format_duration((int64_t)((ev_now(n->loop) - (double)n->start_time) *
+	    1e9), up, sizeof(up));
+	(void)!buf_appendf(b, "nsqd v%s (built w/nsq in C %s)\n",
+	    NSQ_COMPAT_VERSION, NSQ_VERSION);
+	(void)!buf_appendf(b, "start_time %s\nuptime %s\n", when, up);
+	(void)!buf_appendf(b, "\nHealth: %s\n", nsqd_health(n));
+	if (mem) {
+		struct nsqd_mem m;
+		static const char *const keys[] = { "heap_objects",
+		    "heap_idle_bytes", "heap_in_use_bytes",
+		    "heap_released_bytes", "gc_pause_usec_100",
+		    "gc_pause_usec_99", "gc_pause_usec_95", "next_gc_bytes",
+		    "gc_total_runs" };
+		uint64_t vals[9];
+
+		stats_mem(n, &m);
+		vals[0] = m.heap_objects;
+		vals[1] = m.heap_idle_bytes;
+		vals[2] = m.heap_in_use_bytes;
+		vals[3] = m.heap_released_bytes;
+		vals[4] = m.gc_pause_usec_100;
+		vals[5] = m.gc_pause_usec_99;
+		vals[6] = m.gc_pause_usec_95;
+		vals[7] = m.next_gc_bytes;
+		vals[8] = m.gc_total_runs;
+		(void)!buf_appendf(b, "\nMemory:\n");
+		for (i = 0; i < 9; i++)
+			(void)!buf_appendf(b, "   %-25s\t%llu\n", keys[i],
+			    (unsigned long long)vals[i]);
+	}
+	ts = select_topics(n, topic, channel, &nt, &missing);
+	(void)!buf_appendf(b, nt == 0 ? "\nTopics: None\n" : "\nTopics:");
+	for (i = 0; i < nt; i++) {
+		struct topic *t = ts[i];
+		struct quantile *q = stats_topic_e2e(t);
+
+		(void)!buf_appendf(b, "\n%s[%-15s] depth: %-5lld be-depth: "
+		    "%-5lld msgs: %-8llu e2e%%: ", t->paused ? "*P " : "   ",
+		    t->name, (long long)topic_depth(t),
+		    (long long)topic_backend_depth(t),
+		    (unsigned long long)t->message_count);
+		text_e2e(b, n, q);
+		quantile_free(q);
+		(void)!buf_append(b, "\n", 1);
+		cs = select_channels(t, channel, &nc);
+		for (j = 0; j < nc; j++) {
+			struct channel *ch = cs[j];
+
+			(void)!buf_appendf(b, "%s[%-25s] depth: %-5lld "
+			    "be-depth: %-5lld inflt: %-4zu def: %-4zu "
+			    "re-q: %-5llu timeout: %-5llu msgs: %-8llu "
+			    "e2e%%: ", ch->paused ? "   *P " : "      ",
+			    ch->name, (long long)channel_depth(ch),
+			    (long long)channel_backend_depth(ch),
+			    ch->inflight_pq.n, ch->deferred_pq.n,
+			    (unsigned long long)ch->requeue_count,
+			    (unsigned long long)ch->timeout_count,
+			    (unsigned long long)ch->message_count);
+			text_e2e(b, n, ch->e2e);
+			(void)!buf_append(b, "\n", 1);
+			if (!clients)
+				continue;
+			for (k = 0; k < ch->nclients; k++) {
+				(void)!buf_append(b, "        ", 8);
+				text_client(b, n, ch->clients[k], topic);
+				(void)!buf_append(b, "\n", 1);
+			}
+		}
+		free(cs);
+	}
+	free(ts);
+	if (clients && !missing) {
+		for (c = TAILQ_FIRST(&n->clients); c != NULL;
+		    c = TAILQ_NEXT(c, link)) {
+			if (c->npubs == 0)
+				continue;
+			if (!any)
+				(void)!buf_appendf(b, "\nProducers:\n");
+			any = true;
+			(void)!buf_append(b, "   ", 3);
+			text_client(b, n, c, topic);
+			(void)!buf_append(b, "\n", 1);
+		}
+	}
+	if (!any)
+		(void)!buf_appendf(b, "\nProducers: None\n");
+}
+

@@ -1,0 +1,395 @@
+/*
+ * statsd (Go nsqd/statsd.go): every --statsd-interval, the figures of
+ * /stats go over UDP to --statsd-address as statsd lines, with Go's
+ * names:
+ *
+ *   <prefix>topic.<t>.message_count:<n>|c     (counters: the change
+ *   <prefix>topic.<t>.message_bytes:<n>|c      since the last push)
+ *   <prefix>topic.<t>.depth:<n>|g, .backend_depth,
+ *       .e2e_processing_latency_<pct> (gauges)
+ *   <prefix>topic.<t>.channel.<c>.message_count|requeue_count|timeout_count (c)
+ *   <prefix>topic.<t>.channel.<c>.depth|backend_depth|in_flight_count|
+ *       deferred_count|clients|e2e_processing_latency_<pct> (g)
+ *   <prefix>mem.heap_objects ... mem.next_gc_bytes (g), mem.gc_runs (c)
+ *
+ * Lines are packed into datagrams of at most --statsd-udp-packet-size
+ * (a longer line goes alone), and the datagrams are spread over the
+ * interval less a second, the first at once, as Go's SpreadWriter does,
+ * so a big nsqd does not burst.  The prefix's "%s" becomes
+ * <broadcast-address>_<broadcast-http-port> with '.' and ':' turned into
+ * '_', and a '.' is appended if missing (the option then reads so, as in
+ * Go).  The socket is made again for each push, so a statsd that moves
+ * is found; the address is resolved with getaddrinfo(), which may block
+ * the loop if it is a name and DNS is slow: give an address.
+ */
+#include <sys/socket.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "names.h"
+#include "net.h"
+#include "nsqd.h"
+#include "options.h"
+#include "xmalloc.h"
+
+struct statsd {
+	struct nsqd	*n;
+	ev_timer	 tick;
+	ev_timer	 spread;
+	int		 fd;
+	struct buf	*pkts;		/* datagrams of this push */
+	size_t		 npkts;
+	size_t		 next;		/* the next one to send */
+	struct buf	 line;
+	struct buf	 cur;		/* the datagram being filled */
+	uint64_t	 gc_runs;	/* at the last push */
+};
+
+/*
+ * The --statsd-prefix as given, kept: the option now holds the expanded
+ * one (and the given string may be the option parser's allocation).
+ */
+static const char *given_prefix;
+
+static void	tick_cb(struct ev_loop *, ev_timer *, int);
+static void	spread_cb(struct ev_loop *, ev_timer *, int);
+
+/* Go's statsd.HostKey of net.JoinHostPort(addr, port). */
+static char *
+host_key(const char *addr, int64_t port)
+{
+	char *k, *p;
+
+	if (strchr(addr, ':') != NULL)
+		k = xasprintf("[%s]:%lld", addr, (long long)port);
+	else
+		k = xasprintf("%s:%lld", addr, (long long)port);
+	for (p = k; *p != '\0'; p++) {
+		if (*p == '.' || *p == ':')
+			*p = '_';
+	}
+	return k;
+}
+
+/* Every "%s" in fmt replaced by key, and a '.' at the end. */
+static char *
+make_prefix(const char *fmt, const char *key)
+{
+	struct buf b;
+	const char *p;
+	char *s;
+
+	buf_init(&b, 64, 1 << 16);
+	for (p = fmt; *p != '\0'; p++) {
+		if (p[0] == '%' && p[1] == 's') {
+			(void)!buf_append(&b, key, strlen(key));
+			p++;
+		} else
+			(void)!buf_append(&b, p, 1);
+	}
+	if (buf_len(&b) > 0 && buf_data(&b)[buf_len(&b) - 1] != '.')
+		(void)!buf_append(&b, ".", 1);
+	s = xstrndup(buf_data(&b), buf_len(&b));
+	buf_free(&b);
+	return s;
+}
+
+static void
+send_pkt(struct statsd *s, const struct buf *p)
+{
+	if (s->fd == -1)
+		return;
+	if (send(s->fd, buf_data(p), buf_len(p), MSG_DONTWAIT) == -1 &&
+	    errno != ECONNREFUSED)
+		log_warn("STATSD: send");
+}
+
+/* Finish a push: send what is left at once, close the socket. */
+static void
+flush_all(struct statsd *s)
+{
+	ev_timer_stop(s->n->loop, &s->spread);
+	while (s->next < s->npkts)
+		send_pkt(s, &s->pkts[s->next++]);
+	while (s->npkts > 0)
+		buf_free(&s->pkts[--s->npkts]);
+	free(s->pkts);
+	s->pkts = NULL;
+	s->next = 0;
+	if (s->fd != -1)
+		close(s->fd);
+	s->fd = -1;
+}
+
+/* The datagram being filled becomes one to send. */
+static void
+end_pkt(struct statsd *s)
+{
+	if (buf_len(&s->cur) == 0)
+		return;
+	s->pkts = xreallocarray(s->pkts, s->npkts + 1, sizeof(*s->pkts));
+	s->pkts[s->npkts++] = s->cur;
+	buf_init(&s->cur, 512, 1 << 20);
+}
+
+/* One line, as Go's BoundaryBufferedWriter places it. */
+static void
+emit(struct statsd *s, const char *stat, int64_t v, char type)
+{
+	size_t max = (size_t)s->n->o->statsd_udp_packet_size;
+
+	buf_reset(&s->line);
+	(void)!buf_appendf(&s->line, "%s%s:%lld|%c\n",
+	    s->n->o->statsd_prefix, stat, (long long)v, type);
+	if (buf_len(&s->cur) + buf_len(&s->line) > max)
+		end_pkt(s);
+	(void)!buf_append(&s->cur, buf_data(&s->line), buf_len(&s->line));
+}
+
+static void
+emit_e2e(struct statsd *s, const char *base, struct quantile *q)
+{
+	struct nsqd *n = s->n;
+	char stat[1024];
+	size_t i;
+
+	if (q == NULL)
+		return;
+	for (i = 0; i < n->o->e2e_percentiles.n; i++) {
+		double p = n->o->e2e_percentiles.v[i];
+
+		snprintf(stat, sizeof(stat), "%s.e2e_processing_latency_%.0f",
+		    base, p * 100.0);
+		emit(s, stat, quantile_query(q, p, nsqd_now(n)), 'g');
+	}
+}
+
+static bool
+excluded(const struct nsqd *n, const char *name)
+{
+	return n->o->statsd_exclude_ephemeral &&
+	    name_ephemeral(name, strlen(name));
+}
+
+/* Connected UDP socket to --statsd-address; -1 (logged) on failure. */
+static int
+dial(const char *addr)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	char host[256], port[16];
+	int p, fd = -1;
+
+	if (net_split_hostport(addr, host, sizeof(host), &p) == -1)
+		goto fail;
+	snprintf(port, sizeof(port), "%d", p);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_DGRAM;
+	if (getaddrinfo(host[0] != '\0' ? host : NULL, port, &hints,
+	    &res) != 0)
+		goto fail;
+	for (ai = res; ai != NULL && fd == -1; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC |
+		    SOCK_NONBLOCK, ai->ai_protocol);
+		if (fd != -1 &&
+		    connect(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	freeaddrinfo(res);
+	if (fd != -1)
+		return fd;
+fail:
+	log_error("failed to create UDP socket to statsd(%s)", addr);
+	return -1;
+}
+
+static void
+push(struct statsd *s)
+{
+	struct nsqd *n = s->n;
+	struct nsqd_opts *o = n->o;
+	struct topic **ts;
+	struct channel **cs;
+	struct quantile *q;
+	char base[1024], stat[1100];
+	size_t nt, nc, i, j;
+	double gap;
+
+	flush_all(s);
+	if ((s->fd = dial(o->statsd_address)) == -1)
+		return;
+	log_info("STATSD: pushing stats to %s", o->statsd_address);
+	ts = stats_topics(n, &nt);
+	for (i = 0; i < nt; i++) {
+		struct topic *t = ts[i];
+
+		if (excluded(n, t->name))
+			continue;
+		snprintf(base, sizeof(base), "topic.%s", t->name);
+		snprintf(stat, sizeof(stat), "%s.message_count", base);
+		emit(s, stat, (int64_t)(t->message_count -
+		    t->sd_message_count), 'c');
+		t->sd_message_count = t->message_count;
+		snprintf(stat, sizeof(stat), "%s.message_bytes", base);
+		emit(s, stat, (int64_t)(t->message_bytes -
+		    t->sd_message_bytes), 'c');
+		t->sd_message_bytes = t->message_bytes;
+		snprintf(stat, sizeof(stat), "%s.depth", base);
+		emit(s, stat, topic_depth(t), 'g');
+		snprintf(stat, sizeof(stat), "%s.backend_depth", base);
+		emit(s, stat, topic_backend_depth(t), 'g');
+		q = stats_topic_e2e(t);
+		emit_e2e(s, base, q);
+		quantile_free(q);
+		cs = stats_channels(t, &nc);
+		for (j = 0; j < nc; j++) {
+			struct channel *ch = cs[j];
+
+			if (excluded(n, ch->name))
+				continue;
+			snprintf(base, sizeof(base), "topic.%s.channel.%s",
+			    t->name, ch->name);
+			snprintf(stat, sizeof(stat), "%s.message_count", base);
+			emit(s, stat, (int64_t)(ch->message_count -
+			    ch->sd_message_count), 'c');
+			ch->sd_message_count = ch->message_count;
+			snprintf(stat, sizeof(stat), "%s.depth", base);
+			emit(s, stat, channel_depth(ch), 'g');
+			snprintf(stat, sizeof(stat), "%s.backend_depth", base);
+			emit(s, stat, channel_backend_depth(ch), 'g');
+			snprintf(stat, sizeof(stat), "%s.in_flight_count",
+			    base);
+			emit(s, stat, (int64_t)ch->inflight_pq.n, 'g');
+			snprintf(stat, sizeof(stat), "%s.deferred_count", base);
+			emit(s, stat, (int64_t)ch->deferred_pq.n, 'g');
+			snprintf(stat, sizeof(stat), "%s.requeue_count", base);
+			emit(s, stat, (int64_t)(ch->requeue_count -
+			    ch->sd_requeue_count), 'c');
+			ch->sd_requeue_count = ch->requeue_count;
+			snprintf(stat, sizeof(stat), "%s.timeout_count", base);
+			emit(s, stat, (int64_t)(ch->timeout_count -
+			    ch->sd_timeout_count), 'c');
+			ch->sd_timeout_count = ch->timeout_count;
+			snprintf(stat, sizeof(stat), "%s.clients", base);
+			emit(s, stat, (int64_t)ch->nclients, 'g');
+			emit_e2e(s, base, ch->e2e);
+		}
+		free(cs);
+	}
+	free(ts);
+	if (o->statsd_mem_stats) {
+		struct nsqd_mem m;
+
+		stats_mem(n, &m);
+		emit(s, "mem.heap_objects", (int64_t)m.heap_objects, 'g');
+		emit(s, "mem.heap_idle_bytes", (int64_t)m.heap_idle_bytes,
+		    'g');
+		emit(s, "mem.heap_in_use_bytes", (int64_t)m.heap_in_use_bytes,
+		    'g');
+		emit(s, "mem.heap_released_bytes",
+		    (int64_t)m.heap_released_bytes, 'g');
+		emit(s, "mem.gc_pause_usec_100", (int64_t)m.gc_pause_usec_100,
+		    'g');
+		emit(s, "mem.gc_pause_usec_99", (int64_t)m.gc_pause_usec_99,
+		    'g');
+		emit(s, "mem.gc_pause_usec_95", (int64_t)m.gc_pause_usec_95,
+		    'g');
+		emit(s, "mem.next_gc_bytes", (int64_t)m.next_gc_bytes, 'g');
+		emit(s, "mem.gc_runs", (int64_t)(m.gc_total_runs - s->gc_runs),
+		    'c');
+		s->gc_runs = m.gc_total_runs;
+	}
+	end_pkt(s);
+	if (s->npkts == 0) {
+		flush_all(s);
+		return;
+	}
+	/* The first at once, the rest evenly over the interval less 1 s. */
+	send_pkt(s, &s->pkts[s->next++]);
+	gap = ((double)o->statsd_interval / 1e9 - 1.0) / (double)s->npkts;
+	if (s->next == s->npkts || gap <= 0) {
+		flush_all(s);
+		return;
+	}
+	ev_timer_set(&s->spread, gap, gap);
+	ev_timer_start(n->loop, &s->spread);
+}
+
+static void
+spread_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct statsd *s = w->data;
+
+	(void)loop;
+	(void)revents;
+	if (s->next < s->npkts)
+		send_pkt(s, &s->pkts[s->next++]);
+	if (s->next == s->npkts)
+		flush_all(s);
+}
+
+static void
+tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	push(w->data);
+}
+
+int
+statsd_start(struct nsqd *n)
+{
+	struct nsqd_opts *o = n->o;
+	struct statsd *s;
+	double iv = (double)o->statsd_interval / 1e9;
+	char *key, every[64];
+
+	if (o->statsd_interval <= 0) {
+		log_error("FATAL: --statsd-interval must be positive");
+		return -1;
+	}
+	if (o->statsd_prefix[0] != '\0') {
+		key = host_key(o->broadcast_address, o->broadcast_http_port);
+		given_prefix = o->statsd_prefix;
+		o->statsd_prefix = make_prefix(given_prefix, key);
+		free(key);
+	}
+	s = xcalloc(1, sizeof(*s));
+	s->n = n;
+	s->fd = -1;
+	buf_init(&s->line, 256, 1 << 16);
+	buf_init(&s->cur, 512, 1 << 20);
+	ev_timer_init(&s->tick, tick_cb, iv, iv);
+	s->tick.data = s;
+	ev_init(&s->spread, spread_cb);
+	s->spread.data = s;
+	ev_timer_start(n->loop, &s->tick);
+	n->statsd = s;
+	format_duration(o->statsd_interval, every, sizeof(every));
+	log_info("STATSD: every %s to %s, prefix \"%s\" (from \"%s\")",
+	    every, o->statsd_address, o->statsd_prefix,
+	    given_prefix != NULL ? given_prefix : "");
+	return 0;
+}
+
+/* At exit: what a push has not sent yet goes at once, as Go's. */
+void
+statsd_stop(struct nsqd *n)
+{
+	struct statsd *s = n->statsd;
+
+	if (s == NULL)
+		return;
+	ev_timer_stop(n->loop, &s->tick);
+	flush_all(s);
+	buf_free(&s->line);
+	buf_free(&s->cur);
+	free(s);
+	n->statsd = NULL;
+}
