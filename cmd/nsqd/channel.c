@@ -16,8 +16,11 @@
  * the oldest unfinished one, so after a crash every message that was read
  * but not finished is delivered again.
  */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "names.h"
@@ -25,6 +28,8 @@
 #include "xmalloc.h"
 
 static void	inflight_timer_cb(struct ev_loop *, ev_timer *, int);
+static void	fins_load(struct channel *);
+static void	fins_remove(struct channel *);
 static void	deferred_timer_cb(struct ev_loop *, ev_timer *, int);
 
 void
@@ -100,6 +105,7 @@ channel_new(struct topic *t, const char *name, size_t len)
 			return NULL;
 		}
 		dq_set_manual_commit(ch->dq, true);
+		fins_load(ch);
 	}
 	hmap_init(&ch->inflight);
 	pq_init(&ch->inflight_pq);
@@ -163,6 +169,8 @@ channel_delete(struct channel *ch)
 {
 	struct dq *q = ch->dq;
 
+	if (q != NULL)
+		fins_remove(ch);
 	ch->dq = NULL;
 	channel_free(ch);
 	if (q != NULL && dq_delete(q) == -1)
@@ -170,19 +178,182 @@ channel_delete(struct channel *ch)
 }
 
 /*
+ * Finished messages past the committed position.  The committed position
+ * cannot pass an unfinished message, so when a consumer finishes messages
+ * out of order the later ones are also listed, by position, in
+ * "<queue>.diskqueue.fin.dat" (one "file,offset" line each; go-diskqueue
+ * ignores the file), written with the queue's syncs.  After a crash they
+ * are skipped as the queue is read again, so only what was unfinished
+ * (in flight) at the crash comes back.
+ */
+static char *
+fin_path(const struct channel *ch)
+{
+	return xasprintf("%s/%s:%s.diskqueue.fin.dat", ch->nsqd->data_path,
+	    ch->topic->name, ch->name);
+}
+
+static int
+pos_cmp(const struct dq_pos *a, const struct dq_pos *b)
+{
+	if (a->file != b->file)
+		return a->file < b->file ? -1 : 1;
+	if (a->off != b->off)
+		return a->off < b->off ? -1 : 1;
+	return 0;
+}
+
+static int
+pos_qcmp(const void *a, const void *b)
+{
+	return pos_cmp(a, b);
+}
+
+/* Read the finished set a crash left (sorted); none is fine. */
+static void
+fins_load(struct channel *ch)
+{
+	char *path = fin_path(ch), line[64];
+	struct dq_pos p;
+	FILE *f;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		free(path);
+		return;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		long long a, b;
+
+		if (sscanf(line, "%lld,%lld", &a, &b) != 2 || a < 0 || b < 0)
+			continue;
+		p.file = a;
+		p.off = b;
+		ch->skip = xreallocarray(ch->skip, ch->nskip + 1,
+		    sizeof(*ch->skip));
+		ch->skip[ch->nskip++] = p;
+	}
+	fclose(f);
+	free(path);
+	qsort(ch->skip, ch->nskip, sizeof(*ch->skip), pos_qcmp);
+	ch->fins_on_disk = true;
+	if (ch->nskip > 0)
+		log_info("CHANNEL(%s:%s): %zu messages finished before a crash "
+		    "will be skipped", ch->topic->name, ch->name, ch->nskip);
+}
+
+/* Whether the record at pos was finished before a crash. */
+static bool
+fins_skip(struct channel *ch, const struct dq_pos *pos)
+{
+	while (ch->skip_i < ch->nskip &&
+	    pos_cmp(&ch->skip[ch->skip_i], pos) < 0)
+		ch->skip_i++;
+	if (ch->skip_i < ch->nskip &&
+	    pos_cmp(&ch->skip[ch->skip_i], pos) == 0) {
+		ch->skip_i++;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Write the finished set (with the queue's sync): the finished tracks
+ * behind the oldest unfinished one.  No such track: no file.  0 or -1.
+ */
+int
+channel_save_fins(struct channel *ch)
+{
+	struct track *tr;
+	char *path, *tmp;
+	FILE *f;
+	bool any = false;
+	int r = 0;
+
+	if (!ch->fins_dirty || ch->dq == NULL)
+		return 0;
+	ch->fins_dirty = false;
+	for (tr = ch->tr_head; tr != NULL && !any; tr = tr->next)
+		any = tr->done;
+	path = fin_path(ch);
+	if (!any) {
+		if (ch->fins_on_disk && unlink(path) == -1 && errno != ENOENT)
+			r = -1;
+		ch->fins_on_disk = false;
+		free(path);
+		return r;
+	}
+	tmp = xasprintf("%s.tmp", path);
+	if ((f = fopen(tmp, "w")) == NULL)
+		r = -1;
+	else {
+		for (tr = ch->tr_head; tr != NULL; tr = tr->next) {
+			if (tr->done)
+				fprintf(f, "%lld,%lld\n", (long long)tr->pos.file,
+				    (long long)tr->pos.off);
+		}
+		if (fflush(f) != 0 || fsync(fileno(f)) == -1)
+			r = -1;
+		if (fclose(f) != 0)
+			r = -1;
+		if (r == 0 && rename(tmp, path) == -1)
+			r = -1;
+	}
+	if (r == -1) {
+		log_warn("CHANNEL(%s:%s): writing %s", ch->topic->name,
+		    ch->name, path);
+		unlink(tmp);
+		ch->fins_dirty = true;
+	} else
+		ch->fins_on_disk = true;
+	free(tmp);
+	free(path);
+	return r;
+}
+
+/* Remove the finished set's file (the queue is done with or deleted). */
+static void
+fins_remove(struct channel *ch)
+{
+	char *path = fin_path(ch);
+
+	if (unlink(path) == -1 && errno != ENOENT)
+		log_warn("CHANNEL(%s:%s): removing %s", ch->topic->name,
+		    ch->name, path);
+	ch->fins_on_disk = false;
+	free(path);
+}
+
+/* A new track for a record read at pos, at the tail. */
+static struct track *
+track_push(struct channel *ch, const struct dq_pos *pos)
+{
+	struct track *tr = xmalloc(sizeof(*tr));
+
+	tr->pos = *pos;
+	tr->done = false;
+	tr->next = NULL;
+	if (ch->tr_tail)
+		ch->tr_tail->next = tr;
+	else
+		ch->tr_head = tr;
+	ch->tr_tail = tr;
+	return tr;
+}
+
+/*
  * A disk-read message is finished (or will be written again): let the
- * committed position move past every finished message at the front.
+ * committed position move past every finished message at the front; a
+ * finished one left behind an unfinished one joins the finished set.
  */
 static void
-track_done(struct channel *ch, struct cmsg *m)
+track_finish(struct channel *ch, struct track *t)
 {
 	struct dq_pos pos;
 	bool moved = false;
 
-	if (m->tr == NULL)
-		return;
-	m->tr->done = true;
-	m->tr = NULL;
+	t->done = true;
+	if (t != ch->tr_head)
+		ch->fins_dirty = true;
 	while (ch->tr_head != NULL && ch->tr_head->done) {
 		struct track *tr = ch->tr_head;
 
@@ -192,6 +363,10 @@ track_done(struct channel *ch, struct cmsg *m)
 		free(tr);
 		moved = true;
 	}
+	if (moved && ch->fins_on_disk)
+		ch->fins_dirty = true;	/* the set shrank */
+	if (ch->fins_dirty)
+		nsqd_mark_sync_channel(ch->nsqd, ch);
 	if (!moved)
 		return;
 	if (ch->tr_head != NULL)
@@ -201,6 +376,17 @@ track_done(struct channel *ch, struct cmsg *m)
 	if (dq_commit(ch->dq, &pos) == -1)
 		log_warn("CHANNEL(%s): disk queue commit", ch->name);
 	nsqd_mark_sync_channel(ch->nsqd, ch);
+}
+
+static void
+track_done(struct channel *ch, struct cmsg *m)
+{
+	struct track *t = m->tr;
+
+	if (t == NULL)
+		return;
+	m->tr = NULL;
+	track_finish(ch, t);
 }
 
 /*
@@ -240,22 +426,25 @@ read_disk(struct channel *ch)
 	struct cmsg *m;
 	size_t len;
 
-	if (ch->dq == NULL || dq_depth(ch->dq) == 0)
-		return NULL;
-	if (dq_read(ch->dq, &data, &len, &pos) != 1) {
-		log_warn("CHANNEL(%s): disk queue read", ch->name);
-		return NULL;
+	for (;;) {
+		if (ch->dq == NULL || dq_depth(ch->dq) == 0)
+			return NULL;
+		if (dq_read(ch->dq, &data, &len, &pos) != 1) {
+			log_warn("CHANNEL(%s): disk queue read", ch->name);
+			return NULL;
+		}
+		tr = track_push(ch, &pos);
+		if (ch->nskip == 0 || !fins_skip(ch, &pos))
+			break;
+		/* Finished before a crash: done already. */
+		track_finish(ch, tr);
+		if (ch->skip_i == ch->nskip) {
+			free(ch->skip);
+			ch->skip = NULL;
+			ch->nskip = ch->skip_i = 0;
+		}
 	}
 	m = cmsg_from_record(data, len);
-	tr = xmalloc(sizeof(*tr));
-	tr->pos = pos;
-	tr->done = false;
-	tr->next = NULL;
-	if (ch->tr_tail)
-		ch->tr_tail->next = tr;
-	else
-		ch->tr_head = tr;
-	ch->tr_tail = tr;
 	m->tr = tr;
 	return m;
 }
@@ -376,6 +565,9 @@ channel_close(struct channel *ch)
 	dq_tell(ch->dq, &pos);
 	if (dq_commit(ch->dq, &pos) == -1 || dq_close(ch->dq) == -1)
 		log_warn("CHANNEL(%s): closing disk queue", ch->name);
+	/* All that was read is committed: no finished set is needed. */
+	if (ch->fins_on_disk || ch->nskip > 0)
+		fins_remove(ch);
 	ch->dq = NULL;
 	if (saved > 0)
 		log_info("CHANNEL(%s:%s): wrote %lld messages to disk",

@@ -190,7 +190,8 @@ sync_queues(struct nsqd *n)
 	while ((ch = TAILQ_FIRST(&n->chan_sync)) != NULL) {
 		TAILQ_REMOVE(&n->chan_sync, ch, sync_link);
 		ch->sync_marked = false;
-		if (ch->dq != NULL && dq_sync(ch->dq) == -1) {
+		if (ch->dq != NULL && (channel_save_fins(ch) == -1 ||
+		    dq_sync(ch->dq) == -1)) {
 			log_warn("CHANNEL(%s): sync", ch->name);
 			nsqd_set_health(n, "failed to sync a disk queue");
 			ok = false;

@@ -148,6 +148,11 @@ struct channel {
 	struct track	*tr_head;	/* disk reads not yet finished, */
 	struct track	*tr_tail;	/* in read order */
 	bool		 sync_marked;	/* on nsqd's chan_sync list */
+	bool		 fins_dirty;	/* finished set to rewrite */
+	bool		 fins_on_disk;	/* its file exists */
+	struct dq_pos	*skip;		/* finished before a crash */
+	size_t		 nskip;
+	size_t		 skip_i;
 	TAILQ_ENTRY(channel) sync_link;
 	struct hmap	 inflight;	/* id -> cmsg */
 	struct pqueue	 inflight_pq;
@@ -363,6 +368,8 @@ struct channel *channel_new(struct topic *, const char *, size_t);
 void	 channel_free(struct channel *);
 /* Free and remove the disk queue's files. */
 void	 channel_delete(struct channel *);
+/* Persist the finished-out-of-order set (with the queue's sync). */
+int	 channel_save_fins(struct channel *);
 int	 channel_put(struct channel *, struct cmsg *, int64_t defer_ns);
 /* At exit: queued, in-flight and deferred messages to disk; close. */
 void	 channel_close(struct channel *);
