@@ -939,7 +939,9 @@ EOF
 }
 
 @test "--tls-required answers every plain HTTP request 403 TLS_REQUIRED" {
-	touch "$BATS_TEST_TMPDIR/cert" "$BATS_TEST_TMPDIR/key"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
+	    -keyout "$BATS_TEST_TMPDIR/key" -out "$BATS_TEST_TMPDIR/cert" \
+	    2>/dev/null
 	NSQ_WAIT_HTTP=0 start_nsqd --tls-required=true \
 	    --tls-cert="$BATS_TEST_TMPDIR/cert" --tls-key="$BATS_TEST_TMPDIR/key" \
 	    --https-address=127.0.0.1:4999
