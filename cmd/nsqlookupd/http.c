@@ -53,6 +53,14 @@ param(struct http_req *req, const char *key, const char *missing,
 	return false;
 }
 
+/* A parseable query with a topic (not validated, as in Go). */
+static bool
+topic_param(struct http_req *req, const char **topic)
+{
+	return params_ok(req) &&
+	    param(req, "topic", "MISSING_ARG_TOPIC", topic);
+}
+
 /* Go's http_api.GetTopicChannelArgs. */
 static bool
 topic_channel(struct http_req *req, const char **topic, const char **channel)
@@ -157,7 +165,7 @@ h_channels(struct http_req *req, void *arg)
 	struct buf b;
 	struct jw w;
 
-	if (!params_ok(req) || !param(req, "topic", "MISSING_ARG_TOPIC", &topic))
+	if (!topic_param(req, &topic))
 		return;
 	reg_find(&l->reg, "channel", topic, "*", &regs);
 	jw_init_buf(&w, &b);
@@ -200,7 +208,7 @@ h_lookup(struct http_req *req, void *arg)
 	struct jw w;
 	size_t i;
 
-	if (!params_ok(req) || !param(req, "topic", "MISSING_ARG_TOPIC", &topic))
+	if (!topic_param(req, &topic))
 		return;
 	reg_find(&l->reg, "topic", topic, "", &regs);
 	if (regs.n == 0) {
@@ -313,7 +321,8 @@ h_debug(struct http_req *req, void *arg)
 	struct jw w;
 	size_t n = 0, cap = 0, i, pos;
 
-	TAILQ_FOREACH(g, &l->reg.list, link) {
+	for (g = TAILQ_FIRST(&l->reg.list); g != NULL;
+	    g = TAILQ_NEXT(g, link)) {
 		if (hmap_len(&g->producers) == 0)
 			continue;
 		if (n == cap) {
@@ -369,7 +378,7 @@ h_topic_create(struct http_req *req, void *arg)
 	struct lookupd *l = arg;
 	const char *topic;
 
-	if (!params_ok(req) || !param(req, "topic", "MISSING_ARG_TOPIC", &topic))
+	if (!topic_param(req, &topic))
 		return;
 	if (!name_valid(topic, strlen(topic))) {
 		http_reply_error(req, 400, "INVALID_ARG_TOPIC");
@@ -389,7 +398,7 @@ h_topic_delete(struct http_req *req, void *arg)
 	const char *topic;
 	size_t i;
 
-	if (!params_ok(req) || !param(req, "topic", "MISSING_ARG_TOPIC", &topic))
+	if (!topic_param(req, &topic))
 		return;
 	reg_find(&l->reg, "channel", topic, "*", &regs);
 	for (i = 0; i < regs.n; i++) {

@@ -104,7 +104,8 @@ lookupd_start(struct lookupd *l, struct ev_loop *loop,
 		snprintf(l->hostname, sizeof(l->hostname), "localhost");
 
 	if ((l->tcp_fd = net_listen(o->tcp_address, err, sizeof(err))) == -1) {
-		log_error("FATAL: listen (%s) failed - %s", o->tcp_address, err);
+		log_error("FATAL: listen (%s) failed - %s", o->tcp_address,
+		    err);
 		return -1;
 	}
 	log_info("TCP: listening on %s", o->tcp_address);

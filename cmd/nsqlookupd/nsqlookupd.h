@@ -69,7 +69,7 @@ struct registration {
 	const char			*category;	/* point into name */
 	const char			*key;
 	const char			*subkey;
-	struct hmap			 producers;	/* peer id -> producer */
+	struct hmap			 producers;	/* by peer id */
 	TAILQ_ENTRY(registration)	 link;
 	size_t				 namelen;
 	char				 name[];	/* cat\0key\0subkey */
@@ -214,7 +214,7 @@ struct lookupd {
 	int				 tcp_fd;
 	ev_io				 tcp_w;
 	ev_timer			 accept_pause;	/* after EMFILE */
-	ev_prepare			 tick;		/* frees closed clients */
+	ev_prepare			 tick;		/* frees clients */
 	ev_signal			 sigint;
 	ev_signal			 sigterm;
 	struct http_server		*http;

@@ -186,7 +186,7 @@ reg_find(struct registry *r, const char *cat, const char *key,
 			regvec_push(out, g);
 		return;
 	}
-	TAILQ_FOREACH(g, &r->list, link)
+	for (g = TAILQ_FIRST(&r->list); g != NULL; g = TAILQ_NEXT(g, link))
 		if (matches(g, cat, key, subkey))
 			regvec_push(out, g);
 }
@@ -222,7 +222,7 @@ reg_lookup_peer(struct registry *r, const struct peer *peer,
 {
 	struct registration *g;
 
-	TAILQ_FOREACH(g, &r->list, link)
+	for (g = TAILQ_FIRST(&r->list); g != NULL; g = TAILQ_NEXT(g, link))
 		if (reg_producer(g, peer) != NULL)
 			regvec_push(out, g);
 }

@@ -127,7 +127,7 @@ param_is(const struct params *p, size_t i, const char *s)
 	    memcmp(p->v[i], s, p->len[i]) == 0;
 }
 
-/* A parameter as a C string into dst (the line has no NUL... mostly). */
+/* Parameter i (a validated name, so free of NULs) as a C string. */
 static void
 param_str(const struct params *p, size_t i, char *dst, size_t len)
 {
@@ -260,11 +260,11 @@ cmd_identify(struct v1_session *s, struct params *p, const char *rest,
 		return NEED_MORE;
 	size = (int32_t)be32dec(rest);
 	if (size < 0)
-		return fatal_err(s, "E_BAD_BODY", "IDENTIFY invalid body size %d",
-		    size);
+		return fatal_err(s, "E_BAD_BODY",
+		    "IDENTIFY invalid body size %d", size);
 	if (size > V1_MAX_BODY)
-		return fatal_err(s, "E_BAD_BODY", "IDENTIFY body too big %d > %d",
-		    size, V1_MAX_BODY);
+		return fatal_err(s, "E_BAD_BODY",
+		    "IDENTIFY body too big %d > %d", size, V1_MAX_BODY);
 	if (restlen - 4 < (size_t)size)
 		return NEED_MORE;
 
@@ -328,11 +328,12 @@ topic_chan(struct v1_session *s, const char *cmd, struct params *p,
     char *topic, char *channel)
 {
 	if (p->n < 2)
-		return fatal_err(s, "E_INVALID", "%s insufficient number of params",
-		    cmd);
+		return fatal_err(s, "E_INVALID",
+		    "%s insufficient number of params", cmd);
 	if (!name_valid(p->v[1], p->len[1]))
-		return fatal_err(s, "E_BAD_TOPIC", "%s topic name '%.*s' is not valid",
-		    cmd, (int)p->len[1], p->v[1]);
+		return fatal_err(s, "E_BAD_TOPIC",
+		    "%s topic name '%.*s' is not valid", cmd, (int)p->len[1],
+		    p->v[1]);
 	if (p->n >= 3 && p->len[2] > 0 && !name_valid(p->v[2], p->len[2]))
 		return fatal_err(s, "E_BAD_CHANNEL",
 		    "%s channel name '%.*s' is not valid", cmd, (int)p->len[2],
