@@ -88,6 +88,9 @@ flush(struct client *c)
 		if (n > 0 || (n == -1 && errno == EINTR))
 			continue;
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (!ev_is_active(&c->wr))
+				log_debug("[%s] output blocked; reading "
+				    "paused", c->s.remote);
 			ev_io_stop(c->l->loop, &c->rd);
 			ev_io_start(c->l->loop, &c->wr);
 			return true;

@@ -95,16 +95,21 @@ def http(port, method, path, timeout=5):
 
 class Conn(object):
     """One TCP connection to nsqlookupd; timeout is every read's default
-    deadline in seconds (and the connect's).  Replies read are appended
-    to .log."""
+    deadline in seconds (and the connect's).  rcvbuf, when given, is set
+    as SO_RCVBUF before connecting (a small window: a slow reader).
+    Replies read are appended to .log."""
 
-    def __init__(self, port, host='127.0.0.1', timeout=5):
+    def __init__(self, port, host='127.0.0.1', timeout=5, rcvbuf=None):
         self.timeout = timeout
         self.buf = bytearray()
         self.log = []
         self.eof = False
-        self.sock = socket.create_connection((host, int(port)),
-                                             timeout=timeout)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if rcvbuf is not None:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF,
+                                 rcvbuf)
+        self.sock.settimeout(timeout)
+        self.sock.connect((host, int(port)))
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def __enter__(self):

@@ -634,3 +634,48 @@ EOF
 	zsh -n "$root/completions/zsh/_nsqlookupd"
 	fish -n "$root/completions/fish/nsqlookupd.fish"
 }
+
+@test "V1: a client that does not read its replies is paused, not buffered" {
+	start_nsqlookupd
+	v1 <<'EOF2'
+import threading
+C = Conn(TCP, rcvbuf=4096)
+C.magic()
+C.identify(peer())
+C.response_json()
+n = 4000000
+# 20 MB of PINGs, 24 MB of replies left unread for a while: more than
+# the kernel's buffers hold, so the daemon must stop reading (the
+# sender blocks) rather than drop or pile up replies.
+th = threading.Thread(target=C.sock.sendall, args=(b'PING\n' * n,))
+th.start()
+time.sleep(1)
+assert th.is_alive()
+t = time.monotonic()
+assert get('/topics') == {'topics': []}
+assert time.monotonic() - t < 2
+want = b'\x00\x00\x00\x02OK' * n
+C._fill(len(want), time.monotonic() + 60)
+assert bytes(C.buf[:len(want)]) == want
+del C.buf[:len(want)]
+th.join()
+C.register('done'); C.ok()
+assert get('/topics') == {'topics': ['done']}
+EOF2
+	! grep -q 'reply dropped' "$NSQLOOKUPD_LOG"
+}
+
+@test "V1: the error reply arrives even while the client keeps sending" {
+	start_nsqlookupd
+	v1 <<'EOF2'
+C.magic()
+C.send(b'BAD\n' + b'PING\n' * 20000)
+for i in range(20):
+    try:
+        C.send(b'PING\n' * 1000)
+    except (BrokenPipeError, ConnectionResetError):
+        break
+    time.sleep(0.01)
+C.error('E_INVALID invalid command BAD')
+EOF2
+}
