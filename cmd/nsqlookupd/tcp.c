@@ -49,27 +49,20 @@ static void	write_cb(struct ev_loop *, ev_io *, int);
 static void	linger_cb(struct ev_loop *, ev_timer *, int);
 static void	process(struct client *);
 
-/* The next step once the output is gone: read on, or finish quitting. */
+/*
+ * The last replies are out: close, or, if the client may still be
+ * sending, shut our side and drain theirs until EOF or the deadline.
+ */
 static void
-drained(struct client *c)
+finish(struct client *c)
 {
-	struct ev_loop *loop = c->l->loop;
-
-	if (!c->quitting) {
-		if (!c->eof)
-			ev_io_start(loop, &c->rd);
-		return;
-	}
 	if (c->eof) {
 		client_close(c, "EOF");
 		return;
 	}
-	/* Shut our side and drain theirs until EOF or the deadline. */
 	shutdown(c->fd, SHUT_WR);
 	c->lingering = true;
-	ev_io_start(loop, &c->rd);
-	ev_timer_set(&c->linger, LINGER_SECS, 0.);
-	ev_timer_start(loop, &c->linger);
+	ev_io_start(c->l->loop, &c->rd);
 }
 
 /*
@@ -104,15 +97,20 @@ flush(struct client *c)
 	return true;
 }
 
-/* The session is over: unregister now, then send the last replies. */
+/*
+ * The session is over: unregister now, then send the last replies.  A
+ * client that reads none of them is closed after LINGER_SECS anyway.
+ */
 static void
 quit(struct client *c)
 {
 	c->quitting = true;
 	ev_io_stop(c->l->loop, &c->rd);
 	v1_end(&c->s);
+	ev_timer_set(&c->linger, LINGER_SECS, 0.);
+	ev_timer_start(c->l->loop, &c->linger);
 	if (flush(c) && buf_len(&c->s.out) == 0)
-		drained(c);
+		finish(c);
 }
 
 /*
@@ -155,7 +153,7 @@ write_cb(struct ev_loop *loop, ev_io *w, int revents)
 	if (c->dead || !flush(c) || buf_len(&c->s.out) > 0)
 		return;
 	if (c->quitting)
-		drained(c);
+		finish(c);
 	else {
 		process(c);
 		if (!c->dead && !c->quitting && !c->eof &&

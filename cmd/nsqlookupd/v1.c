@@ -489,9 +489,12 @@ v1_init(struct v1_session *s, struct registry *reg,
 	s->reg = reg;
 	s->conf = conf;
 	snprintf(s->remote, sizeof(s->remote), "%s", remote);
-	/* The largest reply is an error quoting a whole line. */
+	/*
+	 * Room for the output mark plus the largest reply: an error quoting
+	 * a whole line, or IDENTIFY's JSON (escaping may take 6 bytes a byte).
+	 */
 	buf_init(&s->out, 1024, V1_OUT_HIGH + 2 * V1_MAX_LINE + 4096 +
-	    strlen(conf->broadcast_address) + strlen(conf->hostname));
+	    6 * (strlen(conf->broadcast_address) + strlen(conf->hostname)));
 }
 
 int

@@ -679,3 +679,11 @@ for i in range(20):
 C.error('E_INVALID invalid command BAD')
 EOF2
 }
+
+@test "V1: after a fatal error a client that neither reads nor closes is dropped" {
+	start_nsqlookupd
+	exec 6<>"/dev/tcp/127.0.0.1/$NSQLOOKUPD_TCP_PORT"
+	printf '  V1BAD\n' >&6
+	wait_until 6 grep -q 'closing (linger timeout)' "$NSQLOOKUPD_LOG"
+	exec 6>&-
+}
