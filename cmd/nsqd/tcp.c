@@ -364,8 +364,9 @@ cmd_identify(struct client *c, struct params *p, const char *rest,
 	if (restlen < 4 + (size_t)size)
 		return NEED_MORE;
 
+	/* Go's Unmarshal takes a literal null as "no fields". */
 	if (json_parse(&j, rest + 4, (size_t)size, err, sizeof(err)) == -1 ||
-	    json_type(&j, 0) != JSON_OBJECT)
+	    (json_type(&j, 0) != JSON_OBJECT && json_prim_kind(&j, 0) != 'n'))
 		goto bad_json;
 	/* Every known field must have the type Go's struct gives it. */
 	for (i = 0; i < (int)(sizeof(fields) / sizeof(fields[0])); i++) {
