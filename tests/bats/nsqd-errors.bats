@@ -500,3 +500,33 @@ EOF
 	assert_serving
 	stop_nsqd
 }
+
+@test "nsqd errors: IDENTIFY JSON is decoded as Go's encoding/json does" {
+	wire <<'EOF2'
+from nsqdtest import *
+def ok(raw):
+    with connect() as c:
+        c.identify(raw)
+        c.ok()
+        sync(c)
+def bad(raw, text):
+    fatal_case(b'IDENTIFY\n' + body(raw), b'E_BAD_BODY IDENTIFY ' + text)
+# Unknown fields of any shape are ignored; null leaves a field alone.
+ok(b'{"foo":[1,2,{"a":null}],"bar":"x","heartbeat_interval":null}')
+ok(b' \t\r\n{ "client_id" : "spaced" } \n')
+ok(b'{"client_id":"caf\\u00e9 \\"q\\" \\\\"}')
+# Keys match case-insensitively, as Go matches struct tags.
+bad(b'{"HEARTBEAT_INTERVAL":100}', b'heartbeat interval (100) is invalid')
+bad(b'{"Msg_Timeout":999}', b'msg timeout (999) is invalid')
+# The last of duplicate keys wins.
+bad(b'{"msg_timeout":2000,"msg_timeout":999}', b'msg timeout (999) is invalid')
+ok(b'{"msg_timeout":999,"msg_timeout":2000}')
+with connect() as c:
+    c.identify(b'{"feature_negotiation":true,"msg_timeout":999,'
+               b'"msg_timeout":2000}')
+    assert c.response_json()['msg_timeout'] == 2000
+# A literal null is an empty object to Go.
+ok(b'null')
+EOF2
+	assert_serving
+}
