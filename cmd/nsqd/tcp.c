@@ -36,7 +36,7 @@
 #define FRAME_ERROR	1
 #define FRAME_MESSAGE	2
 
-#define MAX_LINE	4096	/* a command line, as Go's bufio reader */
+#define MAX_LINE	16384	/* a line and its \n: Go nsqd's buffer */
 #define MAX_PARAMS	8
 #define OUT_HIGH_WATER	(1 << 20)	/* stop delivering above this */
 #define NEED_MORE	(-1)
