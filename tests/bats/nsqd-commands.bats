@@ -330,3 +330,33 @@ publish('t', b'plain')
 check_message(c.message(), b'plain', 1)
 EOF2
 }
+
+@test "nsqd: messages at the default limits travel intact (1 MiB PUB, 5 MiB MPUB)" {
+	start_nsqd
+	wire <<'EOF2'
+from nsqdtest import *
+import hashlib
+c = subscriber('big', 'c', rdy=20)
+one = bytes(range(256)) * 4096                    # --max-msg-size 1 MiB
+p = connect()
+p.pub('big', one)
+p.ok(timeout=30)
+# --max-body-size 5 MiB: 4 + 5 * (4 + n) bytes, n = 1048571, is 1 short.
+five = [bytes([i]) * 1048571 for i in range(4)] + [b'\xff' * 1048572]
+assert len(mpub_body(five)) == 5 * 1024 * 1024
+# Two of them pipelined in one write, then a message one byte too big.
+p.send((b'MPUB big\n' + body(mpub_body(five))) * 2)
+p.ok(timeout=30)
+p.ok(timeout=30)
+p.send(b'PUB big\n' + struct.pack('>i', len(one) + 1))
+fatal(p, b'E_BAD_MESSAGE PUB message too big 1048577 > 1048576')
+got = c.messages(11, timeout=60)
+digest = lambda b: hashlib.sha1(b).hexdigest()
+want = sorted(digest(b) for b in [one] + five + five)
+assert sorted(digest(m.body) for m in got) == want
+for m in got:
+    c.fin(m.id)
+assert sync(c, timeout=30) == []
+EOF2
+	assert_serving
+}

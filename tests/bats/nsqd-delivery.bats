@@ -46,6 +46,16 @@ c.no_frame(0.3)
 c.rdy(4)
 b = c.messages(3)
 assert sorted(m.body for m in a + b) == [b'n%d' % i for i in range(4)]
+# Lowered below what is in flight: nothing until in flight < RDY again.
+c.rdy(2)
+mpublish('t', [b'o0', b'o1'])
+c.no_frame(0.3)
+c.fin(a[0].id)
+c.fin(b[0].id)
+c.no_frame(0.3)              # 2 in flight, RDY 2
+c.fin(b[1].id)
+o = c.messages(1)
+c.no_frame(0.3)
 EOF
 	assert_serving
 }

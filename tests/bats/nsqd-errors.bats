@@ -530,3 +530,28 @@ ok(b'null')
 EOF2
 	assert_serving
 }
+
+@test "nsqd errors: command lines up to Go's 16 KiB read buffer work, longer ones close" {
+	wire <<'EOF2'
+from nsqdtest import *
+# Go reads a line into a 16 KiB bufio.Reader: 16384 bytes with the \n.
+line = b'PUB t' + b' x' * 8189
+line += b'y' * (16383 - len(line)) + b'\n'
+assert len(line) == 16384
+with connect() as c:
+    c.send(line + body(b'long'))
+    c.ok()
+    sync(c)
+# One byte more and Go gives up on the connection.
+with connect() as c:
+    c.send(line[:-1] + b'z\n' + body(b'too long'))
+    assert c.closed(10), 'a 16385-byte line was not refused'
+    while len(c.buf) >= 8:
+        f, data = c.frame(timeout=1)
+        assert f == FRAME_ERROR and data.startswith(b'E_INVALID'), data
+s = subscriber('t', 'c', rdy=10)
+got = s.pending + drain(s)
+assert [m.body for m in got] == [b'long'], got
+EOF2
+	assert_serving
+}
