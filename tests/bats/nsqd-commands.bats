@@ -27,6 +27,8 @@ d.ok()
 sync(c)
 sync(d)
 EOF
+	assert_serving
+	stop_nsqd
 }
 
 @test "nsqd: IDENTIFY feature_negotiation reply has Go's keys, order and defaults" {
@@ -45,6 +47,8 @@ want = (b'{"max_rdy_count":2500,"version":"1.3.0","max_msg_timeout":900000,'
 assert raw == want, raw
 sync(c)
 EOF
+	assert_serving
+	stop_nsqd
 }
 
 @test "nsqd: IDENTIFY feature_negotiation reports the effective values" {
@@ -96,6 +100,8 @@ assert g.response_json()['msg_timeout'] == 120000
 for x in (c, d, e, f, g):
     sync(x)
 EOF
+	assert_serving
+	stop_nsqd
 }
 
 @test "nsqd: PUB, SUB, RDY and FIN deliver one message once" {
@@ -125,6 +131,8 @@ assert m2.id != m.id
 c.fin(m2.id)
 sync(c)
 EOF
+	assert_serving
+	stop_nsqd
 }
 
 @test "nsqd: MPUB publishes every body, in order" {
@@ -146,6 +154,8 @@ c.no_frame(0.3)
 mpublish('mt', [b'solo'])
 check_message(c.message(), b'solo', 1)
 EOF
+	assert_serving
+	stop_nsqd
 }
 
 @test "nsqd: DPUB answers OK and delivers after its defer; DPUB 0 at once" {
@@ -166,6 +176,8 @@ m = check_message(c.message(), b'now', 1)
 c.fin(m.id)
 sync(c)
 EOF
+	assert_serving
+	stop_nsqd
 }
 
 @test "nsqd: REQ 0 redelivers at once with attempts+1; REQ with a delay later" {
@@ -186,6 +198,8 @@ c.fin(m3.id)
 sync(c)
 c.no_frame(0.3)
 EOF
+	assert_serving
+	stop_nsqd
 }
 
 @test "nsqd: TOUCH answers nothing and keeps the message in flight" {
@@ -201,6 +215,8 @@ c.touch(m.id)
 c.fin(m.id)
 assert sync(c) == []
 EOF
+	assert_serving
+	stop_nsqd
 }
 
 @test "nsqd: CLS answers CLOSE_WAIT, stops delivery, still takes FIN" {
@@ -234,6 +250,8 @@ e = subscriber('ct', 'c', rdy=5)
 got = e.pending + drain(e)
 assert sorted(m.body for m in got) == [b'three', b'two'], got
 EOF
+	assert_serving
+	stop_nsqd
 }
 
 @test "nsqd: NOP answers nothing, in any state" {
@@ -250,6 +268,8 @@ c.nop()
 assert sync(c) == []
 c.no_frame(0.2)
 EOF
+	assert_serving
+	stop_nsqd
 }
 
 @test "nsqd: AUTH without an auth server is E_AUTH_DISABLED (fatal)" {
@@ -265,6 +285,8 @@ assert d.features['auth_required'] is False
 d.auth(b's')
 fatal(d, b'E_AUTH_DISABLED AUTH Disabled')
 EOF
+	assert_serving
+	stop_nsqd
 }
 
 @test "nsqd: a topic and channel named up to 64 bytes, #ephemeral too" {
@@ -290,6 +312,8 @@ for t in names:
         p.dpub(t, 0, b'z')
         p.ok()
 EOF
+	assert_serving
+	stop_nsqd
 }
 
 @test "nsqd: commands end with \\n or \\r\\n" {
@@ -307,6 +331,8 @@ c.send(b'FIN ' + m.id + b'\r\n')
 c.send(b'NOP\r\n')
 assert sync(c) == []
 EOF
+	assert_serving
+	stop_nsqd
 }
 
 @test "nsqd: IDENTIFY asking for TLS and compression the server does not offer gets plain OK frames" {
@@ -329,6 +355,8 @@ c.rdy(1)
 publish('t', b'plain')
 check_message(c.message(), b'plain', 1)
 EOF2
+	assert_serving
+	stop_nsqd
 }
 
 @test "nsqd: messages at the default limits travel intact (1 MiB PUB, 5 MiB MPUB)" {
@@ -359,4 +387,5 @@ for m in got:
 assert sync(c, timeout=30) == []
 EOF2
 	assert_serving
+	stop_nsqd
 }

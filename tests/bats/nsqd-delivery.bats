@@ -58,6 +58,7 @@ o = c.messages(1)
 c.no_frame(0.3)
 EOF
 	assert_serving
+	stop_nsqd
 }
 
 @test "nsqd delivery: consumers of one channel share its messages" {
@@ -76,6 +77,7 @@ a.no_frame(0.3)
 b.no_frame(0.1)
 EOF
 	assert_serving
+	stop_nsqd
 }
 
 @test "nsqd delivery: every channel of a topic gets every message" {
@@ -100,6 +102,7 @@ for c in (a, b, e):
 assert seen[0] == seen[1] == seen[2], seen
 EOF
 	assert_serving
+	stop_nsqd
 }
 
 @test "nsqd delivery: a new channel does not get earlier messages; a topic with no channel keeps them" {
@@ -135,6 +138,7 @@ m = (d.pending or [d.message()])[0]
 assert m.body == b'h5', m
 EOF
 	assert_serving
+	stop_nsqd
 }
 
 @test "nsqd delivery: an #ephemeral channel goes with its last client" {
@@ -165,6 +169,7 @@ m = (n.pending or [n.message()])[0]
 check_message(m, b'kept', 1)
 EOF
 	assert_serving
+	stop_nsqd
 }
 
 @test "nsqd delivery: an ephemeral topic drops messages beyond --mem-queue-size and never writes to disk" {
@@ -244,6 +249,7 @@ m2 = check_message(b.message(timeout=20), b'cls', 2)
 assert m2.id == m.id
 EOF
 	assert_serving
+	stop_nsqd
 }
 
 @test "nsqd delivery: sample_rate delivers a sample, the rest is dropped for the channel" {
@@ -266,6 +272,7 @@ d.no_frame(0.5)
 assert len(a.messages(200)) == 200
 EOF2
 	assert_serving
+	stop_nsqd
 }
 
 @test "nsqd delivery: --mem-queue-size=0 still hands messages to ready consumers, #ephemeral too" {
@@ -294,6 +301,7 @@ EOF2
 	run find "$NSQD_DATA" -name '*#*'
 	assert_output ''
 	assert_serving
+	stop_nsqd
 }
 
 @test "nsqd delivery: ephemeral topics and channels come and go with messages in flight and deferred" {

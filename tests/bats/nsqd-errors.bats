@@ -29,6 +29,7 @@ for magic in (b'  V1', b'  v2', b'V2  ', b'GET / HTTP/1.1\r\n\r\n',
     fatal(c, b'E_BAD_PROTOCOL')
 EOF
 	assert_serving
+	stop_nsqd
 }
 
 @test "nsqd errors: unknown commands are fatal E_INVALID invalid command" {
@@ -46,6 +47,7 @@ fatal_case(b'NOP\nBOGUS 1 2\n', b'E_INVALID invalid command BOGUS',
            sub=('t', 'c'))
 EOF
 	assert_serving
+	stop_nsqd
 }
 
 @test "nsqd errors: IDENTIFY state, body size and JSON" {
@@ -77,6 +79,7 @@ with connect() as c:
     sync(c)
 EOF
 	assert_serving
+	stop_nsqd
 }
 
 @test "nsqd errors: IDENTIFY field validation texts (Go's order)" {
@@ -119,6 +122,7 @@ for ok in ({'heartbeat_interval': 1000}, {'heartbeat_interval': 60000},
         sync(c)
 EOF
 	assert_serving
+	stop_nsqd
 }
 
 @test "nsqd errors: AUTH state, parameters and body size" {
@@ -138,6 +142,7 @@ fatal_case(b'AUTH\n' + struct.pack('>i', -7),
 fatal_case(b'AUTH\n' + body(b'secret'), b'E_AUTH_DISABLED AUTH Disabled')
 EOF
 	assert_serving
+	stop_nsqd
 }
 
 @test "nsqd errors: SUB state, parameters and names" {
@@ -149,7 +154,8 @@ fatal_case(b'SUB t\n', b'E_INVALID SUB insufficient number of parameters')
 fatal_case(b'SUB\n', b'E_INVALID SUB insufficient number of parameters')
 # Names: 1..64 bytes of [.a-zA-Z0-9_-], optionally ending in #ephemeral.
 bad_names = [b'bad!', b'a' * 65, b'x' * 55 + b'#ephemeral', b'#ephemeral',
-             b'a#ephemeralx', b'a#b', b'a:b', b'a/b', b'a\tb', b'']
+             b'a#ephemeralx', b'a#ephemeral#ephemeral', b'a#b', b'a:b',
+             b'a/b', b'a\tb', b'']
 for n in bad_names:
     q = json.dumps(n.decode()).encode()    # %q of these is plain JSON
     fatal_case(b'SUB ' + n + b' c\n',
@@ -169,6 +175,7 @@ fatal_case(b'SUB t c\n', b'E_INVALID cannot SUB with heartbeats disabled',
            identify={'heartbeat_interval': -1})
 EOF
 	assert_serving
+	stop_nsqd
 }
 
 @test "nsqd errors: SUB names are quoted as Go's %q (UTF-8, controls)" {
@@ -202,6 +209,7 @@ for name, quoted in cases:
                b'E_BAD_TOPIC SUB topic name "' + quoted + b'" is not valid')
 EOF
 	assert_serving
+	stop_nsqd
 }
 
 @test "nsqd errors: PUB parameters, topic and body size vs --max-msg-size" {
@@ -233,6 +241,7 @@ with connect() as c:
     c.ok()
 EOF
 	assert_serving
+	stop_nsqd
 }
 
 @test "nsqd errors: MPUB body size, count and message sizes" {
@@ -289,6 +298,7 @@ with subscriber('t', 'c', rdy=10) as c:
         n += 1
 EOF
 	assert_serving
+	stop_nsqd
 }
 
 @test "nsqd errors: DPUB parameters, timeout vs --max-req-timeout, body size" {
@@ -318,6 +328,7 @@ with connect() as c:
     c.ok()
 EOF
 	assert_serving
+	stop_nsqd
 }
 
 @test "nsqd errors: RDY state, parsing and range vs --max-rdy-count" {
@@ -341,6 +352,7 @@ with subscriber('t', 'c') as c:
     assert sync(c) == []
 EOF
 	assert_serving
+	stop_nsqd
 }
 
 @test "nsqd errors: FIN, REQ, TOUCH states, parameters and message IDs" {
@@ -366,6 +378,7 @@ for t in (b'x', b'-1', b'1.5'):
                b'E_INVALID REQ could not parse timeout ' + t, sub=('t', 'c'))
 EOF
 	assert_serving
+	stop_nsqd
 }
 
 @test "nsqd errors: E_FIN_FAILED, E_REQ_FAILED, E_TOUCH_FAILED are not fatal" {
@@ -411,6 +424,7 @@ sync(a)
 sync(b)
 EOF
 	assert_serving
+	stop_nsqd
 }
 
 @test "nsqd errors: CLS before SUB or twice is fatal" {
@@ -440,6 +454,7 @@ for cmd, text in ((b'SUB t c\n', b'E_INVALID cannot SUB in current state'),
         fatal(c, text)
 EOF
 	assert_serving
+	stop_nsqd
 }
 
 @test "nsqd errors: REQ timeout over --max-req-timeout is clamped, not refused" {
@@ -529,6 +544,7 @@ with connect() as c:
 ok(b'null')
 EOF2
 	assert_serving
+	stop_nsqd
 }
 
 @test "nsqd errors: command lines up to Go's 16 KiB read buffer work, longer ones close" {
@@ -554,4 +570,5 @@ got = s.pending + drain(s)
 assert [m.body for m in got] == [b'long'], got
 EOF2
 	assert_serving
+	stop_nsqd
 }

@@ -34,6 +34,7 @@ c.fin(m.id)
 assert sync(c) == []
 EOF
 	assert_serving
+	stop_nsqd
 }
 
 @test "nsqd timing: a client silent for 2 heartbeat intervals is disconnected" {
@@ -64,6 +65,7 @@ q.sub('t', 'c')
 fatal(q, b'E_INVALID cannot SUB with heartbeats disabled')
 EOF
 	assert_serving
+	stop_nsqd
 }
 
 @test "nsqd timing: a message not FINed within msg_timeout comes back, attempts 2" {
@@ -94,6 +96,7 @@ a.no_frame(0.2)
 b.no_frame(0.2)
 EOF
 	assert_serving
+	stop_nsqd
 }
 
 @test "nsqd timing: after the in-flight timeout FIN gets E_FIN_FAILED, REQ and TOUCH too" {
@@ -117,6 +120,7 @@ a.req(m.id, 0)
 soft(a, b'E_REQ_FAILED REQ ' + m.id + b' failed ID not in flight')
 EOF
 	assert_serving
+	stop_nsqd
 }
 
 @test "nsqd timing: TOUCH keeps a message in flight past its msg_timeout" {
@@ -140,6 +144,7 @@ a.no_frame(1.3)
 watch.no_frame(0.1)
 EOF
 	assert_serving
+	stop_nsqd
 }
 
 @test "nsqd timing: DPUB 1500 then PUB: the PUB arrives first, the DPUB >= 1.4 s" {
@@ -161,6 +166,7 @@ c.fin(second.id)
 assert sync(c) == []
 EOF
 	assert_serving
+	stop_nsqd
 }
 
 @test "nsqd timing: REQ with a delay: later messages pass it, it returns >= 1.4 s" {
@@ -183,6 +189,7 @@ c.fin(m2.id)
 assert sync(c) == []
 EOF
 	assert_serving
+	stop_nsqd
 }
 
 @test "nsqd timing: TOUCH cannot keep a message past --max-msg-timeout" {
@@ -216,4 +223,5 @@ while True:
     break
 EOF2
 	assert_serving
+	stop_nsqd
 }
