@@ -495,6 +495,21 @@ defer_msg(struct channel *ch, struct cmsg *m, int64_t delay_ns)
 	arm(ch, &ch->deferred_timer, &ch->deferred_pq);
 }
 
+/* Whether a client could take a message right now. */
+static bool
+has_ready(const struct channel *ch)
+{
+	size_t i;
+
+	if (ch->paused)
+		return false;
+	for (i = 0; i < ch->nclients; i++) {
+		if (client_ready(ch->clients[i]))
+			return true;
+	}
+	return false;
+}
+
 /*
  * Queue a message copy the topic handed us (counts it).  Memory while
  * there is room and nothing waits on disk; else the disk queue.  Only a
@@ -521,8 +536,13 @@ channel_put(struct channel *ch, struct cmsg *m, int64_t defer_ns)
 		}
 		return r;
 	}
-	if (ch->dq == NULL && (int64_t)ch->q.n >= n->o->mem_queue_size) {
-		/* An ephemeral channel drops its overflow, as Go. */
+	if (ch->dq == NULL && (int64_t)ch->q.n >= n->o->mem_queue_size &&
+	    !(ch->q.n == 0 && has_ready(ch))) {
+		/*
+		 * An ephemeral channel drops its overflow, as Go.  At
+		 * --mem-queue-size=0 Go's queue is an unbuffered handoff:
+		 * a client ready at that moment still gets the message.
+		 */
 		cmsg_free(m);
 		return 0;
 	}
