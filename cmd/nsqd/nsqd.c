@@ -396,7 +396,8 @@ nsqd_start(struct nsqd *n, struct ev_loop *loop, struct nsqd_opts *o)
 		return -1;
 	}
 	n->tcp_port = net_local_port(n->tcp_fd);
-	log_info("TCP: listening on %s", o->tcp_address);
+	net_addr_str(n->tcp_fd, 1, err, sizeof(err));
+	log_info("TCP: listening on %s", n->tcp_port > 0 ? err : o->tcp_address);
 	if (o->broadcast_tcp_port == 0)
 		o->broadcast_tcp_port = n->tcp_port;
 	n->http_port = -1;

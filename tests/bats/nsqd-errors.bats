@@ -572,3 +572,15 @@ EOF2
 	assert_serving
 	stop_nsqd
 }
+
+@test "nsqd: IDENTIFY asking for both deflate and snappy gets E_IDENTIFY_FAILED" {
+	wire <<'EOF2'
+from nsqdtest import *
+c = connect()
+c.identify({'feature_negotiation': True, 'deflate': True, 'snappy': True})
+c.error('E_IDENTIFY_FAILED IDENTIFY cannot enable both deflate and snappy compression')
+assert c.closed(5)
+EOF2
+	assert_serving
+	stop_nsqd
+}
