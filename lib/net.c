@@ -223,3 +223,12 @@ net_connect(const char *addr, char *err, size_t errlen)
 	freeaddrinfo(res);
 	return fd;
 }
+
+const char *
+net_bound_name(int fd, const char *configured, char *out, size_t outlen)
+{
+	if (net_local_port(fd) < 0)
+		return configured;
+	net_addr_str(fd, 1, out, outlen);
+	return out;
+}

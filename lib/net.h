@@ -24,6 +24,12 @@ int	net_local_port(int fd);
 /* "ip:port" of the peer (or of the socket itself when local is set). */
 void	net_addr_str(int fd, int local, char *out, size_t outlen);
 int	net_set_nonblock(int fd);
+/*
+ * What a listening socket is bound to, for logs: "ip:port" (the real port
+ * when ":0" was asked), or the configured name for a Unix socket.
+ */
+const char *net_bound_name(int fd, const char *configured, char *out,
+	    size_t outlen);
 /* A non-blocking TCP connect in progress (or done); -1 with err. */
 int	net_connect(const char *addr, char *err, size_t errlen);
 

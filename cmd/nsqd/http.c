@@ -22,6 +22,7 @@
 #include "http.h"
 #include "json.h"
 #include "log.h"
+#include "net.h"
 #include "names.h"
 #include "nsqd.h"
 #include "options.h"
@@ -821,7 +822,8 @@ http_start(struct nsqd *n)
 		n->http = http_server_new(n->loop, fd, routes,
 		    sizeof(routes) / sizeof(routes[0]), &lim, n);
 	http_server_set_log(n->http, access_log);
-	log_info("HTTP: listening on %s", o->http_address);
+	log_info("HTTP: listening on %s", net_bound_name(fd, o->http_address,
+	    err, sizeof(err)));
 	return 0;
 }
 

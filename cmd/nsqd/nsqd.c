@@ -396,8 +396,8 @@ nsqd_start(struct nsqd *n, struct ev_loop *loop, struct nsqd_opts *o)
 		return -1;
 	}
 	n->tcp_port = net_local_port(n->tcp_fd);
-	net_addr_str(n->tcp_fd, 1, err, sizeof(err));
-	log_info("TCP: listening on %s", n->tcp_port > 0 ? err : o->tcp_address);
+	log_info("TCP: listening on %s", net_bound_name(n->tcp_fd,
+	    o->tcp_address, err, sizeof(err)));
 	if (o->broadcast_tcp_port == 0)
 		o->broadcast_tcp_port = n->tcp_port;
 	n->http_port = -1;

@@ -108,13 +108,15 @@ lookupd_start(struct lookupd *l, struct ev_loop *loop,
 		    err);
 		return -1;
 	}
-	log_info("TCP: listening on %s", o->tcp_address);
+	log_info("TCP: listening on %s", net_bound_name(l->tcp_fd,
+	    o->tcp_address, err, sizeof(err)));
 	if ((http_fd = http_listen(o->http_address, err, sizeof(err))) == -1) {
 		log_error("FATAL: listen (%s) failed - %s", o->http_address,
 		    err);
 		return -1;
 	}
-	log_info("HTTP: listening on %s", o->http_address);
+	log_info("HTTP: listening on %s", net_bound_name(http_fd,
+	    o->http_address, err, sizeof(err)));
 	l->conf.tcp_port = net_local_port(l->tcp_fd);
 	l->conf.http_port = http_listen_port(http_fd);
 	l->conf.broadcast_address = o->broadcast_address;
