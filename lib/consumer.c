@@ -135,7 +135,13 @@ consumer_rdy_update(struct consumer_rdy *st, struct consumer_rdy_conn *c,
 		c->retry = false;
 		st->ops->retry_cancel(st->arg, c);
 	}
-	/* Never more than max_in_flight over all connections. */
+	/*
+	 * Lowering is always allowed (go-nsq refuses it too when the total
+	 * is over a max_in_flight that was just reduced, keeping the old
+	 * counts); raising never passes max_in_flight over all connections.
+	 */
+	if (count <= c->rdy)
+		return send_rdy(st, c, count);
 	possible = st->max_in_flight - st->total + c->rdy;
 	if (possible > 0 && possible < count)
 		count = possible;

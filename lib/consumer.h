@@ -2,9 +2,11 @@
  * The consumer's flow control, apart from any I/O so that it can be
  * tested alone: how max_in_flight becomes RDY counts on connections, and
  * how failures back off.  It follows go-nsq's consumer.go (updateRDY,
- * sendRDY, redistributeRDY, startStopContinueBackoff, resume), with one
- * change: when a connection goes away, the others are offered its share
- * at once rather than keeping their smaller counts.
+ * sendRDY, redistributeRDY, startStopContinueBackoff, resume), with two
+ * changes: when a connection goes away, the others are offered its share
+ * at once rather than keeping their smaller counts; and a count can
+ * always be lowered (go-nsq cannot lower counts after max_in_flight was
+ * reduced below their sum).
  *
  * The consumer (consumer.c) embeds one struct consumer_rdy_conn in each
  * connection and supplies the hooks that write RDY and run timers.
