@@ -1,19 +1,34 @@
 /*
- * Unit tests for the consumer's flow control (lib/consumer.h): RDY over
- * N connections for several max_in_flight values, the clamps, the moving
- * of RDY when there are more connections than max_in_flight, and the
- * backoff sequence, all driven through fake hooks that record what would
- * go on the wire and which timers would run.
+ * Unit tests for the consumer.  First its flow control (lib/consumer.h):
+ * RDY over N connections for several max_in_flight values, the clamps,
+ * the moving of RDY when there are more connections than max_in_flight,
+ * and the backoff sequence, all driven through fake hooks that record
+ * what would go on the wire and which timers would run.  Then the whole
+ * consumer against a fake nsqd on the same loop: SUB and RDY, message
+ * fields, FIN/REQ/TOUCH bytes, max attempts, backoff on the wire, NOP,
+ * CLS/CLOSE_WAIT, and messages outliving their connection.
  */
+#include <sys/socket.h>
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
+#include <ev.h>
+
+#include "buffer.h"
 #include "config.h"
 #include "consumer.h"
+#include "frame.h"
+#include "message.h"
+#include "net.h"
+#include "nsq.h"
 
 #define NCONN	16
 #define SEC	NSQ_NS_SEC
@@ -468,8 +483,482 @@ test_retry(void **state)
 	consumer_rdy_free(&F.st);
 }
 
+/*
+ * The whole consumer against a fake nsqd.
+ */
+
+#define MAXLINES	256
+
+struct srv {
+	struct ev_loop	*loop;
+	int		 lfd, fd, port;
+	ev_io		 acc, rd;
+	struct buf	 in, out;
+	bool		 identified;
+	char		 lines[MAXLINES][64];	/* commands after IDENTIFY */
+	int		 nlines;
+};
+
+static struct srv V;
+
+/* The consumer's side. */
+static struct nsq_consumer *C;
+static struct nsq_message *held[16];
+static int nheld, nmsg, ngiveup, nup, ndown;
+static char msgdesc[16][96];
+static bool cstopped;
+static enum { KEEP, FINISH, REQUEUE_BACKOFF } policy;
+
+static void
+v_frame(int type, const void *data, size_t len)
+{
+	assert_int_equal(buf_append_u32(&V.out, (uint32_t)(len + 4)), 0);
+	assert_int_equal(buf_append_u32(&V.out, (uint32_t)type), 0);
+	assert_int_equal(buf_append(&V.out, data, len), 0);
+	while (buf_len(&V.out) > 0 && V.fd != -1) {
+		ssize_t n = send(V.fd, buf_data(&V.out), buf_len(&V.out),
+		    MSG_NOSIGNAL);
+
+		if (n <= 0)
+			break;
+		buf_consume(&V.out, (size_t)n);
+	}
+}
+
+static void
+v_msg(const char *id, uint16_t attempts, const char *body)
+{
+	unsigned char m[MSG_HEADER_LEN + 64];
+	size_t n = strlen(body);
+
+	msg_header_encode(m, INT64_C(1700000000000000000), attempts, id);
+	memcpy(m + MSG_HEADER_LEN, body, n);
+	v_frame(FRAME_MESSAGE, m, MSG_HEADER_LEN + n);
+}
+
+static void
+v_close(void)
+{
+	if (V.fd == -1)
+		return;
+	ev_io_stop(V.loop, &V.rd);
+	close(V.fd);
+	V.fd = -1;
+}
+
+/* One command at the front of V.in: bytes used, or 0. */
+static size_t
+v_command(void)
+{
+	const char *p = buf_data(&V.in), *nl;
+	size_t n = buf_len(&V.in), line, size;
+	const char *j = "{\"max_rdy_count\":2500,\"version\":\"1.3.0\","
+	    "\"max_msg_timeout\":900000,\"msg_timeout\":60000}";
+
+	if (!V.identified) {
+		if (n < 4 || (nl = memchr(p + 4, '\n', n - 4)) == NULL)
+			return 0;
+		line = (size_t)(nl - p) + 1;
+		if (n < line + 4 || n < line + 4 + be32dec(nl + 1))
+			return 0;
+		V.identified = true;
+		v_frame(FRAME_RESPONSE, j, strlen(j));
+		return line + 4 + be32dec(nl + 1);
+	}
+	if ((nl = memchr(p, '\n', n)) == NULL)
+		return 0;
+	line = (size_t)(nl - p) + 1;
+	size = line;
+	assert_true(V.nlines < MAXLINES);
+	snprintf(V.lines[V.nlines++], sizeof(V.lines[0]), "%.*s",
+	    (int)line - 1, p);
+	if (strncmp(p, "SUB ", 4) == 0)
+		v_frame(FRAME_RESPONSE, "OK", 2);
+	else if (strncmp(p, "CLS\n", 4) == 0)
+		v_frame(FRAME_RESPONSE, "CLOSE_WAIT", 10);
+	return size;
+}
+
+static void
+v_read(struct ev_loop *loop, ev_io *w, int revents)
+{
+	ssize_t n;
+	size_t used;
+
+	(void)loop;
+	(void)w;
+	(void)revents;
+	n = buf_read_fd(&V.in, V.fd);
+	if (n == 0 || (n == -1 && errno != EAGAIN)) {
+		v_close();
+		return;
+	}
+	while (V.fd != -1 && (used = v_command()) > 0)
+		buf_consume(&V.in, used);
+}
+
+static void
+v_accept(struct ev_loop *loop, ev_io *w, int revents)
+{
+	int fd;
+
+	(void)w;
+	(void)revents;
+	if ((fd = accept(V.lfd, NULL, NULL)) == -1)
+		return;
+	v_close();
+	net_set_nonblock(fd);
+	V.fd = fd;
+	V.identified = false;
+	buf_reset(&V.in);
+	buf_reset(&V.out);
+	ev_io_init(&V.rd, v_read, fd, EV_READ);
+	ev_io_start(loop, &V.rd);
+}
+
+/* Whether the fake nsqd got command line s (from index from on). */
+static int
+v_saw(const char *s, int from)
+{
+	int i;
+
+	for (i = from; i < V.nlines; i++)
+		if (strcmp(V.lines[i], s) == 0)
+			return i;
+	return -1;
+}
+
+static void
+on_msg(struct nsq_consumer *c, struct nsq_message *m, void *arg)
+{
+	size_t len;
+	const char *b = nsq_msg_body(m, &len);
+
+	assert_ptr_equal(c, C);
+	assert_string_equal((const char *)arg, "arg");
+	snprintf(msgdesc[nmsg % 16], sizeof(msgdesc[0]), "%s %u %.*s %s %s %lld",
+	    nsq_msg_id(m), (unsigned)nsq_msg_attempts(m), (int)len, b,
+	    nsq_msg_topic(m), nsq_msg_nsqd(m) != NULL ? "nsqd" : "-",
+	    (long long)nsq_msg_timestamp(m));
+	assert_int_equal(b[len], '\0');
+	nmsg++;
+	switch (policy) {
+	case KEEP:
+		held[nheld++] = m;
+		break;
+	case FINISH:
+		assert_int_equal(nsq_msg_finish(m), 0);
+		break;
+	case REQUEUE_BACKOFF:
+		assert_int_equal(nsq_msg_requeue(m, 0, true), 0);
+		break;
+	}
+}
+
+static void
+on_giveup(struct nsq_consumer *c, struct nsq_message *m, void *arg)
+{
+	(void)c;
+	(void)arg;
+	assert_int_equal(nsq_msg_attempts(m), 6);
+	ngiveup++;
+}
+
+static void
+on_conn(struct nsq_consumer *c, const char *addr, enum nsq_conn_event ev,
+    const char *err, void *arg)
+{
+	(void)c;
+	(void)addr;
+	(void)arg;
+	if (ev == NSQ_CONN_UP)
+		nup++;
+	else {
+		assert_non_null(err);
+		ndown++;
+	}
+}
+
+static void
+on_stopped(struct nsq_consumer *c, void *arg)
+{
+	(void)c;
+	(void)arg;
+	cstopped = true;
+}
+
+static void
+v_timeout(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)w;
+	(void)revents;
+	ev_break(loop, EVBREAK_ONE);
+}
+
+static void
+v_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	bool (*done)(void) = w->data;
+
+	(void)revents;
+	if (done != NULL && done())
+		ev_break(loop, EVBREAK_ONE);
+}
+
+/* Run the loop until done() or seconds pass; whether done() held. */
+static bool
+v_run(bool (*done)(void), double seconds)
+{
+	ev_timer t;
+	ev_prepare p;
+
+	ev_now_update(V.loop);
+	ev_timer_init(&t, v_timeout, seconds, 0);
+	ev_timer_start(V.loop, &t);
+	ev_prepare_init(&p, v_prepare);
+	p.data = (void *)done;
+	ev_prepare_start(V.loop, &p);
+	ev_run(V.loop, 0);
+	ev_timer_stop(V.loop, &t);
+	ev_prepare_stop(V.loop, &p);
+	return done == NULL || done();
+}
+
+static const char *want_line;
+static int want_from, want_msgs;
+
+static bool
+saw_line(void)
+{
+	return v_saw(want_line, want_from) != -1;
+}
+
+static bool
+got_msgs(void)
+{
+	return nmsg >= want_msgs;
+}
+
+static bool
+is_cstopped(void)
+{
+	return cstopped;
+}
+
+/* Wait for command line s from index from; its index. */
+static int
+expect_line(const char *s, int from)
+{
+	want_line = s;
+	want_from = from;
+	if (!v_run(saw_line, 5))
+		fail_msg("nsqd never got \"%s\" (%d lines, last \"%s\")", s,
+		    V.nlines, V.nlines > 0 ? V.lines[V.nlines - 1] : "");
+	return v_saw(s, from);
+}
+
+static int
+v_setup(void **state)
+{
+	char err[256];
+
+	(void)state;
+	memset(&V, 0, sizeof(V));
+	V.loop = ev_loop_new(EVFLAG_AUTO);
+	V.fd = -1;
+	V.lfd = net_listen("127.0.0.1:0", err, sizeof(err));
+	assert_true(V.lfd != -1);
+	V.port = net_local_port(V.lfd);
+	buf_init(&V.in, 4096, 1 << 20);
+	buf_init(&V.out, 4096, 1 << 20);
+	ev_io_init(&V.acc, v_accept, V.lfd, EV_READ);
+	ev_io_start(V.loop, &V.acc);
+	nheld = nmsg = ngiveup = nup = ndown = 0;
+	cstopped = false;
+	policy = KEEP;
+	return 0;
+}
+
+static int
+v_teardown(void **state)
+{
+	(void)state;
+	nsq_consumer_free(C);
+	C = NULL;
+	while (nheld > 0)
+		(void)nsq_msg_finish(held[--nheld]);
+	v_close();
+	ev_io_stop(V.loop, &V.acc);
+	close(V.lfd);
+	buf_free(&V.in);
+	buf_free(&V.out);
+	ev_loop_destroy(V.loop);
+	return 0;
+}
+
+/* A consumer of t/c with options "k,v" ..., connected to the fake. */
+static void
+v_consumer(const char *const *kv)
+{
+	struct nsq_config *cfg = nsq_config_new();
+	char err[256], addr[64];
+
+	assert_int_equal(nsq_config_set(cfg, "max_in_flight", "5", err,
+	    sizeof(err)), 0);
+	for (; kv != NULL && *kv != NULL; kv++)
+		assert_int_equal(nsq_config_set_opt(cfg, *kv, err,
+		    sizeof(err)), 0);
+	C = nsq_consumer_new(V.loop, "t", "c", cfg, on_msg,
+	    (void *)(uintptr_t)"arg", err, sizeof(err));
+	assert_non_null(C);
+	nsq_config_free(cfg);
+	nsq_consumer_set_giveup_cb(C, on_giveup);
+	nsq_consumer_set_conn_cb(C, on_conn);
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", V.port);
+	assert_int_equal(nsq_consumer_connect_nsqd(C, addr, err,
+	    sizeof(err)), 0);
+	expect_line("SUB t c", 0);
+	expect_line("RDY 5", 0);
+	assert_int_equal(nup, 1);
+}
+
+static void
+test_live_messages(void **state)
+{
+	struct nsq_consumer_stats st;
+
+	(void)state;
+	v_consumer(NULL);
+	v_msg("000000000000000a", 1, "one");
+	v_msg("000000000000000b", 2, "two");
+	v_msg("000000000000000c", 1, "three");
+	want_msgs = 3;
+	assert_true(v_run(got_msgs, 5));
+	assert_string_equal(msgdesc[0], "000000000000000a 1 one t nsqd "
+	    "1700000000000000000");
+	assert_string_equal(msgdesc[1], "000000000000000b 2 two t nsqd "
+	    "1700000000000000000");
+	assert_int_equal(nheld, 3);
+	/* Answered later, each its own command. */
+	assert_int_equal(nsq_msg_finish(held[0]), 0);
+	assert_int_equal(nsq_msg_requeue(held[1], 1500, false), 0);
+	assert_int_equal(nsq_msg_touch(held[2]), 0);
+	expect_line("FIN 000000000000000a", 0);
+	expect_line("REQ 000000000000000b 1500", 0);
+	expect_line("TOUCH 000000000000000c", 0);
+	assert_int_equal(nsq_msg_requeue(held[2], -1, false), 0);
+	/* -1: default_requeue_delay (90s) times attempts (1). */
+	expect_line("REQ 000000000000000c 90000", 0);
+	nheld = 0;
+	nsq_consumer_stats(C, &st);
+	assert_int_equal(st.received, 3);
+	assert_int_equal(st.finished, 1);
+	assert_int_equal(st.requeued, 2);
+	assert_int_equal(st.connections, 1);
+	/* A requeue without backoff leaves RDY alone. */
+	assert_int_equal(v_saw("RDY 0", 0), -1);
+}
+
+static void
+test_live_max_attempts(void **state)
+{
+	struct nsq_consumer_stats st;
+
+	(void)state;
+	v_consumer(NULL);
+	v_msg("00000000000000aa", 6, "tired");
+	expect_line("FIN 00000000000000aa", 0);
+	assert_int_equal(ngiveup, 1);
+	assert_int_equal(nmsg, 0);
+	v_msg("00000000000000ab", 5, "fine");
+	want_msgs = 1;
+	assert_true(v_run(got_msgs, 5));
+	nsq_consumer_stats(C, &st);
+	assert_int_equal(st.given_up, 1);
+}
+
+static void
+test_live_backoff(void **state)
+{
+	static const char *const kv[] = { "backoff_multiplier,20ms", NULL };
+	int i;
+
+	(void)state;
+	v_consumer(kv);
+	policy = REQUEUE_BACKOFF;
+	v_msg("00000000000000b1", 1, "bad");
+	i = expect_line("REQ 00000000000000b1 0", 0);
+	/* All connections to RDY 0, then after 40ms one tries RDY 1. */
+	i = expect_line("RDY 0", i);
+	i = expect_line("RDY 1", i);
+	/* Success climbs out of backoff: back to the full count. */
+	policy = FINISH;
+	v_msg("00000000000000b2", 1, "good");
+	i = expect_line("FIN 00000000000000b2", i);
+	expect_line("RDY 5", i);
+}
+
+static bool
+got_nop(void)
+{
+	return v_saw("NOP", 0) != -1;
+}
+
+static void
+test_live_heartbeat_and_stop(void **state)
+{
+	(void)state;
+	v_consumer(NULL);
+	v_frame(FRAME_RESPONSE, "_heartbeat_", 11);
+	assert_true(v_run(got_nop, 5));
+	/* A message held across the stop is answered before the close. */
+	v_msg("00000000000000c1", 1, "held");
+	want_msgs = 1;
+	assert_true(v_run(got_msgs, 5));
+	nsq_consumer_stop(C, on_stopped, NULL);
+	expect_line("CLS", 0);
+	v_run(NULL, 0.1);
+	assert_false(cstopped);
+	assert_int_equal(nsq_msg_finish(held[0]), 0);
+	nheld = 0;
+	assert_true(v_run(is_cstopped, 5));
+	assert_true(v_saw("FIN 00000000000000c1", 0) != -1);
+	assert_int_equal(ndown, 1);
+}
+
+static bool
+got_down(void)
+{
+	return ndown > 0;
+}
+
+/* Messages outlive their connection and their consumer. */
+static void
+test_live_zombies(void **state)
+{
+	(void)state;
+	v_consumer(NULL);
+	v_msg("00000000000000d1", 1, "z1");
+	v_msg("00000000000000d2", 1, "z2");
+	v_msg("00000000000000d3", 1, "z3");
+	want_msgs = 3;
+	assert_true(v_run(got_msgs, 5));
+	v_close();
+	assert_true(v_run(got_down, 5));
+	/* The connection is gone: answering fails but is safe. */
+	assert_int_equal(nsq_msg_finish(held[0]), -1);
+	assert_int_equal(nsq_msg_touch(held[1]), -1);
+	nsq_consumer_free(C);
+	C = NULL;
+	assert_int_equal(nsq_msg_requeue(held[1], 0, true), -1);
+	assert_string_equal(nsq_msg_id(held[2]), "00000000000000d3");
+	assert_int_equal(nsq_msg_finish(held[2]), -1);
+	nheld = 0;
+}
+
 int
 main(void)
+
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_per_conn),
@@ -484,6 +973,16 @@ main(void)
 		cmocka_unit_test(test_resume_without_conns),
 		cmocka_unit_test(test_change_max_in_flight),
 		cmocka_unit_test(test_retry),
+		cmocka_unit_test_setup_teardown(test_live_messages, v_setup,
+		    v_teardown),
+		cmocka_unit_test_setup_teardown(test_live_max_attempts,
+		    v_setup, v_teardown),
+		cmocka_unit_test_setup_teardown(test_live_backoff, v_setup,
+		    v_teardown),
+		cmocka_unit_test_setup_teardown(test_live_heartbeat_and_stop,
+		    v_setup, v_teardown),
+		cmocka_unit_test_setup_teardown(test_live_zombies, v_setup,
+		    v_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
