@@ -360,7 +360,7 @@ struct cconn {
 	bool			 cls_sent;
 	bool			 close_wait;	/* nsqd answered CLS */
 	bool			 in_rdy;
-	bool			 zombie;	/* closed, messages unanswered */
+	bool			 zombie;	/* closed, answers awaited */
 	struct consumer_rdy_conn rc;
 	ev_timer		 retry_t;	/* RDY retry */
 	int64_t			 retry_count;
@@ -631,7 +631,8 @@ nsq_consumer_stats(const struct nsq_consumer *c, struct nsq_consumer_stats *s)
 
 	*s = c->stats;
 	s->connections = 0;
-	TAILQ_FOREACH(cc, &c->conns, entry)
+	for (cc = TAILQ_FIRST(&c->conns); cc != NULL;
+	    cc = TAILQ_NEXT(cc, entry))
 		if (cc->state == CC_SUBSCRIBED)
 			s->connections++;
 }
@@ -652,7 +653,8 @@ find_conn(struct nsq_consumer *c, const char *addr)
 {
 	struct cconn *cc;
 
-	TAILQ_FOREACH(cc, &c->conns, entry)
+	for (cc = TAILQ_FIRST(&c->conns); cc != NULL;
+	    cc = TAILQ_NEXT(cc, entry))
 		if (strcmp(cc->addr, addr) == 0)
 			return cc;
 	return NULL;
@@ -1082,7 +1084,8 @@ stop_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	TAILQ_FOREACH(cc, &c->conns, entry)
+	for (cc = TAILQ_FIRST(&c->conns); cc != NULL;
+	    cc = TAILQ_NEXT(cc, entry))
 		if (cc->conn != NULL)
 			conn_close(cc->conn, "stop timed out");
 }
@@ -1108,7 +1111,8 @@ nsq_consumer_stop(struct nsq_consumer *c,
 	lookup_free(c->lk);
 	c->lk = NULL;
 	/* No connection may take the RDY another one gives up. */
-	TAILQ_FOREACH(cc, &c->conns, entry)
+	for (cc = TAILQ_FIRST(&c->conns); cc != NULL;
+	    cc = TAILQ_NEXT(cc, entry))
 		cc->rc.closing = true;
 	for (cc = TAILQ_FIRST(&c->conns); cc != NULL; cc = next) {
 		next = TAILQ_NEXT(cc, entry);

@@ -41,12 +41,15 @@ struct httpc_sock {
 	TAILQ_ENTRY(httpc_sock)	 entry;
 };
 
+TAILQ_HEAD(httpc_reqs, httpc_req);
+TAILQ_HEAD(httpc_socks, httpc_sock);
+
 struct httpc {
 	struct ev_loop		*loop;
 	CURLM			*multi;
 	ev_timer		 timer;
-	TAILQ_HEAD(, httpc_req)	 reqs;
-	TAILQ_HEAD(, httpc_sock) socks;
+	struct httpc_reqs	 reqs;
+	struct httpc_socks	 socks;
 	size_t			 n;
 };
 

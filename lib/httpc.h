@@ -32,9 +32,9 @@ void	httpc_free(struct httpc *);
  * Start GET url with an Accept header (or NULL), a whole-request timeout
  * and a body limit.  NULL with err if curl refuses to start it.
  */
-struct httpc_req *httpc_get(struct httpc *, const char *url,
+struct httpc_req *httpc_get(struct httpc *h, const char *url,
 	    const char *accept, int64_t timeout_ms, size_t max_body,
-	    httpc_cb *, void *arg, char *err, size_t errlen);
+	    httpc_cb *cb, void *arg, char *err, size_t errlen);
 /* Drop a running request; its callback will not run. */
 void	httpc_cancel(struct httpc_req *);
 /* Requests running. */

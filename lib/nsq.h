@@ -78,7 +78,7 @@ int	nsq_config_set(struct nsq_config *, const char *key,
 int	nsq_config_set_opt(struct nsq_config *, const char *keyvalue,
 	    char *err, size_t errlen) __attribute__((warn_unused_result));
 /* Where log lines go (none by default). */
-void	nsq_config_set_logger(struct nsq_config *, nsq_log_fn *, void *arg,
+void	nsq_config_set_logger(struct nsq_config *c, nsq_log_fn *fn, void *arg,
 	    enum nsq_log_level min);
 
 /*
@@ -98,16 +98,16 @@ typedef void	nsq_pub_cb(struct nsq_producer *, int status, const char *err,
 struct nsq_producer *nsq_producer_new(struct ev_loop *, const char *addr,
 	    const struct nsq_config *, char *err, size_t errlen);
 /* PUB one message; -1 (err) if the producer is stopped or len is 0. */
-int	nsq_producer_pub(struct nsq_producer *, const char *topic,
-	    const void *body, size_t len, nsq_pub_cb *, void *arg,
+int	nsq_producer_pub(struct nsq_producer *p, const char *topic,
+	    const void *body, size_t len, nsq_pub_cb *cb, void *arg,
 	    char *err, size_t errlen) __attribute__((warn_unused_result));
 /* MPUB n >= 1 messages (each non-empty) as one command: one callback. */
-int	nsq_producer_mpub(struct nsq_producer *, const char *topic,
-	    const struct iovec *msgs, size_t n, nsq_pub_cb *, void *arg,
+int	nsq_producer_mpub(struct nsq_producer *p, const char *topic,
+	    const struct iovec *msgs, size_t n, nsq_pub_cb *cb, void *arg,
 	    char *err, size_t errlen) __attribute__((warn_unused_result));
 /* DPUB: delivered after defer_ms milliseconds. */
-int	nsq_producer_dpub(struct nsq_producer *, const char *topic,
-	    int64_t defer_ms, const void *body, size_t len, nsq_pub_cb *,
+int	nsq_producer_dpub(struct nsq_producer *p, const char *topic,
+	    int64_t defer_ms, const void *body, size_t len, nsq_pub_cb *cb,
 	    void *arg, char *err, size_t errlen)
 	    __attribute__((warn_unused_result));
 /* Commands whose callback has not run yet. */
@@ -161,9 +161,10 @@ struct nsq_consumer_stats {
  * A consumer of topic/channel (names checked as nsqd does).  Nothing is
  * connected until nsq_consumer_connect_*().
  */
-struct nsq_consumer *nsq_consumer_new(struct ev_loop *, const char *topic,
-	    const char *channel, const struct nsq_config *, nsq_msg_cb *,
-	    void *arg, char *err, size_t errlen);
+struct nsq_consumer *nsq_consumer_new(struct ev_loop *loop,
+	    const char *topic, const char *channel,
+	    const struct nsq_config *cfg, nsq_msg_cb *cb, void *arg,
+	    char *err, size_t errlen);
 /* Messages over max_attempts (read-only: the library finishes them). */
 void	nsq_consumer_set_giveup_cb(struct nsq_consumer *, nsq_msg_cb *);
 /* Connections coming up, failing and going down. */

@@ -409,7 +409,7 @@ nsq_producer_dpub(struct nsq_producer *p, const char *topic, int64_t defer_ms,
 
 int
 nsq_producer_mpub(struct nsq_producer *p, const char *topic,
-    const struct iovec *v, size_t n, nsq_pub_cb *cb, void *arg, char *err,
+    const struct iovec *msgs, size_t n, nsq_pub_cb *cb, void *arg, char *err,
     size_t errlen)
 {
 	size_t sz, i;
@@ -422,13 +422,13 @@ nsq_producer_mpub(struct nsq_producer *p, const char *topic,
 		return -1;
 	}
 	for (i = 0; i < n; i++)
-		if (v[i].iov_len == 0) {
+		if (msgs[i].iov_len == 0) {
 			seterr(err, errlen, "empty message body");
 			return -1;
 		}
-	sz = frame_mpub_size(topic, v, n);
+	sz = frame_mpub_size(topic, msgs, n);
 	buf_init(&b, sz, sz);
-	if (frame_mpub(&b, topic, v, n) == -1) {
+	if (frame_mpub(&b, topic, msgs, n) == -1) {
 		buf_free(&b);
 		seterr(err, errlen, "messages too large");
 		return -1;

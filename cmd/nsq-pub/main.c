@@ -41,7 +41,7 @@
 #define IN_INITIAL	(256 * 1024)
 #define WINDOW_BATCHES	64
 #define WINDOW_BYTES	(8 * 1024 * 1024)
-#define BATCH_MAX_BYTES	(1024 * 1024)		/* nsqd's default limit is 5 MiB */
+#define BATCH_MAX_BYTES	(1024 * 1024)		/* nsqd's default: 5 MiB */
 #define DRAIN_TIMEOUT	10.0			/* after a signal, seconds */
 #define MAX_RANGES_SHOWN 20
 
@@ -341,7 +341,8 @@ pump(void)
 	while (!st.stop_input && !window_full() && have_token() &&
 	    next_record(&p, &len, &take)) {
 		st.recno++;
-		buf_consume(&st.in, take);	/* p stays valid: no compaction */
+		/* p stays valid: consuming does not compact. */
+		buf_consume(&st.in, take);
 		if (len == 0)
 			continue;
 		if (st.batch_bytes + len > BATCH_MAX_BYTES)

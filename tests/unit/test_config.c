@@ -73,7 +73,8 @@ test_errors(void **state)
 	} t[] = {
 		{ "nope,1", "invalid option nope" },
 		{ "max_in_flight,-1", "invalid max_in_flight ! -1 < 0" },
-		{ "max_attempts,70000", "invalid max_attempts ! 70000 > 65535" },
+		{ "max_attempts,70000",
+		  "invalid max_attempts ! 70000 > 65535" },
 		{ "read_timeout,10ms", "invalid read_timeout ! 10ms < 100ms" },
 		{ "read_timeout,6m", "invalid read_timeout ! 6m0s > 5m0s" },
 		{ "max_in_flight,x", "failed to coerce option max_in_flight (x)"
@@ -83,7 +84,8 @@ test_errors(void **state)
 		{ "snappy", "snappy is not supported by this client" },
 		{ "tls_v1,true", "tls_v1 is not supported by this client" },
 		{ "tls_cert,/x", "tls_cert is not supported by this client" },
-		{ "lookupd_poll_jitter,2", "invalid lookupd_poll_jitter ! 2 > 1" },
+		{ "lookupd_poll_jitter,2",
+		  "invalid lookupd_poll_jitter ! 2 > 1" },
 		{ "backoff_strategy,linear", "failed to coerce option "
 		  "backoff_strategy (linear) - invalid backoff strategy "
 		  "'linear'" },

@@ -636,9 +636,10 @@ on_msg(struct nsq_consumer *c, struct nsq_message *m, void *arg)
 
 	assert_ptr_equal(c, C);
 	assert_string_equal((const char *)arg, "arg");
-	snprintf(msgdesc[nmsg % 16], sizeof(msgdesc[0]), "%s %u %.*s %s %s %lld",
-	    nsq_msg_id(m), (unsigned)nsq_msg_attempts(m), (int)len, b,
-	    nsq_msg_topic(m), nsq_msg_nsqd(m) != NULL ? "nsqd" : "-",
+	snprintf(msgdesc[nmsg % 16], sizeof(msgdesc[0]),
+	    "%s %u %.*s %s %s %lld", nsq_msg_id(m),
+	    (unsigned)nsq_msg_attempts(m), (int)len, b, nsq_msg_topic(m),
+	    nsq_msg_nsqd(m) != NULL ? "nsqd" : "-",
 	    (long long)nsq_msg_timestamp(m));
 	assert_int_equal(b[len], '\0');
 	nmsg++;

@@ -20,13 +20,16 @@ test_url(void **state)
 	static const struct {
 		const char	*addr, *topic, *want;
 	} t[] = {
-		{ "127.0.0.1:4161", "t", "http://127.0.0.1:4161/lookup?topic=t" },
-		{ "h:1", "a#ephemeral", "http://h:1/lookup?topic=a%23ephemeral" },
+		{ "127.0.0.1:4161", "t",
+		  "http://127.0.0.1:4161/lookup?topic=t" },
+		{ "h:1", "a#ephemeral",
+		  "http://h:1/lookup?topic=a%23ephemeral" },
 		{ "http://h:1", "t", "http://h:1/lookup?topic=t" },
 		{ "http://h:1/", "t", "http://h:1/lookup?topic=t" },
 		{ "https://h/x/lookup", "t", "https://h/x/lookup?topic=t" },
 		{ "http://h:1/?a=b", "t", "http://h:1/lookup?a=b&topic=t" },
-		{ "http://h:1/l?a=b", "t.x-y_z", "http://h:1/l?a=b&topic=t.x-y_z" },
+		{ "http://h:1/l?a=b", "t.x-y_z",
+		  "http://h:1/l?a=b&topic=t.x-y_z" },
 		{ "[::1]:4161", "t", "http://[::1]:4161/lookup?topic=t" },
 	};
 	size_t i;

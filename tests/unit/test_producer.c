@@ -38,7 +38,7 @@ struct fake {
 	bool		 identified;
 	int		 conns;		/* accepted so far */
 	/* script */
-	int		 error_at;	/* reply E_BAD_TOPIC to this cmd, close */
+	int		 error_at;	/* E_BAD_TOPIC for this cmd, close */
 	bool		 hold;		/* do not answer */
 	bool		 negotiate;	/* JSON IDENTIFY reply, else "OK" */
 	/* what came */
