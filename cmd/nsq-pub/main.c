@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -132,15 +133,15 @@ static struct {
 
 static void	pump(void);
 
+/* The help text, made before parsing so that it shows the defaults. */
+static char *help;
+
 static void
 usage_exit(const char *why)
 {
-	char *help = opts_help(opts, NOPTS, PROG, "[options] < input");
-
 	if (why != NULL)
 		fprintf(stderr, "%s\n", why);
 	fputs(help, why != NULL ? stderr : stdout);
-	free(help);
 	exit(why != NULL ? 2 : 0);
 }
 
@@ -382,13 +383,14 @@ read_cb(struct ev_loop *loop, ev_io *w, int revents)
 			return;
 		if (errno == ENOBUFS) {
 			/* A record longer than we hold: it cannot go out. */
-			warnx("record %" PRIu64 " is longer than %d bytes",
-			    st.recno + 1, IN_MAX);
-			add_failed(st.recno + 1);
+			st.recno++;
+			add_failed(st.recno);
 			st.failed_local++;
 			st.stop_input = true;
 			if (st.first_err == NULL)
-				st.first_err = xasprintf("record too long");
+				st.first_err = xasprintf("%s %" PRIu64 " is "
+				    "longer than %d bytes", st.delim == '\n' ?
+				    "line" : "record", st.recno, IN_MAX);
 		} else {
 			warn("stdin");
 			st.stop_input = true;
@@ -450,7 +452,9 @@ progress_cb(struct ev_loop *loop, ev_timer *w, int revents)
 static void
 report_ranges(void)
 {
-	const char *what = st.delim == '\n' ? "lines" : "records";
+	bool one = st.nranges == 1 && st.ranges[0].lo == st.ranges[0].hi;
+	const char *what = st.delim == '\n' ? (one ? "line" : "lines") :
+	    (one ? "record" : "records");
 	struct buf b;
 	size_t i;
 
@@ -506,6 +510,13 @@ report(void)
 	return 1;
 }
 
+/* stdin closed (nsq-pub <&-): say so rather than trip libev. */
+static void
+fatal_stdin(void)
+{
+	err(1, "stdin");
+}
+
 static void
 setup(void)
 {
@@ -542,6 +553,7 @@ main(int argc, char **argv)
 	int argi, r, rc;
 	size_t i;
 
+	help = opts_help(opts, NOPTS, PROG, "[options] < input");
 	r = opts_parse(opts, NOPTS, argc, argv, &argi, err, sizeof(err));
 	if (r == OPTS_HELP)
 		usage_exit(NULL);
@@ -567,6 +579,9 @@ main(int argc, char **argv)
 		st.delim = o.delimiter[0];
 	if (o.nsqd.n == 0)
 		errx(1, "--nsqd-tcp-address required");
+	if (fcntl(STDIN_FILENO, F_GETFD) == -1)
+		fatal_stdin();
+	free(help);
 
 	signal(SIGPIPE, SIG_IGN);
 	st.loop = ev_default_loop(EVFLAG_AUTO);

@@ -101,15 +101,15 @@ static struct {
 	ev_timer		 stop_wait;
 } st;
 
+/* The help text, made before parsing so that it shows the defaults. */
+static char *help;
+
 static void
 usage_exit(const char *why)
 {
-	char *help = opts_help(opts, NOPTS, PROG, "[options]");
-
 	if (why != NULL)
 		fprintf(stderr, "%s\n", why);
 	fputs(help, why != NULL ? stderr : stdout);
-	free(help);
 	exit(why != NULL ? 2 : 0);
 }
 
@@ -450,6 +450,7 @@ main(int argc, char **argv)
 	int argi, r;
 	size_t i, k;
 
+	help = opts_help(opts, NOPTS, PROG, "[options]");
 	r = opts_parse(opts, NOPTS, argc, argv, &argi, err, sizeof(err));
 	if (r == OPTS_HELP)
 		usage_exit(NULL);
@@ -465,6 +466,7 @@ main(int argc, char **argv)
 		    argv[argi]);
 		usage_exit(err);
 	}
+	free(help);
 	if (o.channel[0] == '\0') {
 		struct timespec ts;
 
