@@ -44,6 +44,7 @@
 #define WINDOW_BYTES	(8 * 1024 * 1024)
 #define BATCH_MAX_BYTES	(1024 * 1024)		/* nsqd's default: 5 MiB */
 #define DRAIN_TIMEOUT	10.0			/* after a signal, seconds */
+#define SIGNAL_REPEAT	1.0	/* a signal this soon again is the same */
 #define MAX_RANGES_SHOWN 20
 
 static struct {
@@ -102,6 +103,7 @@ static struct {
 	bool			 eof;		/* no more input */
 	bool			 stop_input;	/* failure or signal */
 	bool			 interrupted;
+	ev_tstamp		 signalled_at;
 	bool			 gave_up;	/* drain timed out */
 	uint64_t		 recno;		/* records seen so far */
 	uint64_t		 sent;		/* messages handed to nsqd */
@@ -425,12 +427,19 @@ signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	(void)revents;
 	if (st.interrupted) {
-		/* A second signal: stop waiting. */
-		st.gave_up = true;
-		ev_break(loop, EVBREAK_ALL);
+		/*
+		 * A second signal stops the wait, unless it is the same one
+		 * delivered twice (timeout(1) signals its child and then the
+		 * child's process group).
+		 */
+		if (ev_now(loop) - st.signalled_at >= SIGNAL_REPEAT) {
+			st.gave_up = true;
+			ev_break(loop, EVBREAK_ALL);
+		}
 		return;
 	}
 	st.interrupted = true;
+	st.signalled_at = ev_now(loop);
 	st.stop_input = true;
 	(void)w;
 	ev_timer_set(&st.drain, DRAIN_TIMEOUT, 0);

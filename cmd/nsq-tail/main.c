@@ -35,6 +35,7 @@
 
 #define PROG		"nsq-tail"
 #define STOP_WAIT	35.0	/* seconds a stop may take in all */
+#define SIGNAL_REPEAT	1.0	/* a signal this soon again is the same */
 
 static struct {
 	const char	*channel;
@@ -88,6 +89,7 @@ static struct {
 	bool			 json;
 	bool			 done;		/* no more output wanted */
 	bool			 stopping;
+	ev_tstamp		 signalled_at;
 	bool			 broken;	/* stdout is gone */
 	int			 rc;
 	uint64_t		 shown;
@@ -399,9 +401,16 @@ signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	(void)w;
 	(void)revents;
 	if (st.stopping) {
-		ev_break(loop, EVBREAK_ALL);
+		/*
+		 * A second signal ends the wait, unless it is the same one
+		 * delivered twice (timeout(1) signals its child and then the
+		 * child's process group).
+		 */
+		if (ev_now(loop) - st.signalled_at >= SIGNAL_REPEAT)
+			ev_break(loop, EVBREAK_ALL);
 		return;
 	}
+	st.signalled_at = ev_now(loop);
 	st.done = true;
 	stop_all();
 }
