@@ -1,0 +1,382 @@
+/*
+ * Client options (struct nsq_config) by go-nsq's names, defaults and
+ * bounds (config.go struct tags), set from text as go-nsq's ConfigFlag
+ * does for the tools' --consumer-opt/--producer-opt, with its words for
+ * errors ("invalid max_in_flight ! -1 < 0").  Options go-nsq has but this
+ * library cannot honour (TLS, snappy, deflate, local_addr) are refused
+ * when they would change anything, rather than silently ignored.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "options.h"
+#include "xmalloc.h"
+
+#define MS	NSQ_NS_MS
+#define SEC	NSQ_NS_SEC
+#define MIN	(60 * SEC)
+
+enum cfg_type {
+	C_DUR,		/* int64_t ns */
+	C_INT,		/* int64_t */
+	C_FLOAT,	/* double */
+	C_STR,		/* char * */
+	C_OFFBOOL,	/* a feature we lack: only false is accepted */
+	C_STRATEGY,	/* backoff_strategy */
+	C_NONE,		/* a feature we lack: refused */
+};
+
+struct cfg_opt {
+	const char	*name;
+	enum cfg_type	 type;
+	size_t		 off;
+	int		 has_min, has_max;
+	int64_t		 min, max;	/* C_DUR, C_INT */
+	double		 fmin, fmax;	/* C_FLOAT */
+};
+
+#define F(f)	offsetof(struct nsq_config, f)
+static const struct cfg_opt cfg_opts[] = {
+	{ "auth_secret", C_STR, F(auth_secret), 0, 0, 0, 0, 0, 0 },
+	{ "backoff_multiplier", C_DUR, F(backoff_multiplier), 1, 1, 0,
+	  60 * MIN, 0, 0 },
+	{ "backoff_strategy", C_STRATEGY, 0, 0, 0, 0, 0, 0, 0 },
+	{ "client_id", C_STR, F(client_id), 0, 0, 0, 0, 0, 0 },
+	{ "default_requeue_delay", C_DUR, F(default_requeue_delay), 1, 1, 0,
+	  60 * MIN, 0, 0 },
+	{ "deflate", C_OFFBOOL, 0, 0, 0, 0, 0, 0, 0 },
+	{ "deflate_level", C_INT, F(deflate_level), 1, 1, 1, 9, 0, 0 },
+	{ "dial_timeout", C_DUR, F(dial_timeout), 0, 0, 0, 0, 0, 0 },
+	{ "heartbeat_interval", C_DUR, F(heartbeat_interval), 0, 0, 0, 0, 0,
+	  0 },
+	{ "hostname", C_STR, F(hostname), 0, 0, 0, 0, 0, 0 },
+	{ "local_addr", C_NONE, 0, 0, 0, 0, 0, 0, 0 },
+	{ "lookupd_poll_interval", C_DUR, F(lookupd_poll_interval), 1, 1,
+	  10 * MS, 5 * MIN, 0, 0 },
+	{ "lookupd_poll_jitter", C_FLOAT, F(lookupd_poll_jitter), 1, 1, 0, 0,
+	  0, 1 },
+	{ "lookupd_poll_timeout", C_DUR, F(lookupd_poll_timeout), 0, 0, 0, 0,
+	  0, 0 },
+	{ "low_rdy_idle_timeout", C_DUR, F(low_rdy_idle_timeout), 1, 1, SEC,
+	  5 * MIN, 0, 0 },
+	{ "low_rdy_timeout", C_DUR, F(low_rdy_timeout), 1, 1, SEC, 5 * MIN,
+	  0, 0 },
+	{ "max_attempts", C_INT, F(max_attempts), 1, 1, 0, 65535, 0, 0 },
+	{ "max_backoff_duration", C_DUR, F(max_backoff_duration), 1, 1, 0,
+	  60 * MIN, 0, 0 },
+	{ "max_frame_size", C_INT, F(max_frame_size), 1, 1, 1024,
+	  INT32_MAX, 0, 0 },
+	{ "max_in_flight", C_INT, F(max_in_flight), 1, 0, 0, 0, 0, 0 },
+	{ "max_requeue_delay", C_DUR, F(max_requeue_delay), 1, 1, 0, 60 * MIN,
+	  0, 0 },
+	{ "msg_timeout", C_DUR, F(msg_timeout), 1, 0, 0, 0, 0, 0 },
+	{ "output_buffer_size", C_INT, F(output_buffer_size), 0, 0, 0, 0, 0,
+	  0 },
+	{ "output_buffer_timeout", C_DUR, F(output_buffer_timeout), 0, 0, 0,
+	  0, 0, 0 },
+	{ "publish_window", C_INT, F(publish_window), 1, 1, 1, 1000000, 0,
+	  0 },
+	{ "rdy_redistribute_interval", C_DUR, F(rdy_redistribute_interval), 1,
+	  1, MS, 5 * SEC, 0, 0 },
+	{ "read_timeout", C_DUR, F(read_timeout), 1, 1, 100 * MS, 5 * MIN, 0,
+	  0 },
+	{ "sample_rate", C_INT, F(sample_rate), 1, 1, 0, 99, 0, 0 },
+	{ "snappy", C_OFFBOOL, 0, 0, 0, 0, 0, 0, 0 },
+	{ "tls_cert", C_NONE, 0, 0, 0, 0, 0, 0, 0 },
+	{ "tls_insecure_skip_verify", C_NONE, 0, 0, 0, 0, 0, 0, 0 },
+	{ "tls_key", C_NONE, 0, 0, 0, 0, 0, 0, 0 },
+	{ "tls_min_version", C_NONE, 0, 0, 0, 0, 0, 0, 0 },
+	{ "tls_root_ca_file", C_NONE, 0, 0, 0, 0, 0, 0, 0 },
+	{ "tls_v1", C_OFFBOOL, 0, 0, 0, 0, 0, 0, 0 },
+	{ "user_agent", C_STR, F(user_agent), 0, 0, 0, 0, 0, 0 },
+	{ "write_timeout", C_DUR, F(write_timeout), 1, 1, 100 * MS, 5 * MIN,
+	  0, 0 },
+};
+#undef F
+
+const char *
+nsq_version(void)
+{
+#ifdef NSQ_VERSION
+	return NSQ_VERSION;
+#else
+	return "0.0.0";
+#endif
+}
+
+struct nsq_config *
+nsq_config_new(void)
+{
+	struct nsq_config *c;
+	char host[256] = "";
+	size_t n;
+
+	c = xcalloc(1, sizeof(*c));
+	c->dial_timeout = SEC;
+	c->read_timeout = 60 * SEC;
+	c->write_timeout = SEC;
+	c->lookupd_poll_interval = 60 * SEC;
+	c->lookupd_poll_jitter = 0.3;
+	c->lookupd_poll_timeout = 60 * SEC;
+	c->max_requeue_delay = 15 * MIN;
+	c->default_requeue_delay = 90 * SEC;
+	c->max_backoff_duration = 2 * MIN;
+	c->backoff_multiplier = SEC;
+	c->max_attempts = 5;
+	c->low_rdy_idle_timeout = 10 * SEC;
+	c->low_rdy_timeout = 30 * SEC;
+	c->rdy_redistribute_interval = 5 * SEC;
+	if (gethostname(host, sizeof(host) - 1) == -1)
+		host[0] = '\0';
+	c->hostname = xstrdup(host);
+	n = strcspn(host, ".");
+	c->client_id = xstrndup(host, n);
+	c->user_agent = xasprintf("nsq-c/%s", nsq_version());
+	c->heartbeat_interval = 30 * SEC;
+	c->deflate_level = 6;
+	c->output_buffer_size = 16384;
+	c->output_buffer_timeout = 250 * MS;
+	c->max_in_flight = 1;
+	c->auth_secret = xstrdup("");
+	c->publish_window = 64;
+	c->max_frame_size = 256 * 1024 * 1024;
+	c->log_min = NSQ_LOG_INFO;
+	return c;
+}
+
+void
+nsq_config_free(struct nsq_config *c)
+{
+	if (c == NULL)
+		return;
+	free(c->client_id);
+	free(c->hostname);
+	free(c->user_agent);
+	free(c->auth_secret);
+	free(c);
+}
+
+struct nsq_config *
+nsq_config_dup(const struct nsq_config *src)
+{
+	struct nsq_config *c;
+
+	c = xmalloc(sizeof(*c));
+	*c = *src;
+	c->client_id = xstrdup(src->client_id);
+	c->hostname = xstrdup(src->hostname);
+	c->user_agent = xstrdup(src->user_agent);
+	c->auth_secret = xstrdup(src->auth_secret);
+	return c;
+}
+
+void
+nsq_config_set_logger(struct nsq_config *c, nsq_log_fn *fn, void *arg,
+    enum nsq_log_level min)
+{
+	c->log = fn;
+	c->log_arg = arg;
+	c->log_min = min;
+}
+
+void
+nsq_logf(const struct nsq_config *c, enum nsq_log_level lvl,
+    const char *fmt, ...)
+{
+	va_list ap;
+	char line[1024];
+
+	if (c == NULL || c->log == NULL || lvl < c->log_min)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	c->log(lvl, line, c->log_arg);
+}
+
+static void
+seterr(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* A bound or value as Go's %v prints it for the option's type. */
+static void
+fmt_val(const struct cfg_opt *o, int64_t v, char *out, size_t len)
+{
+	if (o->type == C_DUR)
+		format_duration(v, out, len);
+	else
+		snprintf(out, len, "%lld", (long long)v);
+}
+
+static int
+set_int(struct nsq_config *c, const struct cfg_opt *o, const char *v,
+    char *err, size_t errlen)
+{
+	int64_t x;
+	char a[40], b[40];
+
+	if (o->type == C_DUR) {
+		if (parse_duration(v, &x) == -1) {
+			seterr(err, errlen, "failed to coerce option %s (%s) - "
+			    "time: invalid duration \"%s\"", o->name, v, v);
+			return -1;
+		}
+	} else if (parse_int64(v, 0, &x) != 0) {
+		seterr(err, errlen, "failed to coerce option %s (%s) - "
+		    "strconv.ParseInt: parsing \"%s\": invalid syntax",
+		    o->name, v, v);
+		return -1;
+	}
+	if (o->has_min && x < o->min) {
+		fmt_val(o, x, a, sizeof(a));
+		fmt_val(o, o->min, b, sizeof(b));
+		seterr(err, errlen, "invalid %s ! %s < %s", o->name, a, b);
+		return -1;
+	}
+	if (o->has_max && x > o->max) {
+		fmt_val(o, x, a, sizeof(a));
+		fmt_val(o, o->max, b, sizeof(b));
+		seterr(err, errlen, "invalid %s ! %s > %s", o->name, a, b);
+		return -1;
+	}
+	*(int64_t *)(void *)((char *)c + o->off) = x;
+	return 0;
+}
+
+int
+nsq_config_set(struct nsq_config *c, const char *key0, const char *value,
+    char *err, size_t errlen)
+{
+	const struct cfg_opt *o = NULL;
+	char key[64], *end;
+	size_t i;
+	int b;
+	double d;
+
+	snprintf(key, sizeof(key), "%s", key0);
+	for (i = 0; key[i] != '\0'; i++)
+		if (key[i] == '-')
+			key[i] = '_';
+	for (i = 0; i < sizeof(cfg_opts) / sizeof(cfg_opts[0]); i++)
+		if (strcmp(cfg_opts[i].name, key) == 0) {
+			o = &cfg_opts[i];
+			break;
+		}
+	if (o == NULL) {
+		seterr(err, errlen, "invalid option %s", key);
+		return -1;
+	}
+	if (value == NULL)
+		value = "true";
+	switch (o->type) {
+	case C_DUR:
+	case C_INT:
+		return set_int(c, o, value, err, errlen);
+	case C_FLOAT:
+		errno = 0;
+		d = strtod(value, &end);
+		if (*value == '\0' || *end != '\0' || errno != 0 || isnan(d)) {
+			seterr(err, errlen, "failed to coerce option %s (%s) - "
+			    "strconv.ParseFloat: parsing \"%s\": invalid "
+			    "syntax", o->name, value, value);
+			return -1;
+		}
+		if (o->has_min && d < o->fmin) {
+			seterr(err, errlen, "invalid %s ! %g < %g", o->name, d,
+			    o->fmin);
+			return -1;
+		}
+		if (o->has_max && d > o->fmax) {
+			seterr(err, errlen, "invalid %s ! %g > %g", o->name, d,
+			    o->fmax);
+			return -1;
+		}
+		*(double *)(void *)((char *)c + o->off) = d;
+		return 0;
+	case C_STR: {
+		char **p = (char **)(void *)((char *)c + o->off);
+
+		free(*p);
+		*p = xstrdup(value);
+		return 0;
+	}
+	case C_OFFBOOL:
+		if (parse_bool(value, &b) == -1) {
+			seterr(err, errlen, "failed to coerce option %s (%s) - "
+			    "strconv.ParseBool: parsing \"%s\": invalid syntax",
+			    o->name, value, value);
+			return -1;
+		}
+		if (b) {
+			seterr(err, errlen, "%s is not supported by this "
+			    "client", o->name);
+			return -1;
+		}
+		return 0;
+	case C_STRATEGY:
+		if (strcmp(value, "exponential") == 0)
+			c->backoff_full_jitter = false;
+		else if (strcmp(value, "full_jitter") == 0)
+			c->backoff_full_jitter = true;
+		else {
+			seterr(err, errlen, "failed to coerce option "
+			    "backoff_strategy (%s) - invalid backoff strategy "
+			    "'%s'", value, value);
+			return -1;
+		}
+		return 0;
+	case C_NONE:
+		break;
+	}
+	seterr(err, errlen, "%s is not supported by this client", o->name);
+	return -1;
+}
+
+int
+nsq_config_check(const struct nsq_config *c, char *err, size_t errlen)
+{
+	char a[40], b[40];
+
+	if (c->heartbeat_interval > c->read_timeout) {
+		format_duration(c->heartbeat_interval, a, sizeof(a));
+		format_duration(c->read_timeout, b, sizeof(b));
+		seterr(err, errlen, "HeartbeatInterval %s must be less than "
+		    "ReadTimeout %s", a, b);
+		return -1;
+	}
+	return 0;
+}
+
+int
+nsq_config_set_opt(struct nsq_config *c, const char *kv, char *err,
+    size_t errlen)
+{
+	const char *comma = strchr(kv, ',');
+	char *key;
+	int r;
+
+	if (comma == NULL)
+		return nsq_config_set(c, kv, NULL, err, errlen);
+	key = xstrndup(kv, (size_t)(comma - kv));
+	r = nsq_config_set(c, key, comma + 1, err, errlen);
+	free(key);
+	return r;
+}

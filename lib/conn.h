@@ -1,0 +1,67 @@
+/*
+ * One client connection to nsqd on a libev loop, shared by the producer
+ * and the consumer: non-blocking connect with dial_timeout, the "  V2"
+ * magic, IDENTIFY with feature negotiation (and AUTH when nsqd asks for
+ * it), NOP for every heartbeat, read and write deadlines, a bounded input
+ * buffer read frame by frame and an output buffer written while it holds
+ * data.  The owner appends commands to conn_out() and calls conn_flush().
+ */
+#ifndef NSQ_CONN_H
+#define NSQ_CONN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <ev.h>
+
+struct buf;
+struct conn;
+struct frame;
+struct nsq_config;
+
+/* What nsqd said about itself in its IDENTIFY reply. */
+struct conn_ident {
+	int64_t	max_rdy_count;		/* 2500 if not negotiated */
+	int64_t	msg_timeout_ms;		/* 0 if not negotiated */
+	int64_t	max_msg_timeout_ms;
+	bool	auth_required;
+	char	version[32];
+};
+
+struct conn_cb {
+	/* IDENTIFY (and AUTH) done: commands may be sent. */
+	void	(*ready)(struct conn *, void *arg);
+	/* Every frame after ready, heartbeats excepted. */
+	void	(*frame)(struct conn *, const struct frame *, void *arg);
+	/*
+	 * Called once, from its own timer, after conn_close() or any
+	 * failure; why says what happened.  The owner may conn_free() here.
+	 */
+	void	(*closed)(struct conn *, const char *why, void *arg);
+};
+
+/* A connection to addr, not started; the config is referenced, not copied. */
+struct conn *conn_new(struct ev_loop *, const char *addr,
+	    const struct nsq_config *, const struct conn_cb *, void *arg);
+/* Start connecting; every failure, even a bad address, comes as closed. */
+void	conn_connect(struct conn *);
+/* The output buffer, for the frame_*() encoders. */
+struct buf *conn_out(struct conn *);
+/* Write what conn_out() holds, as the socket takes it. */
+void	conn_flush(struct conn *);
+/* Close now (unwritten output is dropped); closed() follows. */
+void	conn_close(struct conn *, const char *why);
+/* Close once the output buffer is written (or the write deadline passes). */
+void	conn_shutdown(struct conn *, const char *why);
+/* Release; safe from inside the conn's own callbacks, and on NULL. */
+void	conn_free(struct conn *);
+bool	conn_ready(const struct conn *);
+/* Whether IDENTIFY ever succeeded (a drop rather than a failed attempt). */
+bool	conn_was_ready(const struct conn *);
+bool	conn_closed(const struct conn *);
+const struct conn_ident *conn_ident(const struct conn *);
+const char *conn_addr(const struct conn *);
+/* Bytes waiting in the output buffer. */
+size_t	conn_out_len(const struct conn *);
+
+#endif

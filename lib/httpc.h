@@ -1,0 +1,43 @@
+/*
+ * HTTP GET requests on a libev loop through libcurl's multi interface:
+ * curl tells which sockets to watch and when to wake (its socket and
+ * timer callbacks), libev watches them (one ev_io per socket, one
+ * ev_timer) and hands every event back with curl_multi_socket_action().
+ * Nothing blocks, several requests run at once, and each ends in exactly
+ * one callback unless it is cancelled first.
+ */
+#ifndef NSQ_HTTPC_H
+#define NSQ_HTTPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ev.h>
+
+struct httpc;
+struct httpc_req;
+
+/*
+ * The end of a request.  status is the HTTP status (0 when there was no
+ * reply, err then says why); body is NUL-terminated, len bytes, valid
+ * only during the call.  The request is freed after the callback.
+ */
+typedef void	httpc_cb(struct httpc_req *, long status, const char *body,
+		    size_t len, const char *err, void *arg);
+
+struct httpc *httpc_new(struct ev_loop *);
+/* Cancels every request without its callback. */
+void	httpc_free(struct httpc *);
+/*
+ * Start GET url with an Accept header (or NULL), a whole-request timeout
+ * and a body limit.  NULL with err if curl refuses to start it.
+ */
+struct httpc_req *httpc_get(struct httpc *h, const char *url,
+	    const char *accept, int64_t timeout_ms, size_t max_body,
+	    httpc_cb *cb, void *arg, char *err, size_t errlen);
+/* Drop a running request; its callback will not run. */
+void	httpc_cancel(struct httpc_req *);
+/* Requests running. */
+size_t	httpc_running(const struct httpc *);
+
+#endif

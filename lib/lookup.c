@@ -1,0 +1,402 @@
+/*
+ * nsqlookupd polling (see lookup.h) over httpc.  Each nsqlookupd keeps
+ * the set of its last good answer; the owner is given their union after
+ * every good answer, so a producer disappears only when no nsqlookupd
+ * lists it any more, and an nsqlookupd that is down changes nothing.
+ * A topic nsqlookupd does not know (404) is a good answer: no producers.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buffer.h"
+#include "config.h"
+#include "httpc.h"
+#include "json.h"
+#include "lookup.h"
+#include "xmalloc.h"
+
+#define LOOKUP_MAX_BODY		(4 * 1024 * 1024)
+#define LOOKUP_ACCEPT		"application/vnd.nsq; version=1.0"
+#define RECHECK_MIN_GAP		1.0	/* seconds between rechecks */
+
+struct lk_ep {
+	struct lookup		*lk;
+	char			*addr;
+	char			*url;
+	struct httpc_req	*req;		/* the query running */
+	char			**set;		/* last good answer */
+	size_t			 n;
+};
+
+struct lookup {
+	struct ev_loop		*loop;
+	char			*topic;
+	const struct nsq_config	*cfg;
+	lookup_cb		*cb;
+	void			*arg;
+	struct httpc		*h;
+	struct lk_ep		**eps;
+	size_t			 neps;
+	ev_timer		 poll;
+	ev_timer		 recheck;
+	ev_tstamp		 last_round;
+	uint64_t		 rng;
+};
+
+#define CONTAINER(p, type, member)					\
+	((type *)(void *)((char *)(p) - offsetof(type, member)))
+
+static void	poll_cb(struct ev_loop *, ev_timer *, int);
+static void	recheck_cb(struct ev_loop *, ev_timer *, int);
+
+static void
+strv_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+struct lookup *
+lookup_new(struct ev_loop *loop, const char *topic,
+    const struct nsq_config *cfg, lookup_cb *cb, void *arg)
+{
+	struct lookup *lk;
+
+	lk = xcalloc(1, sizeof(*lk));
+	lk->loop = loop;
+	lk->topic = xstrdup(topic);
+	lk->cfg = cfg;
+	lk->cb = cb;
+	lk->arg = arg;
+	if ((lk->h = httpc_new(loop)) == NULL) {
+		free(lk->topic);
+		free(lk);
+		return NULL;
+	}
+	ev_init(&lk->poll, poll_cb);
+	ev_init(&lk->recheck, recheck_cb);
+	lk->rng = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^
+	    (uint64_t)(uintptr_t)lk;
+	if (lk->rng == 0)
+		lk->rng = 1;
+	return lk;
+}
+
+void
+lookup_free(struct lookup *lk)
+{
+	size_t i;
+
+	if (lk == NULL)
+		return;
+	ev_timer_stop(lk->loop, &lk->poll);
+	ev_timer_stop(lk->loop, &lk->recheck);
+	httpc_free(lk->h);	/* cancels the queries, no callbacks */
+	for (i = 0; i < lk->neps; i++) {
+		free(lk->eps[i]->addr);
+		free(lk->eps[i]->url);
+		strv_free(lk->eps[i]->set, lk->eps[i]->n);
+		free(lk->eps[i]);
+	}
+	free(lk->eps);
+	free(lk->topic);
+	free(lk);
+}
+
+/* A double in [0, 1) from xorshift64*. */
+static double
+rand01(struct lookup *lk)
+{
+	uint64_t x = lk->rng;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	lk->rng = x;
+	return (double)((x * UINT64_C(2685821657736338717)) >> 11) /
+	    9007199254740992.0;
+}
+
+/* Percent-encode s as a query value. */
+static void
+escape(struct buf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	unsigned char ch;
+
+	for (; *s != '\0'; s++) {
+		ch = (unsigned char)*s;
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' ||
+		    ch == '_' || ch == '~')
+			(void)!buf_append(b, s, 1);
+		else {
+			char e[3] = { '%', hex[ch >> 4], hex[ch & 15] };
+
+			(void)!buf_append(b, e, 3);
+		}
+	}
+}
+
+char *
+lookup_url(const char *addr, const char *topic)
+{
+	struct buf b;
+	const char *hostp, *path, *q;
+	char *url;
+
+	buf_init(&b, 128, 1 << 16);
+	if (strstr(addr, "://") == NULL)
+		(void)!buf_append(&b, "http://", 7);
+	(void)!buf_append(&b, addr, strlen(addr));
+	(void)!buf_append(&b, "", 1);
+	url = xstrdup(b.data);
+	buf_reset(&b);
+	hostp = strstr(url, "://") + 3;
+	path = hostp + strcspn(hostp, "/?#");
+	(void)!buf_append(&b, url, (size_t)(path - url));
+	q = strchr(path, '?');
+	if (path[0] == '\0' || path[0] == '?' || path[0] == '#' ||
+	    (path[0] == '/' && (path[1] == '\0' || path[1] == '?' ||
+	    path[1] == '#')))
+		(void)!buf_append(&b, "/lookup", 7);
+	else
+		(void)!buf_append(&b, path, q != NULL ? (size_t)(q - path) :
+		    strcspn(path, "#"));
+	(void)!buf_append(&b, "?", 1);
+	if (q != NULL && q[1] != '\0' && q[1] != '#') {
+		(void)!buf_append(&b, q + 1, strcspn(q + 1, "#"));
+		(void)!buf_append(&b, "&", 1);
+	}
+	(void)!buf_append(&b, "topic=", 6);
+	escape(&b, topic);
+	(void)!buf_append(&b, "", 1);
+	free(url);
+	url = xstrdup(b.data);
+	buf_free(&b);
+	return url;
+}
+
+static int
+strp_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+lookup_parse(const char *body, size_t len, char ***addrsp, size_t *np,
+    char *err, size_t errlen)
+{
+	struct json j;
+	char **addrs = NULL, *host;
+	size_t n = 0;
+	int root = 0, prods, i, cnt, e, t;
+	int64_t port;
+
+	if (json_parse(&j, body, len, err, errlen) == -1)
+		return -1;
+	if (json_type(&j, 0) != JSON_OBJECT) {
+		snprintf(err, errlen, "lookup reply is not a JSON object");
+		json_free(&j);
+		return -1;
+	}
+	/* nsqlookupd before 1.0 wraps its answer in "data". */
+	if (json_obj_get(&j, 0, "producers") == -1 &&
+	    (t = json_obj_get(&j, 0, "data")) != -1 &&
+	    json_type(&j, t) == JSON_OBJECT)
+		root = t;
+	prods = json_obj_get(&j, root, "producers");
+	if (prods == -1 || json_type(&j, prods) != JSON_ARRAY) {
+		snprintf(err, errlen, "lookup reply has no producers array");
+		json_free(&j);
+		return -1;
+	}
+	cnt = json_size(&j, prods);
+	addrs = xcalloc((size_t)cnt + 1, sizeof(*addrs));
+	for (i = 0; i < cnt; i++) {
+		e = json_arr_at(&j, prods, i);
+		if (json_type(&j, e) != JSON_OBJECT)
+			continue;
+		t = json_obj_get(&j, e, "broadcast_address");
+		if (t == -1 || (host = json_get_str(&j, t, NULL)) == NULL)
+			continue;
+		t = json_obj_get(&j, e, "tcp_port");
+		if (host[0] == '\0' || t == -1 ||
+		    json_get_int64(&j, t, &port) == -1 || port <= 0 ||
+		    port > 65535) {
+			free(host);
+			continue;
+		}
+		if (strchr(host, ':') != NULL)
+			addrs[n++] = xasprintf("[%s]:%lld", host,
+			    (long long)port);
+		else
+			addrs[n++] = xasprintf("%s:%lld", host,
+			    (long long)port);
+		free(host);
+	}
+	json_free(&j);
+	qsort(addrs, n, sizeof(*addrs), strp_cmp);
+	*addrsp = addrs;
+	*np = n;
+	return 0;
+}
+
+/* Give the owner the union of every nsqlookupd's last answer. */
+static void
+emit(struct lookup *lk)
+{
+	char **all = NULL;
+	size_t n = 0, cap = 0, i, k, out;
+
+	for (i = 0; i < lk->neps; i++)
+		for (k = 0; k < lk->eps[i]->n; k++) {
+			if (n == cap) {
+				cap = cap ? cap * 2 : 16;
+				all = xreallocarray(all, cap, sizeof(*all));
+			}
+			all[n++] = lk->eps[i]->set[k];
+		}
+	if (n > 1)
+		qsort(all, n, sizeof(*all), strp_cmp);
+	for (i = 0, out = 0; i < n; i++)
+		if (out == 0 || strcmp(all[out - 1], all[i]) != 0)
+			all[out++] = all[i];
+	lk->cb(lk->arg, all, out);
+	free(all);
+}
+
+static void
+answer_cb(struct httpc_req *req, long status, const char *body, size_t len,
+    const char *err, void *arg)
+{
+	struct lk_ep *ep = arg;
+	struct lookup *lk = ep->lk;
+	char **addrs = NULL, why[256];
+	size_t n = 0;
+
+	(void)req;
+	ep->req = NULL;
+	if (err != NULL) {
+		nsq_logf(lk->cfg, NSQ_LOG_ERROR, "error querying nsqlookupd "
+		    "(%s) - %s", ep->url, err);
+		return;
+	}
+	if (status == 404) {
+		/* TOPIC_NOT_FOUND: no producer has the topic yet. */
+		addrs = xcalloc(1, sizeof(*addrs));
+	} else if (status != 200) {
+		nsq_logf(lk->cfg, NSQ_LOG_ERROR, "error querying nsqlookupd "
+		    "(%s) - got response %ld: %.*s", ep->url, status,
+		    (int)(len > 200 ? 200 : len), body);
+		return;
+	} else if (lookup_parse(body, len, &addrs, &n, why,
+	    sizeof(why)) == -1) {
+		nsq_logf(lk->cfg, NSQ_LOG_ERROR, "error querying nsqlookupd "
+		    "(%s) - %s", ep->url, why);
+		return;
+	}
+	strv_free(ep->set, ep->n);
+	ep->set = addrs;
+	ep->n = n;
+	emit(lk);
+}
+
+/* Query every nsqlookupd that has no query running. */
+static void
+round_start(struct lookup *lk)
+{
+	struct lk_ep *ep;
+	char err[256];
+	size_t i;
+
+	lk->last_round = ev_now(lk->loop);
+	for (i = 0; i < lk->neps; i++) {
+		ep = lk->eps[i];
+		if (ep->req != NULL)
+			continue;
+		nsq_logf(lk->cfg, NSQ_LOG_INFO, "querying nsqlookupd %s",
+		    ep->url);
+		ep->req = httpc_get(lk->h, ep->url, LOOKUP_ACCEPT,
+		    lk->cfg->lookupd_poll_timeout / NSQ_NS_MS, LOOKUP_MAX_BODY,
+		    answer_cb, ep, err, sizeof(err));
+		if (ep->req == NULL)
+			nsq_logf(lk->cfg, NSQ_LOG_ERROR, "error querying "
+			    "nsqlookupd (%s) - %s", ep->url, err);
+	}
+}
+
+static void
+poll_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct lookup *lk = CONTAINER(w, struct lookup, poll);
+
+	(void)loop;
+	(void)revents;
+	round_start(lk);
+}
+
+static void
+recheck_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct lookup *lk = CONTAINER(w, struct lookup, recheck);
+
+	(void)loop;
+	(void)revents;
+	round_start(lk);
+}
+
+void
+lookup_recheck(struct lookup *lk)
+{
+	ev_tstamp wait;
+
+	if (lk->neps == 0 || ev_is_active(&lk->recheck))
+		return;
+	wait = lk->last_round + RECHECK_MIN_GAP - ev_now(lk->loop);
+	ev_timer_set(&lk->recheck, wait > 0 ? wait : 0, 0);
+	ev_timer_start(lk->loop, &lk->recheck);
+}
+
+int
+lookup_add(struct lookup *lk, const char *addr, char *err, size_t errlen)
+{
+	struct lk_ep *ep;
+	double iv, jitter;
+	char *url;
+	size_t i;
+
+	if (addr == NULL || addr[0] == '\0') {
+		snprintf(err, errlen, "empty nsqlookupd address");
+		return -1;
+	}
+	url = lookup_url(addr, lk->topic);
+	for (i = 0; i < lk->neps; i++)
+		if (strcmp(lk->eps[i]->url, url) == 0) {
+			free(url);
+			return 0;
+		}
+	ep = xcalloc(1, sizeof(*ep));
+	ep->lk = lk;
+	ep->addr = xstrdup(addr);
+	ep->url = url;
+	lk->eps = xreallocarray(lk->eps, lk->neps + 1, sizeof(*lk->eps));
+	lk->eps[lk->neps++] = ep;
+	if (lk->neps == 1) {
+		round_start(lk);
+		iv = (double)lk->cfg->lookupd_poll_interval / 1e9;
+		jitter = rand01(lk) * lk->cfg->lookupd_poll_jitter * iv;
+		ev_timer_set(&lk->poll, iv + jitter, iv);
+		ev_timer_start(lk->loop, &lk->poll);
+	} else
+		round_start(lk);
+	return 0;
+}
