@@ -19,8 +19,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "httpc.h"
 #include "json.h"
 #include "log.h"
+#include "names.h"
 #include "net.h"
 #include "nsqd.h"
 #include "xmalloc.h"
@@ -433,4 +435,103 @@ lookup_http_addrs(const struct nsqd *n, const char **out, size_t max)
 			out[k++] = n->peers[i]->http_addr;
 	}
 	return k;
+}
+
+/*
+ * A topic created on this nsqd gets the channels nsqlookupd already knows
+ * for it (Go's GetTopic does the same, blocking; here each lookupd's
+ * /channels answer is applied when it comes).  Ephemeral channels are not
+ * pre-created.
+ */
+struct precreate {
+	struct nsqd		*nsqd;
+	TAILQ_ENTRY(precreate)	 link;
+	char			 topic[];
+};
+
+static void
+precreate_done(struct httpc_req *req, long status, const char *body,
+    size_t len, const char *err, void *arg)
+{
+	struct precreate *pc = arg;
+	struct nsqd *n = pc->nsqd;
+	struct topic *t;
+	struct json j;
+	char jerr[128], *name;
+	size_t nlen;
+	int arr, i;
+
+	(void)req;
+	TAILQ_REMOVE(&n->precreates, pc, link);
+	if (err != NULL || status != 200) {
+		log_warnx("LOOKUP: /channels?topic=%s: %s", pc->topic,
+		    err != NULL ? err : "unexpected status");
+		free(pc);
+		return;
+	}
+	t = nsqd_find_topic(n, pc->topic, strlen(pc->topic));
+	if (t == NULL || json_parse(&j, body, len, jerr, sizeof(jerr)) == -1) {
+		free(pc);
+		return;
+	}
+	arr = json_obj_get(&j, 0, "channels");
+	for (i = 0; arr != -1 && i < json_size(&j, arr); i++) {
+		name = json_get_str(&j, json_arr_at(&j, arr, i), &nlen);
+		if (name != NULL && name_valid(name, nlen) &&
+		    !name_ephemeral(name, nlen) &&
+		    topic_find_channel(t, name, nlen) == NULL) {
+			log_info("LOOKUP: pre-creating CHANNEL(%s:%s) known "
+			    "to nsqlookupd", t->name, name);
+			(void)topic_get_channel(t, name, nlen);
+		}
+		free(name);
+	}
+	json_free(&j);
+	free(pc);
+}
+
+void
+lookup_precreate(struct nsqd *n, const struct topic *t)
+{
+	char url[512], err[256];
+	size_t i;
+
+	for (i = 0; i < n->npeers; i++) {
+		struct lookup_peer *p = n->peers[i];
+		struct precreate *pc;
+
+		if (p->http_addr[0] == '\0')
+			continue;
+		if (n->httpc == NULL)
+			n->httpc = httpc_new(n->loop);
+		/* Names are URL-safe but for the '#' of #ephemeral. */
+		snprintf(url, sizeof(url), "http://%s/channels?topic=%.*s%s",
+		    p->http_addr, (int)(t->ephemeral ? t->namelen - 10 :
+		    t->namelen), t->name, t->ephemeral ? "%23ephemeral" : "");
+		pc = xmalloc(sizeof(*pc) + t->namelen + 1);
+		pc->nsqd = n;
+		memcpy(pc->topic, t->name, t->namelen + 1);
+		TAILQ_INSERT_TAIL(&n->precreates, pc, link);
+		if (httpc_get(n->httpc, url, NULL,
+		    n->o->http_client_request_timeout / NS_MS, 1 << 20,
+		    precreate_done, pc, err, sizeof(err)) == NULL) {
+			log_warnx("LOOKUP: %s: %s", url, err);
+			TAILQ_REMOVE(&n->precreates, pc, link);
+			free(pc);
+		}
+	}
+}
+
+/* Cancel what is pending (at exit). */
+void
+lookup_precreate_free(struct nsqd *n)
+{
+	struct precreate *pc;
+
+	httpc_free(n->httpc);
+	n->httpc = NULL;
+	while ((pc = TAILQ_FIRST(&n->precreates)) != NULL) {
+		TAILQ_REMOVE(&n->precreates, pc, link);
+		free(pc);
+	}
 }

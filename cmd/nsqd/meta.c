@@ -283,6 +283,7 @@ meta_load(struct nsqd *n)
 
 	buf_init(&b, 4096, META_MAX);
 	memset(&j, 0, sizeof(j));
+	n->loading = true;
 	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1) {
 		if (errno != ENOENT)
 			log_warn("NSQ: cannot read %s", file);
@@ -320,5 +321,6 @@ recover:
 	buf_free(&b);
 	free(file);
 	n->meta_dirty = true;
+	n->loading = false;
 	return 0;
 }

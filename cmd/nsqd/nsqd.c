@@ -48,6 +48,8 @@ nsqd_get_topic(struct nsqd *n, const char *name, size_t len)
 	if (!t->ephemeral)
 		n->meta_dirty = true;
 	lookup_notify(n, t, NULL, true);
+	if (!n->loading)
+		lookup_precreate(n, t);
 	return t;
 }
 
@@ -364,6 +366,7 @@ nsqd_start(struct nsqd *n, struct ev_loop *loop, struct nsqd_opts *o)
 	TAILQ_INIT(&n->awaiting);
 	TAILQ_INIT(&n->chan_sync);
 	TAILQ_INIT(&n->topic_sync);
+	TAILQ_INIT(&n->precreates);
 	buf_init(&n->scratch, 4096, (size_t)o->max_msg_size + MSG_HEADER_LEN);
 	n->start_time = (int64_t)time(NULL);
 	n->durable = o->mem_queue_size == 0 && o->sync_every == 1;
@@ -472,6 +475,7 @@ nsqd_free(struct nsqd *n)
 	struct topic *t;
 	size_t pos = 0;
 
+	lookup_precreate_free(n);
 	lookup_free(n);
 	tls_free(n);
 	http_free(n);

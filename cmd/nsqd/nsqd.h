@@ -289,6 +289,9 @@ struct nsqd {
 	ev_idle			 busy;		/* keeps the loop turning */
 	struct buf		 scratch;	/* one encoded message */
 	struct lookup_peer	**peers;	/* one per nsqlookupd */
+	struct httpc		*httpc;		/* lookupd /channels queries */
+	TAILQ_HEAD(, precreate)	 precreates;	/* their contexts */
+	bool			 loading;	/* meta_load running */
 	size_t			 npeers;
 	char			 hostname[256];
 	SSL_CTX			*ssl_ctx;	/* NULL without --tls-cert */
@@ -325,12 +328,16 @@ int	 nsqd_broadcast_http_port(const struct nsqd *);
 
 /* lookup_peer.c */
 struct lookup_peer;
+struct precreate;
 void	 lookup_set_peers(struct nsqd *, const struct strlist *);
 void	 lookup_free(struct nsqd *);
 /* REGISTER (reg) or UNREGISTER a topic, or a channel when ch is set. */
 void	 lookup_notify(struct nsqd *, const struct topic *,
 	     const struct channel *, bool reg);
 size_t	 lookup_http_addrs(const struct nsqd *, const char **, size_t);
+/* Ask lookupd for the channels of a new topic and create them. */
+void	 lookup_precreate(struct nsqd *, const struct topic *);
+void	 lookup_precreate_free(struct nsqd *);
 
 /* tls.c */
 int	 tls_setup(struct nsqd *);

@@ -7,8 +7,8 @@
 load helpers
 
 setup() {
-	start_nsqlookupd -n L1
-	start_nsqlookupd -n L2
+	start_nsqlookupd -n L1 --broadcast-address=127.0.0.1
+	start_nsqlookupd -n L2 --broadcast-address=127.0.0.1
 	local lk="--lookupd-tcp-address=127.0.0.1:$L1_TCP_PORT"
 	lk="$lk --lookupd-tcp-address=127.0.0.1:$L2_TCP_PORT"
 	# shellcheck disable=SC2086
@@ -133,7 +133,8 @@ EOF
 
 @test "cluster: a tombstoned producer leaves /lookup for the lifetime" {
 	stop_nsqlookupd -n L1
-	restart_nsqlookupd -n L1 --tombstone-lifetime=3s
+	restart_nsqlookupd -n L1 --broadcast-address=127.0.0.1 \
+	    --tombstone-lifetime=3s
 	pub N1 zeta z1
 	pub N2 zeta z2
 	expect_producers zeta "$N1_TCP_PORT" "$N2_TCP_PORT"
@@ -161,4 +162,32 @@ EOF
 	    "http://127.0.0.1:$N1_HTTP_PORT/config/nsqlookupd_tcp_addresses"
 	assert_success
 	expect_producers eta "$N1_TCP_PORT"
+}
+
+@test "cluster: a new topic gets the channels lookupd knows for it" {
+	python3 - "$N1_TCP_PORT" <<'EOF'
+import sys
+from nsqwire import Conn
+c = Conn(int(sys.argv[1])); c.magic(); c.sub('theta', 'archive'); c.ok()
+EOF
+	wait_until 15 sh -c "curl -s 'http://127.0.0.1:$L1_HTTP_PORT/channels?topic=theta' | grep -q archive"
+	# The topic is new on N2: N2 asks the lookupds and creates the
+	# channel, so the message waits there for the archive consumer.
+	pub N2 theta kept
+	wait_until 15 sh -c "curl -s 'http://127.0.0.1:$N2_HTTP_PORT/stats?format=json&topic=theta' | grep -q '\"channel_name\":\"archive\"'"
+	run curl -s "http://127.0.0.1:$N2_HTTP_PORT/stats?format=json&topic=theta&channel=archive"
+	assert_output --partial '"depth":1'
+}
+
+@test "cluster: nsq-tail through lookupd reads what was published to every nsqd" {
+	pub N1 iota from-n1
+	pub N2 iota from-n2
+	pub N3 iota from-n3
+	expect_producers iota "$N1_TCP_PORT" "$N2_TCP_PORT" "$N3_TCP_PORT"
+	run timeout 60 "$NSQ_BIN_DIR/nsq-tail" --topic iota -n 3 \
+	    --lookupd-http-address "127.0.0.1:$L1_HTTP_PORT" \
+	    --lookupd-http-address "127.0.0.1:$L2_HTTP_PORT" \
+	    --consumer-opt lookupd_poll_interval,1s
+	assert_success
+	[ "$(grep ^from- <<<"$output" | sort | tr '\n' ' ')" = "from-n1 from-n2 from-n3 " ]
 }
