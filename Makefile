@@ -34,7 +34,7 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wno-format-nonliteral
 CPPFLAGS += -D_GNU_SOURCE -DNSQ_VERSION='"$(VERSION)"' -Ilib -MMD -MP
 CFLAGS   += -std=c11 $(OPT) $(WARN) $(SANFLAGS)
-LDFLAGS  += $(SANFLAGS)
+LDFLAGS  += $(SANFLAGS) -Wl,--as-needed
 LDLIBS   += -lev -lhttp_parser -lcurl -lz -lsnappy -lssl -lcrypto -lm
 
 ifneq ($(V),1)

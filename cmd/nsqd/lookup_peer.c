@@ -19,7 +19,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "httpc.h"
 #include "json.h"
 #include "log.h"
 #include "names.h"
@@ -441,39 +440,60 @@ lookup_http_addrs(const struct nsqd *n, const char **out, size_t max)
  * A topic created on this nsqd gets the channels nsqlookupd already knows
  * for it (Go's GetTopic does the same, blocking; here each lookupd's
  * /channels answer is applied when it comes).  Ephemeral channels are not
- * pre-created.
+ * pre-created.  The query is one HTTP/1.0 GET on a non-blocking socket,
+ * read to EOF: nsqd needs nothing more from HTTP, and keeping libcurl
+ * (and the libraries it loads) out of the daemon keeps it small.
  */
+#define PRE_MAX	(1 << 20)
+
 struct precreate {
 	struct nsqd		*nsqd;
 	TAILQ_ENTRY(precreate)	 link;
+	int			 fd;
+	ev_io			 io;
+	ev_timer		 timeout;
+	struct buf		 b;	/* request out, then reply in */
+	bool			 sent;
 	char			 topic[];
 };
 
 static void
-precreate_done(struct httpc_req *req, long status, const char *body,
-    size_t len, const char *err, void *arg)
+pre_free(struct precreate *pc)
 {
-	struct precreate *pc = arg;
+	struct ev_loop *loop = pc->nsqd->loop;
+
+	TAILQ_REMOVE(&pc->nsqd->precreates, pc, link);
+	ev_io_stop(loop, &pc->io);
+	ev_timer_stop(loop, &pc->timeout);
+	close(pc->fd);
+	buf_free(&pc->b);
+	free(pc);
+}
+
+/* The reply is complete: create the channels it names. */
+static void
+pre_apply(struct precreate *pc)
+{
 	struct nsqd *n = pc->nsqd;
+	const char *d = buf_data(&pc->b), *body;
+	size_t len = buf_len(&pc->b), nlen;
 	struct topic *t;
 	struct json j;
 	char jerr[128], *name;
-	size_t nlen;
 	int arr, i;
 
-	(void)req;
-	TAILQ_REMOVE(&n->precreates, pc, link);
-	if (err != NULL || status != 200) {
-		log_warnx("LOOKUP: /channels?topic=%s: %s", pc->topic,
-		    err != NULL ? err : "unexpected status");
-		free(pc);
+	body = memmem(d, len, "\r\n\r\n", 4);
+	if (len < 12 || memcmp(d, "HTTP/1.", 7) != 0 ||
+	    memcmp(d + 8, " 200", 4) != 0 || body == NULL) {
+		log_warnx("LOOKUP: /channels?topic=%s: unexpected reply %.*s",
+		    pc->topic, (int)(len < 12 ? len : 12), d);
 		return;
 	}
+	body += 4;
 	t = nsqd_find_topic(n, pc->topic, strlen(pc->topic));
-	if (t == NULL || json_parse(&j, body, len, jerr, sizeof(jerr)) == -1) {
-		free(pc);
+	if (t == NULL || json_parse(&j, body, len - (size_t)(body - d), jerr,
+	    sizeof(jerr)) == -1)
 		return;
-	}
 	arr = json_obj_get(&j, 0, "channels");
 	for (i = 0; arr != -1 && i < json_size(&j, arr); i++) {
 		name = json_get_str(&j, json_arr_at(&j, arr, i), &nlen);
@@ -487,38 +507,100 @@ precreate_done(struct httpc_req *req, long status, const char *body,
 		free(name);
 	}
 	json_free(&j);
-	free(pc);
+}
+
+static void
+pre_io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct precreate *pc = w->data;
+	int err = 0;
+	socklen_t elen = sizeof(err);
+	ssize_t r;
+
+	(void)revents;
+	if (!pc->sent) {
+		if (getsockopt(pc->fd, SOL_SOCKET, SO_ERROR, &err, &elen) == 0 &&
+		    err == 0)
+			r = buf_write_fd(&pc->b, pc->fd);
+		else {
+			errno = err;
+			r = -1;
+		}
+		if (r == -1 && errno != EAGAIN) {
+			log_warn("LOOKUP: /channels?topic=%s", pc->topic);
+			pre_free(pc);
+			return;
+		}
+		if (buf_len(&pc->b) > 0)
+			return;
+		pc->sent = true;
+		buf_reset(&pc->b);
+		ev_io_stop(loop, w);
+		ev_io_set(w, pc->fd, EV_READ);
+		ev_io_start(loop, w);
+		return;
+	}
+	r = buf_read_fd(&pc->b, pc->fd);
+	if (r > 0 || (r == -1 && errno == EAGAIN))
+		return;
+	if (r == 0)
+		pre_apply(pc);
+	else
+		log_warn("LOOKUP: /channels?topic=%s", pc->topic);
+	pre_free(pc);
+}
+
+static void
+pre_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct precreate *pc = w->data;
+
+	(void)loop;
+	(void)revents;
+	log_warnx("LOOKUP: /channels?topic=%s: timed out", pc->topic);
+	pre_free(pc);
 }
 
 void
 lookup_precreate(struct nsqd *n, const struct topic *t)
 {
-	char url[512], err[256];
+	char err[256], host[300];
 	size_t i;
+	int port;
 
 	for (i = 0; i < n->npeers; i++) {
 		struct lookup_peer *p = n->peers[i];
 		struct precreate *pc;
+		int fd;
 
 		if (p->http_addr[0] == '\0')
 			continue;
-		if (n->httpc == NULL)
-			n->httpc = httpc_new(n->loop);
-		/* Names are URL-safe but for the '#' of #ephemeral. */
-		snprintf(url, sizeof(url), "http://%s/channels?topic=%.*s%s",
-		    p->http_addr, (int)(t->ephemeral ? t->namelen - 10 :
-		    t->namelen), t->name, t->ephemeral ? "%23ephemeral" : "");
-		pc = xmalloc(sizeof(*pc) + t->namelen + 1);
-		pc->nsqd = n;
-		memcpy(pc->topic, t->name, t->namelen + 1);
-		TAILQ_INSERT_TAIL(&n->precreates, pc, link);
-		if (httpc_get(n->httpc, url, NULL,
-		    n->o->http_client_request_timeout / NS_MS, 1 << 20,
-		    precreate_done, pc, err, sizeof(err)) == NULL) {
-			log_warnx("LOOKUP: %s: %s", url, err);
-			TAILQ_REMOVE(&n->precreates, pc, link);
-			free(pc);
+		if ((fd = net_connect(p->http_addr, err, sizeof(err))) == -1) {
+			log_warnx("LOOKUP: %s", err);
+			continue;
 		}
+		if (net_split_hostport(p->http_addr, host, sizeof(host),
+		    &port) == -1)
+			host[0] = '\0';
+		pc = xcalloc(1, sizeof(*pc) + t->namelen + 1);
+		pc->nsqd = n;
+		pc->fd = fd;
+		memcpy(pc->topic, t->name, t->namelen + 1);
+		buf_init(&pc->b, 512, PRE_MAX);
+		/* Names are URL-safe but for the '#' of #ephemeral. */
+		(void)!buf_appendf(&pc->b, "GET /channels?topic=%.*s%s "
+		    "HTTP/1.0\r\nHost: %s\r\nAccept: application/vnd.nsq; "
+		    "version=1.0\r\n\r\n", (int)(t->ephemeral ?
+		    t->namelen - 10 : t->namelen), t->name,
+		    t->ephemeral ? "%23ephemeral" : "", host);
+		ev_io_init(&pc->io, pre_io_cb, fd, EV_WRITE);
+		pc->io.data = pc;
+		ev_io_start(n->loop, &pc->io);
+		ev_timer_init(&pc->timeout, pre_timeout_cb,
+		    (double)n->o->http_client_request_timeout / 1e9, 0.);
+		pc->timeout.data = pc;
+		ev_timer_start(n->loop, &pc->timeout);
+		TAILQ_INSERT_TAIL(&n->precreates, pc, link);
 	}
 }
 
@@ -528,10 +610,6 @@ lookup_precreate_free(struct nsqd *n)
 {
 	struct precreate *pc;
 
-	httpc_free(n->httpc);
-	n->httpc = NULL;
-	while ((pc = TAILQ_FIRST(&n->precreates)) != NULL) {
-		TAILQ_REMOVE(&n->precreates, pc, link);
-		free(pc);
-	}
+	while ((pc = TAILQ_FIRST(&n->precreates)) != NULL)
+		pre_free(pc);
 }
