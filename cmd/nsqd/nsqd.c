@@ -236,7 +236,10 @@ sync_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 static void
 busy_cb(struct ev_loop *loop, ev_idle *w, int revents)
 {
-	/* Only keeps the loop from blocking while clients await a sync. */
+	/*
+	 * Only keeps the loop from blocking while clients await a sync or
+	 * a topic hands a backlog on.
+	 */
 	(void)revents;
 	ev_idle_stop(loop, w);
 }
@@ -266,6 +269,25 @@ tick_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	while ((c = TAILQ_FIRST(&n->dead)) != NULL) {
 		TAILQ_REMOVE(&n->dead, c, link);
 		client_free(c);
+	}
+	/*
+	 * Backlogs being handed to channels: a batch each per turn, while a
+	 * channel has room (else its consumption frees room and the next
+	 * turn goes on: no busy loop while nobody consumes).
+	 */
+	if (!TAILQ_EMPTY(&n->draining)) {
+		struct topic *t, *next;
+		bool more = false;
+
+		for (t = TAILQ_FIRST(&n->draining); t != NULL; t = next) {
+			next = TAILQ_NEXT(t, drain_link);
+			if (topic_can_drain(t))
+				topic_drain(t);
+			if (t->draining && topic_can_drain(t))
+				more = true;
+		}
+		if (more)
+			ev_idle_start(loop, &n->busy);
 	}
 	if (n->meta_dirty && nsqd_now(n) >= n->meta_retry) {
 		n->meta_dirty = false;
@@ -367,6 +389,7 @@ nsqd_start(struct nsqd *n, struct ev_loop *loop, struct nsqd_opts *o)
 	TAILQ_INIT(&n->chan_sync);
 	TAILQ_INIT(&n->topic_sync);
 	TAILQ_INIT(&n->precreates);
+	TAILQ_INIT(&n->draining);
 	buf_init(&n->scratch, 4096, (size_t)o->max_msg_size + MSG_HEADER_LEN);
 	n->start_time = (int64_t)time(NULL);
 	n->durable = o->mem_queue_size == 0 && o->sync_every == 1;

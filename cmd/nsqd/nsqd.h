@@ -186,6 +186,8 @@ struct topic {
 	struct dq	*dq;		/* overflow of q; NULL when ephemeral */
 	bool		 sync_marked;
 	TAILQ_ENTRY(topic) sync_link;
+	bool		 draining;	/* on nsqd's draining list */
+	TAILQ_ENTRY(topic) drain_link;
 	struct guid_gen	 guid;
 	uint64_t	 message_count;
 	uint64_t	 message_bytes;
@@ -285,6 +287,7 @@ struct nsqd {
 						   a failed write */
 	struct channel_list	 chan_sync;	/* queues written since */
 	struct topic_list	 topic_sync;	/* the last sync */
+	struct topic_list	 draining;	/* handing a backlog on */
 	ev_timer		 sync_timer;
 	ev_idle			 busy;		/* keeps the loop turning */
 	struct buf		 scratch;	/* one encoded message */
@@ -364,6 +367,10 @@ int	 topic_put(struct topic *, struct nsq_body *, int64_t defer_ns);
 /* At exit: memory to disk, close the queues. */
 void	 topic_close(struct topic *);
 void	 topic_pause(struct topic *, bool);
+/* Hand up to DRAIN_BATCH held messages to the channels. */
+void	 topic_drain(struct topic *);
+bool	 topic_can_drain(const struct topic *);
+#define DRAIN_BATCH	4096
 /* Drop every held message, in memory and on disk; -1 if the disk failed. */
 int	 topic_empty(struct topic *);
 /* Close every client of every channel (before a delete), as Go does. */

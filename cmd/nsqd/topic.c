@@ -50,6 +50,8 @@ topic_free(struct topic *t)
 		cmsg_free(m);
 	if (t->sync_marked)
 		TAILQ_REMOVE(&t->nsqd->topic_sync, t, sync_link);
+	if (t->draining)
+		TAILQ_REMOVE(&t->nsqd->draining, t, drain_link);
 	hmap_free(&t->chan_by_name);
 	free(t->chans);
 	free(t->name);
@@ -125,16 +127,63 @@ topic_find_channel(struct topic *t, const char *name, size_t len)
 	return hmap_get(&t->chan_by_name, name, len);
 }
 
-/* Hand every held message to the channels (first channel, unpause). */
-static void
-topic_drain(struct topic *t)
+/* Whether the topic holds messages (memory or disk). */
+static bool
+holding(const struct topic *t)
 {
-	struct cmsg *m;
+	return t->q.n > 0 || (t->dq != NULL && dq_depth(t->dq) > 0);
+}
+
+/*
+ * Room in the emptiest channel's memory queue: how many held messages to
+ * hand on now.  A backlog moves only as fast as some channel consumes it,
+ * so with one channel a topic's disk backlog is read once, straight into
+ * delivery, instead of being copied to the channel's disk queue first.
+ * A channel without room (a slow one) gets its copies on its own disk.
+ */
+static size_t
+room(const struct topic *t)
+{
+	int64_t max = t->nsqd->o->mem_queue_size, best = 0;
 	size_t i;
 
-	if (t->paused || t->nchans == 0)
+	for (i = 0; i < t->nchans; i++) {
+		int64_t r = max - (int64_t)t->chans[i]->q.n;
+
+		if (r > best)
+			best = r;
+	}
+	/* At --mem-queue-size=0 everything goes through disk anyway. */
+	return max == 0 ? DRAIN_BATCH : (size_t)best;
+}
+
+/*
+ * Hand held messages to the channels (first channel, unpause), at most
+ * DRAIN_BATCH per call and no more than a channel has room for: a large
+ * backlog (a disk queue of millions) is handed on over many loop turns
+ * as channels consume, and clients are served meanwhile.  Until the
+ * backlog is gone, new messages join it, so the order holds.  The tick
+ * calls again while the topic is on nsqd's draining list; a channel that
+ * frees room wakes it (channel_room).
+ */
+void
+topic_drain(struct topic *t)
+{
+	struct nsqd *n = t->nsqd;
+	struct cmsg *m;
+	size_t i, k = 0, max;
+
+	if (t->paused || t->nchans == 0) {
+		if (t->draining) {
+			TAILQ_REMOVE(&n->draining, t, drain_link);
+			t->draining = false;
+		}
 		return;
-	while ((m = topic_next_held(t)) != NULL) {
+	}
+	max = room(t);
+	if (max > DRAIN_BATCH)
+		max = DRAIN_BATCH;
+	while (k++ < max && (m = topic_next_held(t)) != NULL) {
 		int64_t defer_ns = m->pq.pri;
 
 		/* The held copy goes to the first channel, new ones to the rest. */
@@ -143,6 +192,20 @@ topic_drain(struct topic *t)
 		m->pq.pri = 0;
 		(void)channel_put(t->chans[0], m, defer_ns);
 	}
+	if (holding(t) && !t->draining) {
+		TAILQ_INSERT_TAIL(&n->draining, t, drain_link);
+		t->draining = true;
+	} else if (!holding(t) && t->draining) {
+		TAILQ_REMOVE(&n->draining, t, drain_link);
+		t->draining = false;
+	}
+}
+
+/* Whether the tick should call topic_drain again soon. */
+bool
+topic_can_drain(const struct topic *t)
+{
+	return !t->paused && t->nchans > 0 && room(t) > 0;
 }
 
 struct channel *
@@ -224,7 +287,7 @@ topic_put(struct topic *t, struct nsq_body *b, int64_t defer_ns)
 	int r = 0;
 
 	b->refs++;		/* hold it while handing out copies */
-	if (t->paused || t->nchans == 0) {
+	if (t->paused || t->nchans == 0 || t->draining) {
 		m = cmsg_new(b);
 		m->pq.pri = defer_ns;
 		if (t->dq != NULL && ((int64_t)t->q.n >= n->o->mem_queue_size ||
