@@ -138,6 +138,22 @@ bench() {
 	"$BIN/nsq-bench" "$@" --nsqd-tcp-address "$ADDR"
 }
 
+# seconds DURATION: a Go duration ("5s", "1m30s", "500ms") in seconds.
+seconds() {
+	awk -v d="$1" 'BEGIN {
+		u["h"] = 3600; u["m"] = 60; u["s"] = 1; u["ms"] = 1e-3
+		u["us"] = 1e-6; u["µs"] = 1e-6; u["ns"] = 1e-9
+		t = 0
+		while (match(d, /^[0-9.]+(h|ms|m|s|us|µs|ns)/)) {
+			n = substr(d, 1, RLENGTH); d = substr(d, RLENGTH + 1)
+			match(n, /^[0-9.]+/)
+			t += substr(n, 1, RLENGTH) * u[substr(n, RLENGTH + 1)]
+		}
+		if (d != "") { print "bad duration" > "/dev/stderr"; exit 1 }
+		print t
+	}'
+}
+
 kv() {	# kv KEY LINE
 	local re="(^| )$1=([^ ]*)"
 	[[ $2 =~ $re ]] && printf '%s\n' "${BASH_REMATCH[2]}"
@@ -183,6 +199,8 @@ repeat() {
 	[ "$n" -gt 0 ] || return 0
 	line=$(sort -t $'\t' -k1,1g "$TMP/rep" | sed -n "$(((n + 1) / 2))p")
 	MEDIAN_KEY=${line%%$'\t'*}
+	printf '  %-28s %s\n' "$2:" "$(cut -f1 "$TMP/rep" | sort -g | xargs)" \
+	    >>"$TMP/spread"
 	printf '%s\n' "${line#*$'\t'}"
 }
 
@@ -242,7 +260,7 @@ latency_row() {
 	start_nsqd
 	bench reader --rdy 0 --runfor 0 >/dev/null ||
 	    { fail "$label: cannot create the channel"; stop_nsqd; return; }
-	secs=$(awk -v d="$RUNFOR" 'BEGIN { sub(/s$/, "", d); print d + 3 }')
+	secs=$(awk -v s="$(seconds "$RUNFOR")" 'BEGIN { print s + 3 }')
 	rp=$TMP/lat-reader.out
 	bench reader --runfor "${secs}s" >"$rp" &
 	sleep 0.3
@@ -266,6 +284,7 @@ latency_row() {
 	stop_nsqd
 }
 
+seconds "$RUNFOR" >/dev/null || { echo "bench: BENCH_RUNFOR=$RUNFOR" >&2; exit 2; }
 NCPU=$(nproc)
 echo "nsq-bench matrix: $(date -u '+%Y-%m-%d %H:%M UTC'), $NCPU CPUs," \
     "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)," \
@@ -324,6 +343,8 @@ stop_nsqd
 start_nsqd
 sleep 1
 idle_rss=$(status_kb VmRSS)
+idle_anon=$(status_kb RssAnon)
+idle_file=$(status_kb RssFile)
 idle_hwm=$(status_kb VmHWM)
 stop_nsqd
 
@@ -331,11 +352,17 @@ echo
 echo "* the latency row publishes and reads at once: its cpu/1M is both," \
     "and sub is pub."
 echo "sub is the drain of what was published (4 channels: every delivery)."
+if [ "$REPEAT" -gt 1 ]; then
+	echo "every run's pub msg/s (latency row: p99 us), the median shown:"
+	cat "$TMP/spread"
+fi
 echo
 echo "durable (--mem-queue-size=0 --sync-every=1) pub: $DURABLE_PUB msg/s," \
     "$(awk -v a="$DURABLE_PUB" -v b="$DEFAULT_PUB" 'BEGIN { printf "%.3f", a / b }')" \
     "of the default mode's $DEFAULT_PUB"
-echo "idle nsqd: RSS $(mb "$idle_rss") MB (VmHWM $(mb "$idle_hwm") MB)"
+echo "idle nsqd: RSS $(mb "$idle_rss") MB: anonymous $(mb "$idle_anon") MB," \
+    "file-backed (libc and the binary, shared) $(mb "$idle_file") MB;" \
+    "VmHWM $(mb "$idle_hwm") MB"
 echo "1,000,000 x 200 B queued in memory: RSS $(mb "$rss0") -> $(mb "$rss1") MB," \
     "$(awk -v a="$rss1" -v b="$rss0" 'BEGIN { printf "%.1f", ((a - b) * 1024 - 1e6 * 200) / 1e6 }')" \
     "bytes a message beyond its body"
