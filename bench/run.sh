@@ -159,10 +159,16 @@ kv() {	# kv KEY LINE
 	[[ $2 =~ $re ]] && printf '%s\n' "${BASH_REMATCH[2]}"
 }
 
+# calc FORMAT EXPR A B: printf FORMAT of EXPR over a and b ("-" when b
+# is 0 or empty).
+calc() {
+	awk -v a="${3:-0}" -v b="${4:-0}" \
+	    "BEGIN { if (b + 0 == 0) print \"-\"; else printf \"$1\", $2 }"
+}
+
 # cpu_per_m TICKS MSGS: CPU seconds per million messages.
 cpu_per_m() {
-	awk -v t="$1" -v n="$2" -v hz="$TICK" \
-	    'BEGIN { if (n > 0) printf "%.2f", t / hz / (n / 1e6); else printf "-" }'
+	calc %.2f "a / $TICK / (b / 1e6)" "$1" "$2"
 }
 
 fmt_row() {	# the 13 cells of a row
@@ -174,7 +180,7 @@ mb() {	# kB -> MB (10^6)
 }
 
 pct() {	# pct A B: A / B as a percentage
-	awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f%%", 100 * a / b; else printf "-" }'
+	calc %.1f%% "100 * a / b" "$1" "$2"
 }
 
 raw() {	# keep every summary line for the record
@@ -235,8 +241,9 @@ pubsub() {
 	n=$(kv msgs "$w")
 	want=$((n * nchan))
 	# shellcheck disable=SC2086
-	r=$(bench reader $ch --connections "$(( nchan > NCPU ? nchan : NCPU ))" \
-	    --count "$want" --runfor "$DRAIN_MAX") || fail "$label: the reader failed"
+	r=$(bench reader $ch --connections $((nchan > NCPU ? nchan : NCPU)) \
+	    --count "$want" --runfor "$DRAIN_MAX") ||
+	    fail "$label: the reader failed"
 	c2=$(cpu_ticks)
 	raw "$label: $r"
 	got=$(kv msgs "$r")
@@ -284,7 +291,10 @@ latency_row() {
 	stop_nsqd
 }
 
-seconds "$RUNFOR" >/dev/null || { echo "bench: BENCH_RUNFOR=$RUNFOR" >&2; exit 2; }
+if ! seconds "$RUNFOR" >/dev/null; then
+	echo "bench: BENCH_RUNFOR=$RUNFOR" >&2
+	exit 2
+fi
 NCPU=$(nproc)
 echo "nsq-bench matrix: $(date -u '+%Y-%m-%d %H:%M UTC'), $NCPU CPUs," \
     "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)," \
@@ -358,13 +368,14 @@ if [ "$REPEAT" -gt 1 ]; then
 fi
 echo
 echo "durable (--mem-queue-size=0 --sync-every=1) pub: $DURABLE_PUB msg/s," \
-    "$(awk -v a="$DURABLE_PUB" -v b="$DEFAULT_PUB" 'BEGIN { printf "%.3f", a / b }')" \
+    "$(calc %.3f "a / b" "$DURABLE_PUB" "$DEFAULT_PUB")" \
     "of the default mode's $DEFAULT_PUB"
 echo "idle nsqd: RSS $(mb "$idle_rss") MB: anonymous $(mb "$idle_anon") MB," \
     "file-backed (libc and the binary, shared) $(mb "$idle_file") MB;" \
     "VmHWM $(mb "$idle_hwm") MB"
-echo "1,000,000 x 200 B queued in memory: RSS $(mb "$rss0") -> $(mb "$rss1") MB," \
-    "$(awk -v a="$rss1" -v b="$rss0" 'BEGIN { printf "%.1f", ((a - b) * 1024 - 1e6 * 200) / 1e6 }')" \
+echo "1,000,000 x 200 B queued in memory:" \
+    "RSS $(mb "$rss0") -> $(mb "$rss1") MB," \
+    "$(calc %.1f "((a - b) * 1024 - 1e6 * 200) / 1e6" "$rss1" "$rss0")" \
     "bytes a message beyond its body"
 
 if [ "$CALLGRIND" != 0 ]; then
@@ -372,7 +383,8 @@ if [ "$CALLGRIND" != 0 ]; then
 		echo "callgrind: valgrind is not installed; skipped"
 	else
 		cg=$TMP/callgrind.out
-		start_nsqd --wrap "valgrind --tool=callgrind --callgrind-out-file=$cg"
+		start_nsqd --wrap \
+		    "valgrind --tool=callgrind --callgrind-out-file=$cg"
 		bench reader --rdy 0 --runfor 0 >/dev/null ||
 		    fail "callgrind: no channel"
 		w=$(bench writer --count "$CG_MSGS" --runfor "$DRAIN_MAX" \
@@ -388,8 +400,9 @@ if [ "$CALLGRIND" != 0 ]; then
 		ir=$(awk '/^(summary|totals):/ { print $2; exit }' "$cg")
 		echo "callgrind: $CG_MSGS x 200 B, MPUB 200, published then" \
 		    "drained, one connection each: nsqd" \
-		    "$(awk -v i="${ir:-0}" -v n="$CG_MSGS" 'BEGIN { printf "%.0f", i / n }')" \
-		    "instructions a message (Ir $ir, start-up and exit included)"
+		    "$(calc %.0f "a / b" "$ir" "$CG_MSGS")" \
+		    "instructions a message (Ir $ir, start-up and exit" \
+		    "included)"
 		echo "hottest functions (self Ir):"
 		callgrind_annotate "$cg" 2>/dev/null |
 		    awk '/^ *[0-9,]+ +\(/ && !/PROGRAM TOTALS/ && n < 12 {

@@ -79,6 +79,16 @@ static const struct {
 
 static const char synopsis[] = "writer|reader|sink|loopback [options]";
 
+/* The mode named s; exits with a usage error when there is none. */
+static size_t
+find_mode(const char *s)
+{
+	for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++)
+		if (strcmp(s, modes[m].name) == 0)
+			return m;
+	errx(2, "unknown mode %s (want %s)", s, synopsis);
+}
+
 int64_t
 mono_ns(void)
 {
@@ -186,11 +196,7 @@ main(int argc, char **argv)
 	}
 	if (argj < argc)
 		errx(2, "unexpected argument: %s", argv[argj]);
-	for (m = 0; m < sizeof(modes) / sizeof(modes[0]); m++)
-		if (strcmp(argv[argi], modes[m].name) == 0)
-			break;
-	if (m == sizeof(modes) / sizeof(modes[0]))
-		errx(2, "unknown mode %s (want %s)", argv[argi], synopsis);
+	m = find_mode(argv[argi]);
 	validate(m < 2);
 	signal(SIGPIPE, SIG_IGN);
 	r = modes[m].run(&o);

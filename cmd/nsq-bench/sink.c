@@ -254,7 +254,8 @@ loopback_main(const struct bench_opts *o)
 	loop = ev_default_loop(EVFLAG_AUTO);
 	sd = xcalloc((size_t)o->connections, sizeof(*sd));
 	for (int64_t i = 0; i < o->connections; i++) {
-		if ((sd[i].fd = net_connect(line, errbuf, sizeof(errbuf))) == -1)
+		sd[i].fd = net_connect(line, errbuf, sizeof(errbuf));
+		if (sd[i].fd == -1)
 			errx(1, "%s", errbuf);
 		ev_io_init(&sd[i].wr, send_cb, sd[i].fd, EV_WRITE);
 		sd[i].wr.data = &sd[i];

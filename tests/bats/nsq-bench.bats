@@ -95,7 +95,8 @@ kv() {
 		kv "$k" "$r" | grep -Eq '^[0-9]+\.[0-9]$'
 	done
 	awk -v a="$(kv lat_p50_us "$r")" -v b="$(kv lat_p99_us "$r")" \
-	    -v c="$(kv lat_max_us "$r")" 'BEGIN { exit !(0 < a && a <= b && b <= c) }'
+	    -v c="$(kv lat_max_us "$r")" \
+	    'BEGIN { exit !(0 < a && a <= b && b <= c) }'
 }
 
 @test "nsq-bench: loopback measures a sender and a sink" {

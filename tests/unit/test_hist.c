@@ -81,7 +81,8 @@ test_quantiles_vs_sorted(void **state)
 	hist_init(&h);
 	for (i = 0; i < n; i++) {
 		/* Spread over six decades, as latencies are. */
-		v[i] = (uint64_t)rand() % 1000 * (uint64_t)(1 + rand() % 1000000);
+		v[i] = (uint64_t)rand() % 1000 *
+		    (uint64_t)(1 + rand() % 1000000);
 		hist_add(&h, v[i]);
 	}
 	qsort(v, n, sizeof(v[0]), cmp_u64);
