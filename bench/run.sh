@@ -1,0 +1,418 @@
+#!/usr/bin/env bash
+# bench/run.sh: the `make bench` report.  Runs a bounded matrix of
+# nsq-bench workloads, each row against a fresh nsqd (bin/nsqd) on free
+# loopback ports with its own temp data dir and default settings unless
+# the row names others, and prints one table:
+#
+#   pub, sub       msg/s and MiB/s of message bodies.  A row publishes
+#                  alone for BENCH_RUNFOR (channels made beforehand, so
+#                  publishing fills them), then a reader drains every
+#                  message: "sub" is the drain.  The latency row runs both
+#                  at once.
+#   cpu/1M         nsqd's utime+stime (/proc/PID/stat) over the phase, in
+#                  seconds per million messages published (pub) or
+#                  delivered (sub).
+#   peak RSS       nsqd's VmHWM at the end of the row.
+#   p50..max       latency from nsqd's timestamp in the message header to
+#                  receipt, in microseconds.
+#   pub/ceil       pub MiB/s as a fraction of plain loopback TCP (a sender
+#                  and a sink, nsq-bench loopback): the physical ceiling.
+#
+# Then: durable mode's publish rate beside the default's, an idle nsqd's
+# RSS, the memory beyond the bodies of 1,000,000 messages queued in
+# memory, and nsqd's instructions per message under callgrind (a count
+# that a noisy machine does not move).
+#
+# Environment:
+#   BENCH_RUNFOR     duration of a timed phase (default 5s)
+#   BENCH_REPEAT     runs of each throughput row; the run with the median
+#                    pub msg/s (latency row: median p99) is shown (default 1)
+#   BENCH_VERBOSE    1 prints every nsq-bench summary line at the end
+#   BENCH_CALLGRIND  0 skips the callgrind run (default 1)
+#   BENCH_CG_MSGS    messages of the callgrind workload (default 200000)
+#   BENCH_KEEP       a directory to keep the logs and callgrind output in
+#   NSQ_BIN_DIR      where nsqd and nsq-bench are (default bin)
+set -u
+cd "$(dirname "$0")/.." || exit 1
+
+BIN=${NSQ_BIN_DIR:-bin}
+RUNFOR=${BENCH_RUNFOR:-5s}
+REPEAT=${BENCH_REPEAT:-1}
+CALLGRIND=${BENCH_CALLGRIND:-1}
+CG_MSGS=${BENCH_CG_MSGS:-200000}
+TICK=$(getconf CLK_TCK)
+DRAIN_MAX=300s			# a drain that takes longer has failed
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/nsq-bench.XXXXXX")
+NSQD_PID=
+ROWN=0
+
+for p in nsqd nsq-bench; do
+	[ -x "$BIN/$p" ] || { echo "bench: no $BIN/$p (make all)" >&2; exit 1; }
+done
+
+cleanup() {
+	if [ -n "$NSQD_PID" ]; then
+		kill -KILL "$NSQD_PID" 2>/dev/null
+		wait "$NSQD_PID" 2>/dev/null
+	fi
+	if [ -n "${BENCH_KEEP:-}" ]; then
+		mkdir -p "$BENCH_KEEP"
+		cp "$TMP"/*.log "$TMP"/callgrind.out "$BENCH_KEEP"/ 2>/dev/null
+	fi
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+	python3 -c 'import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+port_open() {
+	# shellcheck disable=SC2016
+	timeout 2 bash -c 'exec 9<>"/dev/tcp/127.0.0.1/$0"' "$1" 2>/dev/null
+}
+
+# start_nsqd [--wrap CMD] ARGS...: a fresh nsqd in a new data dir; sets
+# NSQD_PID, ADDR and DATA.  Retried on new ports if it does not come up.
+start_nsqd() {
+	local wrap="" i
+	if [ "${1:-}" = --wrap ]; then
+		wrap=$2
+		shift 2
+	fi
+	for _ in 1 2 3; do
+		ROWN=$((ROWN + 1))
+		DATA=$TMP/data$ROWN
+		LOG=$TMP/nsqd$ROWN.log
+		mkdir -p "$DATA"
+		ADDR=127.0.0.1:$(free_port)
+		# shellcheck disable=SC2086
+		$wrap "$BIN/nsqd" --tcp-address="$ADDR" \
+		    --http-address="127.0.0.1:$(free_port)" \
+		    --data-path="$DATA" "$@" >"$LOG" 2>&1 &
+		NSQD_PID=$!
+		for ((i = 0; i < 300; i++)); do
+			port_open "${ADDR#*:}" && return 0
+			kill -0 "$NSQD_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$NSQD_PID" 2>/dev/null
+		wait "$NSQD_PID" 2>/dev/null
+		NSQD_PID=
+	done
+	echo "bench: nsqd did not start; its log:" >&2
+	tail -n 20 "$LOG" >&2
+	exit 1
+}
+
+# stop_nsqd: SIGTERM (nsqd writes what it holds to disk), then SIGKILL.
+stop_nsqd() {
+	local i
+	kill -TERM "$NSQD_PID" 2>/dev/null
+	for ((i = 0; i < 1200; i++)); do
+		kill -0 "$NSQD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$NSQD_PID" 2>/dev/null
+	wait "$NSQD_PID" 2>/dev/null
+	NSQD_PID=
+	rm -rf "$DATA"
+}
+
+cpu_ticks() {	# utime + stime of nsqd
+	local s
+	read -r s <"/proc/$NSQD_PID/stat"
+	s=${s##*) }
+	# shellcheck disable=SC2086
+	set -- $s
+	echo $((${12} + ${13}))
+}
+
+status_kb() {	# status_kb VmHWM|VmRSS
+	awk -v k="$1:" '$1 == k { print $2 }' "/proc/$NSQD_PID/status"
+}
+
+bench() {
+	"$BIN/nsq-bench" "$@" --nsqd-tcp-address "$ADDR"
+}
+
+# seconds DURATION: a Go duration ("5s", "1m30s", "500ms") in seconds.
+seconds() {
+	awk -v d="$1" 'BEGIN {
+		u["h"] = 3600; u["m"] = 60; u["s"] = 1; u["ms"] = 1e-3
+		u["us"] = 1e-6; u["µs"] = 1e-6; u["ns"] = 1e-9
+		t = 0
+		while (match(d, /^[0-9.]+(h|ms|m|s|us|µs|ns)/)) {
+			n = substr(d, 1, RLENGTH); d = substr(d, RLENGTH + 1)
+			match(n, /^[0-9.]+/)
+			t += substr(n, 1, RLENGTH) * u[substr(n, RLENGTH + 1)]
+		}
+		if (d != "") { print "bad duration" > "/dev/stderr"; exit 1 }
+		print t
+	}'
+}
+
+kv() {	# kv KEY LINE
+	local re="(^| )$1=([^ ]*)"
+	[[ $2 =~ $re ]] && printf '%s\n' "${BASH_REMATCH[2]}"
+}
+
+# calc FORMAT EXPR A B: printf FORMAT of EXPR over a and b ("-" when b
+# is 0 or empty).
+calc() {
+	awk -v a="${3:-0}" -v b="${4:-0}" \
+	    "BEGIN { if (b + 0 == 0) print \"-\"; else printf \"$1\", $2 }"
+}
+
+# cpu_per_m TICKS MSGS: CPU seconds per million messages.
+cpu_per_m() {
+	calc %.2f "a / $TICK / (b / 1e6)" "$1" "$2"
+}
+
+fmt_row() {	# the 13 cells of a row
+	printf '%-26s %9s %7s %9s %7s %7s %7s %8s %8s %8s %8s %8s %6s\n' "$@"
+}
+
+mb() {	# kB -> MB (10^6)
+	awk -v k="$1" 'BEGIN { printf "%.1f", k * 1024 / 1e6 }'
+}
+
+pct() {	# pct A B: A / B as a percentage
+	calc %.1f%% "100 * a / b" "$1" "$2"
+}
+
+raw() {	# keep every summary line for the record
+	printf '%s\n' "$*" >>"$TMP/raw.log"
+}
+
+fail() {	# a row went wrong: say so, and exit non-zero at the end
+	echo "bench: $*" >&2
+	touch "$TMP/failed"
+}
+
+# repeat FUNC ARGS...: runs a row function REPEAT times (each prints
+# "KEY<TAB>ROW"), prints the row with the median KEY and sets MEDIAN_KEY.
+repeat() {
+	local i n line
+	: >"$TMP/rep"
+	for ((i = 0; i < REPEAT; i++)); do
+		"$@" >>"$TMP/rep"
+	done
+	MEDIAN_KEY=0
+	n=$(wc -l <"$TMP/rep")
+	[ "$n" -gt 0 ] || return 0
+	line=$(sort -t $'\t' -k1,1g "$TMP/rep" | sed -n "$(((n + 1) / 2))p")
+	MEDIAN_KEY=${line%%$'\t'*}
+	printf '  %-28s %s\n' "$2:" "$(cut -f1 "$TMP/rep" | sort -g | xargs)" \
+	    >>"$TMP/spread"
+	printf '%s\n' "${line#*$'\t'}"
+}
+
+# channels_args N: --channel c0 ... --channel cN-1 (one: the default ch).
+channels_args() {
+	local i
+	if [ "$1" -eq 1 ]; then
+		echo "--channel ch"
+		return
+	fi
+	for ((i = 0; i < $1; i++)); do
+		printf -- '--channel c%d ' "$i"
+	done
+}
+
+# pubsub LABEL NCHAN "NSQD ARGS" WRITER ARGS...: publish alone for RUNFOR
+# into NCHAN channels, then drain them all; prints "PUB_MSG_S<TAB>ROW".
+pubsub() {
+	local label=$1 nchan=$2 nsqd_args=$3 ch w r c0 c1 c2 n want got
+	shift 3
+	ch=$(channels_args "$nchan")
+	# shellcheck disable=SC2086
+	start_nsqd $nsqd_args
+	# shellcheck disable=SC2086
+	r=$(bench reader $ch --connections "$nchan" --rdy 0 --runfor 0) ||
+	    { fail "$label: cannot create channels"; stop_nsqd; return; }
+	c0=$(cpu_ticks)
+	w=$(bench writer --runfor "$RUNFOR" "$@") ||
+	    { fail "$label: the writer failed"; stop_nsqd; return; }
+	c1=$(cpu_ticks)
+	raw "$label: $w"
+	n=$(kv msgs "$w")
+	want=$((n * nchan))
+	# shellcheck disable=SC2086
+	r=$(bench reader $ch --connections $((nchan > NCPU ? nchan : NCPU)) \
+	    --count "$want" --runfor "$DRAIN_MAX") ||
+	    fail "$label: the reader failed"
+	c2=$(cpu_ticks)
+	raw "$label: $r"
+	got=$(kv msgs "$r")
+	[ "${got:-0}" -eq "$want" ] ||
+	    fail "$label: published $want deliveries, read ${got:-0}"
+	printf '%s\t' "$(kv msg_s "$w")"
+	fmt_row "$label" "$(kv msg_s "$w")" "$(kv mib_s "$w")" \
+	    "$(kv msg_s "$r")" "$(kv mib_s "$r")" \
+	    "$(cpu_per_m $((c1 - c0)) "$n")" \
+	    "$(cpu_per_m $((c2 - c1)) "${got:-0}")" \
+	    "$(mb "$(status_kb VmHWM)")" "-" "-" "-" "-" \
+	    "$(pct "$(kv mib_s "$w")" "$CEIL_MIB")"
+	stop_nsqd
+}
+
+# Latency at a fixed rate: a reader on the channel while the writer
+# publishes 50,000 PUBs a second; CPU is both together.
+latency_row() {
+	local label=$1 rate=$2 w r c0 c1 n rp secs
+	shift 2
+	start_nsqd
+	bench reader --rdy 0 --runfor 0 >/dev/null ||
+	    { fail "$label: cannot create the channel"; stop_nsqd; return; }
+	secs=$(awk -v s="$(seconds "$RUNFOR")" 'BEGIN { print s + 3 }')
+	rp=$TMP/lat-reader.out
+	bench reader --runfor "${secs}s" >"$rp" &
+	sleep 0.3
+	c0=$(cpu_ticks)
+	w=$(bench writer --runfor "$RUNFOR" --rate "$rate" "$@") ||
+	    fail "$label: the writer failed"
+	wait $! || fail "$label: the reader failed"
+	c1=$(cpu_ticks)
+	r=$(cat "$rp")
+	raw "$label: $w"
+	raw "$label: $r"
+	n=$(kv msgs "$w")
+	[ "$(kv msgs "$r")" = "$n" ] ||
+	    fail "$label: published $n, read $(kv msgs "$r")"
+	printf '%s\t' "$(kv lat_p99_us "$r")"
+	fmt_row "$label" "$(kv msg_s "$w")" "$(kv mib_s "$w")" "-" "-" \
+	    "$(cpu_per_m $((c1 - c0)) "$n")*" "*" \
+	    "$(mb "$(status_kb VmHWM)")" "$(kv lat_p50_us "$r")" \
+	    "$(kv lat_p99_us "$r")" "$(kv lat_p999_us "$r")" \
+	    "$(kv lat_max_us "$r")" "$(pct "$(kv mib_s "$w")" "$CEIL_MIB")"
+	stop_nsqd
+}
+
+if ! seconds "$RUNFOR" >/dev/null; then
+	echo "bench: BENCH_RUNFOR=$RUNFOR" >&2
+	exit 2
+fi
+NCPU=$(nproc)
+echo "nsq-bench matrix: $(date -u '+%Y-%m-%d %H:%M UTC'), $NCPU CPUs," \
+    "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)," \
+    "phases of $RUNFOR, $REPEAT run(s) a row"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+l=$("$BIN/nsq-bench" loopback --connections 1 --runfor 3s) || exit 1
+raw "loopback: $l"
+CEIL_MIB=$(kv mib_s "$l")
+echo "loopback TCP ceiling (1 sender, 1 sink): $CEIL_MIB MiB/s," \
+    "$(kv msg_s "$l") msg/s of 200 B"
+echo
+fmt_row "row" "pub" "pub" "sub" "sub" "cpu/1M" "cpu/1M" "peak" "p50" "p99" \
+    "p99.9" "max" "pub/"
+fmt_row "" "msg/s" "MiB/s" "msg/s" "MiB/s" "pub s" "sub s" "RSS MB" "us" \
+    "us" "us" "us" "ceil"
+
+repeat pubsub "200 B, MPUB 200" 1 "" --size 200 --batch-size 200
+DEFAULT_PUB=$MEDIAN_KEY
+repeat pubsub "200 B, PUB (batch 1)" 1 "" --size 200 --batch-size 1
+repeat pubsub "100 B, MPUB 200" 1 "" --size 100 --batch-size 200
+repeat pubsub "200 B, MPUB 200, 16 conns" 1 "" --size 200 --batch-size 200 \
+    --connections 16
+repeat pubsub "200 B, MPUB 200, 4 channels" 4 "" --size 200 --batch-size 200
+repeat latency_row "50,000 msg/s PUB, 200 B" 50000 --size 200 --batch-size 1
+repeat pubsub "durable, 200 B, MPUB 200" 1 \
+    "--mem-queue-size=0 --sync-every=1" --size 200 --batch-size 200
+DURABLE_PUB=$MEDIAN_KEY
+
+# 1,000,000 messages queued in memory in one channel: RSS beyond the
+# bodies, against the same nsqd's RSS just before publishing; then drain.
+start_nsqd --mem-queue-size=1000000
+bench reader --rdy 0 --runfor 0 >/dev/null || fail "memq: no channel"
+sleep 0.5
+rss0=$(status_kb VmRSS)
+c0=$(cpu_ticks)
+w=$(bench writer --count 1000000 --runfor "$DRAIN_MAX" --size 200) ||
+    fail "memq: the writer failed"
+c1=$(cpu_ticks)
+sleep 0.5
+rss1=$(status_kb VmRSS)
+r=$(bench reader --count 1000000 --runfor "$DRAIN_MAX") ||
+    fail "memq: the reader failed"
+[ "$(kv msgs "$r")" = 1000000 ] || fail "memq: read $(kv msgs "$r")"
+c2=$(cpu_ticks)
+raw "mem-queue 1M: $w"
+raw "mem-queue 1M: $r"
+fmt_row "200 B, MPUB 200, memq 1M" "$(kv msg_s "$w")" "$(kv mib_s "$w")" \
+    "$(kv msg_s "$r")" "$(kv mib_s "$r")" \
+    "$(cpu_per_m $((c1 - c0)) "$(kv msgs "$w")")" \
+    "$(cpu_per_m $((c2 - c1)) "$(kv msgs "$r")")" \
+    "$(mb "$(status_kb VmHWM)")" "-" "-" "-" "-" \
+    "$(pct "$(kv mib_s "$w")" "$CEIL_MIB")"
+stop_nsqd
+
+start_nsqd
+sleep 1
+idle_rss=$(status_kb VmRSS)
+idle_anon=$(status_kb RssAnon)
+idle_file=$(status_kb RssFile)
+idle_hwm=$(status_kb VmHWM)
+stop_nsqd
+
+echo
+echo "* the latency row publishes and reads at once: its cpu/1M is both," \
+    "and sub is pub."
+echo "sub is the drain of what was published (4 channels: every delivery)."
+if [ "$REPEAT" -gt 1 ]; then
+	echo "every run's pub msg/s (latency row: p99 us), the median shown:"
+	cat "$TMP/spread"
+fi
+echo
+echo "durable (--mem-queue-size=0 --sync-every=1) pub: $DURABLE_PUB msg/s," \
+    "$(calc %.3f "a / b" "$DURABLE_PUB" "$DEFAULT_PUB")" \
+    "of the default mode's $DEFAULT_PUB"
+echo "idle nsqd: RSS $(mb "$idle_rss") MB: anonymous $(mb "$idle_anon") MB," \
+    "file-backed (libc and the binary, shared) $(mb "$idle_file") MB;" \
+    "VmHWM $(mb "$idle_hwm") MB"
+echo "1,000,000 x 200 B queued in memory:" \
+    "RSS $(mb "$rss0") -> $(mb "$rss1") MB," \
+    "$(calc %.1f "((a - b) * 1024 - 1e6 * 200) / 1e6" "$rss1" "$rss0")" \
+    "bytes a message beyond its body"
+
+if [ "$CALLGRIND" != 0 ]; then
+	if ! command -v valgrind >/dev/null; then
+		echo "callgrind: valgrind is not installed; skipped"
+	else
+		cg=$TMP/callgrind.out
+		start_nsqd --wrap \
+		    "valgrind --tool=callgrind --callgrind-out-file=$cg"
+		bench reader --rdy 0 --runfor 0 >/dev/null ||
+		    fail "callgrind: no channel"
+		w=$(bench writer --count "$CG_MSGS" --runfor "$DRAIN_MAX" \
+		    --size 200 --batch-size 200 --connections 1) ||
+		    fail "callgrind: the writer failed"
+		r=$(bench reader --count "$CG_MSGS" --runfor "$DRAIN_MAX" \
+		    --connections 1) || fail "callgrind: the reader failed"
+		[ "$(kv msgs "$r")" = "$CG_MSGS" ] ||
+		    fail "callgrind: read $(kv msgs "$r")"
+		raw "callgrind: $w"
+		raw "callgrind: $r"
+		stop_nsqd
+		ir=$(awk '/^(summary|totals):/ { print $2; exit }' "$cg")
+		echo "callgrind: $CG_MSGS x 200 B, MPUB 200, published then" \
+		    "drained, one connection each: nsqd" \
+		    "$(calc %.0f "a / b" "$ir" "$CG_MSGS")" \
+		    "instructions a message (Ir $ir, start-up and exit" \
+		    "included)"
+		echo "hottest functions (self Ir):"
+		callgrind_annotate "$cg" 2>/dev/null |
+		    awk '/^ *[0-9,]+ +\(/ && !/PROGRAM TOTALS/ && n < 12 {
+			sub(/ \[[^]]*\]$/, ""); print "  " $0; n++ }'
+	fi
+fi
+
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+if [ "${BENCH_VERBOSE:-0}" != 0 ]; then
+	echo
+	cat "$TMP/raw.log"
+fi
+[ ! -e "$TMP/failed" ]
