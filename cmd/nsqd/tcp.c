@@ -18,6 +18,8 @@
  * leave it open.
  */
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1102,12 +1104,15 @@ void
 client_accept(struct nsqd *n, int fd)
 {
 	struct client *c = xcalloc(1, sizeof(*c));
+	int one = 1;
 	size_t maxin;
 	char *colon;
 
 	c->nsqd = n;
 	c->id = ++n->next_client_id;
 	c->fd = fd;
+	/* Frames go out whole, once per loop turn: no Nagle delay (as Go). */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	/* The largest command: a line and a body of --max-body-size. */
 	maxin = MAX_LINE + 4 + (size_t)(n->o->max_body_size >
 	    n->o->max_msg_size ? n->o->max_body_size : n->o->max_msg_size);
