@@ -39,11 +39,27 @@ body_unref(struct nsq_body *b)
 		free(b);
 }
 
+/*
+ * Message copies come and go at the message rate: freed ones are kept on
+ * a free list (up to CMSG_KEEP) and reused, which takes malloc and free
+ * off the per-message path.  One loop, so no locking.
+ */
+#define CMSG_KEEP	65536
+
+static struct cmsg *cmsg_pool;
+static size_t cmsg_npool;
+
 struct cmsg *
 cmsg_new(struct nsq_body *b)
 {
-	struct cmsg *m = xcalloc(1, sizeof(*m));
+	struct cmsg *m = cmsg_pool;
 
+	if (m != NULL) {
+		cmsg_pool = m->next;
+		cmsg_npool--;
+		memset(m, 0, sizeof(*m));
+	} else
+		m = xcalloc(1, sizeof(*m));
 	m->b = b;
 	b->refs++;
 	m->pq.idx = PQ_NONE;
@@ -54,7 +70,25 @@ void
 cmsg_free(struct cmsg *m)
 {
 	body_unref(m->b);
-	free(m);
+	if (cmsg_npool < CMSG_KEEP) {
+		m->next = cmsg_pool;
+		cmsg_pool = m;
+		cmsg_npool++;
+	} else
+		free(m);
+}
+
+/* Give the pooled copies back (at exit, for leak checkers). */
+void
+cmsg_pool_free(void)
+{
+	struct cmsg *m;
+
+	while ((m = cmsg_pool) != NULL) {
+		cmsg_pool = m->next;
+		free(m);
+	}
+	cmsg_npool = 0;
 }
 
 void

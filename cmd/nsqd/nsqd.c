@@ -510,6 +510,7 @@ nsqd_free(struct nsqd *n)
 	while ((t = hmap_next(&n->topics, &pos)) != NULL)
 		topic_free(t);
 	hmap_free(&n->topics);
+	cmsg_pool_free();
 	buf_free(&n->scratch);
 	if (n->lock_fd != -1)
 		close(n->lock_fd);

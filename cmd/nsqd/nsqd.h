@@ -407,6 +407,7 @@ void	 channel_close_clients(struct channel *);
 struct cmsg *cmsg_new(struct nsq_body *);
 struct cmsg *cmsg_from_record(const void *, size_t);
 void	 cmsg_free(struct cmsg *);
+void	 cmsg_pool_free(void);
 void	 body_unref(struct nsq_body *);
 void	 msgq_push(struct msgq *, struct cmsg *);
 struct cmsg *msgq_pop(struct msgq *);
