@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "errbuf.h"
 #include "config.h"
 #include "options.h"
 #include "xmalloc.h"
@@ -200,21 +201,6 @@ nsq_logf(const struct nsq_config *c, enum nsq_log_level lvl,
 	c->log(lvl, line, c->log_arg);
 }
 
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* A bound or value as Go's %v prints it for the option's type. */
 static void
@@ -235,12 +221,12 @@ set_int(struct nsq_config *c, const struct cfg_opt *o, const char *v,
 
 	if (o->type == C_DUR) {
 		if (parse_duration(v, &x) == -1) {
-			seterr(err, errlen, "failed to coerce option %s (%s) - "
+			errbuf_set(err, errlen, "failed to coerce option %s (%s) - "
 			    "time: invalid duration \"%s\"", o->name, v, v);
 			return -1;
 		}
 	} else if (parse_int64(v, 0, &x) != 0) {
-		seterr(err, errlen, "failed to coerce option %s (%s) - "
+		errbuf_set(err, errlen, "failed to coerce option %s (%s) - "
 		    "strconv.ParseInt: parsing \"%s\": invalid syntax",
 		    o->name, v, v);
 		return -1;
@@ -248,13 +234,13 @@ set_int(struct nsq_config *c, const struct cfg_opt *o, const char *v,
 	if (o->has_min && x < o->min) {
 		fmt_val(o, x, a, sizeof(a));
 		fmt_val(o, o->min, b, sizeof(b));
-		seterr(err, errlen, "invalid %s ! %s < %s", o->name, a, b);
+		errbuf_set(err, errlen, "invalid %s ! %s < %s", o->name, a, b);
 		return -1;
 	}
 	if (o->has_max && x > o->max) {
 		fmt_val(o, x, a, sizeof(a));
 		fmt_val(o, o->max, b, sizeof(b));
-		seterr(err, errlen, "invalid %s ! %s > %s", o->name, a, b);
+		errbuf_set(err, errlen, "invalid %s ! %s > %s", o->name, a, b);
 		return -1;
 	}
 	*(int64_t *)(void *)((char *)c + o->off) = x;
@@ -281,7 +267,7 @@ nsq_config_set(struct nsq_config *c, const char *key0, const char *value,
 			break;
 		}
 	if (o == NULL) {
-		seterr(err, errlen, "invalid option %s", key);
+		errbuf_set(err, errlen, "invalid option %s", key);
 		return -1;
 	}
 	if (value == NULL)
@@ -294,18 +280,18 @@ nsq_config_set(struct nsq_config *c, const char *key0, const char *value,
 		errno = 0;
 		d = strtod(value, &end);
 		if (*value == '\0' || *end != '\0' || errno != 0 || isnan(d)) {
-			seterr(err, errlen, "failed to coerce option %s (%s) - "
+			errbuf_set(err, errlen, "failed to coerce option %s (%s) - "
 			    "strconv.ParseFloat: parsing \"%s\": invalid "
 			    "syntax", o->name, value, value);
 			return -1;
 		}
 		if (o->has_min && d < o->fmin) {
-			seterr(err, errlen, "invalid %s ! %g < %g", o->name, d,
+			errbuf_set(err, errlen, "invalid %s ! %g < %g", o->name, d,
 			    o->fmin);
 			return -1;
 		}
 		if (o->has_max && d > o->fmax) {
-			seterr(err, errlen, "invalid %s ! %g > %g", o->name, d,
+			errbuf_set(err, errlen, "invalid %s ! %g > %g", o->name, d,
 			    o->fmax);
 			return -1;
 		}
@@ -320,13 +306,13 @@ nsq_config_set(struct nsq_config *c, const char *key0, const char *value,
 	}
 	case C_OFFBOOL:
 		if (parse_bool(value, &b) == -1) {
-			seterr(err, errlen, "failed to coerce option %s (%s) - "
+			errbuf_set(err, errlen, "failed to coerce option %s (%s) - "
 			    "strconv.ParseBool: parsing \"%s\": invalid syntax",
 			    o->name, value, value);
 			return -1;
 		}
 		if (b) {
-			seterr(err, errlen, "%s is not supported by this "
+			errbuf_set(err, errlen, "%s is not supported by this "
 			    "client", o->name);
 			return -1;
 		}
@@ -337,7 +323,7 @@ nsq_config_set(struct nsq_config *c, const char *key0, const char *value,
 		else if (strcmp(value, "full_jitter") == 0)
 			c->backoff_full_jitter = true;
 		else {
-			seterr(err, errlen, "failed to coerce option "
+			errbuf_set(err, errlen, "failed to coerce option "
 			    "backoff_strategy (%s) - invalid backoff strategy "
 			    "'%s'", value, value);
 			return -1;
@@ -346,7 +332,7 @@ nsq_config_set(struct nsq_config *c, const char *key0, const char *value,
 	case C_NONE:
 		break;
 	}
-	seterr(err, errlen, "%s is not supported by this client", o->name);
+	errbuf_set(err, errlen, "%s is not supported by this client", o->name);
 	return -1;
 }
 
@@ -358,7 +344,7 @@ nsq_config_check(const struct nsq_config *c, char *err, size_t errlen)
 	if (c->heartbeat_interval > c->read_timeout) {
 		format_duration(c->heartbeat_interval, a, sizeof(a));
 		format_duration(c->read_timeout, b, sizeof(b));
-		seterr(err, errlen, "HeartbeatInterval %s must be less than "
+		errbuf_set(err, errlen, "HeartbeatInterval %s must be less than "
 		    "ReadTimeout %s", a, b);
 		return -1;
 	}

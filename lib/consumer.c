@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "errbuf.h"
 #include "buffer.h"
 #include "config.h"
 #include "conn.h"
@@ -548,21 +549,6 @@ rdy_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 /* Construction. */
 
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 struct nsq_consumer *
 nsq_consumer_new(struct ev_loop *loop, const char *topic, const char *channel,
@@ -575,11 +561,11 @@ nsq_consumer_new(struct ev_loop *loop, const char *topic, const char *channel,
 	if (nsq_config_check(cfg, err, errlen) == -1)
 		return NULL;
 	if (topic == NULL || !name_valid(topic, strlen(topic))) {
-		seterr(err, errlen, "invalid topic name");
+		errbuf_set(err, errlen, "invalid topic name");
 		return NULL;
 	}
 	if (channel == NULL || !name_valid(channel, strlen(channel))) {
-		seterr(err, errlen, "invalid channel name");
+		errbuf_set(err, errlen, "invalid channel name");
 		return NULL;
 	}
 	c = xcalloc(1, sizeof(*c));
@@ -981,15 +967,15 @@ nsq_consumer_connect_nsqd(struct nsq_consumer *c, const char *addr,
 	struct daddr *d;
 
 	if (c->stopping) {
-		seterr(err, errlen, "consumer stopped");
+		errbuf_set(err, errlen, "consumer stopped");
 		return -1;
 	}
 	if (addr == NULL || addr[0] == '\0') {
-		seterr(err, errlen, "empty nsqd address");
+		errbuf_set(err, errlen, "empty nsqd address");
 		return -1;
 	}
 	if (find_direct(c, addr) != NULL) {
-		seterr(err, errlen, "already connected");
+		errbuf_set(err, errlen, "already connected");
 		return -1;
 	}
 	d = xcalloc(1, sizeof(*d));
@@ -1038,13 +1024,13 @@ nsq_consumer_connect_lookupd(struct nsq_consumer *c, const char *addr,
     char *err, size_t errlen)
 {
 	if (c->stopping) {
-		seterr(err, errlen, "consumer stopped");
+		errbuf_set(err, errlen, "consumer stopped");
 		return -1;
 	}
 	if (c->lk == NULL &&
 	    (c->lk = lookup_new(c->loop, c->topic, c->cfg, listed_cb,
 	    c)) == NULL) {
-		seterr(err, errlen, "cannot start an HTTP client");
+		errbuf_set(err, errlen, "cannot start an HTTP client");
 		return -1;
 	}
 	return lookup_add(c->lk, addr, err, errlen);

@@ -51,6 +51,7 @@
 
 #include "buffer.h"
 #include "http.h"
+#include "net.h"
 #include "xmalloc.h"
 
 #define HTTP_DEF_HEADER_BYTES	(80 * 1024)
@@ -1610,14 +1611,5 @@ done:
 int
 http_listen_port(int fd)
 {
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == -1)
-		return -1;
-	if (ss.ss_family == AF_INET)
-		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
-	if (ss.ss_family == AF_INET6)
-		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-	return -1;
+	return net_local_port(fd);
 }

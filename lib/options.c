@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "errbuf.h"
 #include "options.h"
 #include "xmalloc.h"
 
@@ -407,21 +408,6 @@ format_duration(int64_t d, char *out, size_t len)
 
 /* Errors. */
 
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* s quoted as Go's %q does for the usual cases. */
 static void
@@ -526,7 +512,7 @@ check_bounds(const struct opt *o, int64_t v, char *why, size_t whylen)
 		snprintf(a, sizeof(a), "%" PRId64, o->min);
 		snprintf(b, sizeof(b), "%" PRId64, o->max);
 	}
-	seterr(why, whylen, "value out of range [%s, %s]", a, b);
+	errbuf_set(why, whylen, "value out of range [%s, %s]", a, b);
 	return -1;
 }
 
@@ -549,14 +535,14 @@ set_text(struct ostate *st, size_t i, const char *v, char *why,
 	switch (o->type) {
 	case OPT_BOOL:
 		if (parse_bool(v, &b) == -1) {
-			seterr(why, whylen, "parse error");
+			errbuf_set(why, whylen, "parse error");
 			return -1;
 		}
 		*(bool *)o->val = b;
 		return 0;
 	case OPT_INT:
 		if ((r = parse_int64(v, 1, &x)) != 0) {
-			seterr(why, whylen, r == -2 ? "value out of range" :
+			errbuf_set(why, whylen, r == -2 ? "value out of range" :
 			    "parse error");
 			return -1;
 		}
@@ -566,7 +552,7 @@ set_text(struct ostate *st, size_t i, const char *v, char *why,
 		return 0;
 	case OPT_DURATION:
 		if (parse_duration(v, &x) == -1) {
-			seterr(why, whylen, "parse error");
+			errbuf_set(why, whylen, "parse error");
 			return -1;
 		}
 		if (check_bounds(o, x, why, whylen) == -1)
@@ -589,7 +575,7 @@ set_text(struct ostate *st, size_t i, const char *v, char *why,
 			r = parse_float(item, &d);
 			free(item);
 			if (r == -1) {
-				seterr(why, whylen, "parse error");
+				errbuf_set(why, whylen, "parse error");
 				return -1;
 			}
 			if (c == NULL)
@@ -607,7 +593,7 @@ set_text(struct ostate *st, size_t i, const char *v, char *why,
 		qsort(fl->v, fl->n, sizeof(*fl->v), cmp_desc);
 		return 0;
 	}
-	seterr(why, whylen, "unknown option type");
+	errbuf_set(why, whylen, "unknown option type");
 	return -1;
 }
 
@@ -660,7 +646,7 @@ do_long(struct ostate *st, size_t i, const char *shown, const char *eq,
 		if (o->type == OPT_BOOL && set_text(st, i, v, why,
 		    sizeof(why)) == -1) {
 			goquote(v, q, sizeof(q));
-			seterr(err, errlen, "invalid boolean value %s for -%s: "
+			errbuf_set(err, errlen, "invalid boolean value %s for -%s: "
 			    "%s", q, shown, why);
 			return -1;
 		}
@@ -674,12 +660,12 @@ do_long(struct ostate *st, size_t i, const char *shown, const char *eq,
 	else if (*ap + 1 < argc)
 		v = argv[++*ap];
 	else {
-		seterr(err, errlen, "flag needs an argument: -%s", shown);
+		errbuf_set(err, errlen, "flag needs an argument: -%s", shown);
 		return -1;
 	}
 	if (set_text(st, i, v, why, sizeof(why)) == -1) {
 		goquote(v, q, sizeof(q));
-		seterr(err, errlen, "invalid value %s for flag -%s: %s", q,
+		errbuf_set(err, errlen, "invalid value %s for flag -%s: %s", q,
 		    shown, why);
 		return -1;
 	}
@@ -699,7 +685,7 @@ do_short(struct ostate *st, const char *s, int argc, char **argv, int *ap,
 	while (*s != '\0') {
 		shown[0] = *s;
 		if ((o = find_short(st, (unsigned char)*s, &i)) == NULL) {
-			seterr(err, errlen, "flag provided but not defined: "
+			errbuf_set(err, errlen, "flag provided but not defined: "
 			    "-%s", shown);
 			return -1;
 		}
@@ -755,7 +741,7 @@ opts_parse(const struct opt *opts, size_t n, int argc, char **argv,
 		dashes = a[1] == '-' ? 2 : 1;
 		name = a + dashes;
 		if (name[0] == '-' || name[0] == '=') {
-			seterr(err, errlen, "bad flag syntax: %s", a);
+			errbuf_set(err, errlen, "bad flag syntax: %s", a);
 			rc = -1;
 			break;
 		}
@@ -776,7 +762,7 @@ opts_parse(const struct opt *opts, size_t n, int argc, char **argv,
 		else if (namelen == 1 && name[0] == 'h')
 			rc = OPTS_HELP;
 		else {
-			seterr(err, errlen, "flag provided but not defined: "
+			errbuf_set(err, errlen, "flag provided but not defined: "
 			    "-%.*s", (int)namelen, name);
 			rc = -1;
 		}
@@ -1407,7 +1393,7 @@ cfg_set(struct ostate *st, size_t i, const struct cval *v, char *why,
 			x = v->i;
 		else if (v->t == CV_STR) {
 			if ((r = parse_int64(v->s, 0, &x)) != 0) {
-				seterr(why, whylen, r == -2 ?
+				errbuf_set(why, whylen, r == -2 ?
 				    "value out of range" : "parse error");
 				return -1;
 			}
@@ -1422,13 +1408,13 @@ cfg_set(struct ostate *st, size_t i, const struct cval *v, char *why,
 			/* go-options: an integer is milliseconds. */
 			if (v->i > INT64_MAX / 1000000 ||
 			    v->i < INT64_MIN / 1000000) {
-				seterr(why, whylen, "value out of range");
+				errbuf_set(why, whylen, "value out of range");
 				return -1;
 			}
 			x = v->i * 1000000;
 		} else if (v->t == CV_STR) {
 			if (parse_duration(v->s, &x) == -1) {
-				seterr(why, whylen, "invalid duration");
+				errbuf_set(why, whylen, "invalid duration");
 				return -1;
 			}
 		} else
@@ -1457,7 +1443,7 @@ cfg_set(struct ostate *st, size_t i, const struct cval *v, char *why,
 			for (k = 0; k < v->n; k++) {
 				if (v->a[k].t != CV_STR) {
 					strlist_free(&sl);
-					seterr(why, whylen, "array holds %s, "
+					errbuf_set(why, whylen, "array holds %s, "
 					    "not strings",
 					    cv_name(v->a[k].t));
 					return -1;
@@ -1485,7 +1471,7 @@ cfg_set(struct ostate *st, size_t i, const struct cval *v, char *why,
 				free(item);
 				if (r == -1) {
 					floatlist_free(&fl);
-					seterr(why, whylen, "parse error");
+					errbuf_set(why, whylen, "parse error");
 					return -1;
 				}
 				floatlist_add(&fl, d);
@@ -1500,7 +1486,7 @@ cfg_set(struct ostate *st, size_t i, const struct cval *v, char *why,
 					floatlist_add(&fl, (double)v->a[k].i);
 				else {
 					floatlist_free(&fl);
-					seterr(why, whylen, "array holds %s, "
+					errbuf_set(why, whylen, "array holds %s, "
 					    "not numbers",
 					    cv_name(v->a[k].t));
 					return -1;
@@ -1513,7 +1499,7 @@ cfg_set(struct ostate *st, size_t i, const struct cval *v, char *why,
 		return 0;
 	}
  bad:
-	seterr(why, whylen, "%s is not accepted here", cv_name(v->t));
+	errbuf_set(why, whylen, "%s is not accepted here", cv_name(v->t));
 	return -1;
 }
 
@@ -1545,15 +1531,15 @@ cfg_apply_file(struct ostate *st, const char *path, char *err, size_t errlen)
 
 	memset(&c, 0, sizeof(c));
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		seterr(err, errlen, "open %s: %s", path, strerror(errno));
+		errbuf_set(err, errlen, "open %s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &sb) == -1) {
-		seterr(err, errlen, "stat %s: %s", path, strerror(errno));
+		errbuf_set(err, errlen, "stat %s: %s", path, strerror(errno));
 		goto done;
 	}
 	if (!S_ISREG(sb.st_mode) || sb.st_size > CFG_MAX_SIZE) {
-		seterr(err, errlen, "%s: not a regular file under %d bytes",
+		errbuf_set(err, errlen, "%s: not a regular file under %d bytes",
 		    path, CFG_MAX_SIZE);
 		goto done;
 	}
@@ -1563,7 +1549,7 @@ cfg_apply_file(struct ostate *st, const char *path, char *err, size_t errlen)
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r == -1) {
-			seterr(err, errlen, "read %s: %s", path,
+			errbuf_set(err, errlen, "read %s: %s", path,
 			    strerror(errno));
 			goto done;
 		}
@@ -1574,7 +1560,7 @@ cfg_apply_file(struct ostate *st, const char *path, char *err, size_t errlen)
 	c.p = text;
 	c.end = text + got;
 	if (cfg_read(&c) == -1) {
-		seterr(err, errlen, "%s:%d: %s", path, c.line, c.why);
+		errbuf_set(err, errlen, "%s:%d: %s", path, c.line, c.why);
 		goto done;
 	}
 	for (k = 0; k < c.ne; k++) {
@@ -1592,7 +1578,7 @@ cfg_apply_file(struct ostate *st, const char *path, char *err, size_t errlen)
 			if (st->set[i])
 				break;	/* the command line wins */
 			if (cfg_set(st, i, &c.e[k].v, why, sizeof(why)) == -1) {
-				seterr(err, errlen, "%s:%d: invalid value for "
+				errbuf_set(err, errlen, "%s:%d: invalid value for "
 				    "%s: %s", path, c.e[k].line, key, why);
 				goto done;
 			}

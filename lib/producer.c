@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errbuf.h"
 #include "buffer.h"
 #include "config.h"
 #include "conn.h"
@@ -106,13 +107,6 @@ cmd_free(struct pcmd *c)
 	free(c);
 }
 
-static void
-seterr(char *err, size_t errlen, const char *s)
-{
-	if (errlen > 0)
-		snprintf(err, errlen, "%s", s);
-}
-
 struct nsq_producer *
 nsq_producer_new(struct ev_loop *loop, const char *addr,
     const struct nsq_config *cfg, char *err, size_t errlen)
@@ -122,7 +116,7 @@ nsq_producer_new(struct ev_loop *loop, const char *addr,
 	if (nsq_config_check(cfg, err, errlen) == -1)
 		return NULL;
 	if (addr == NULL || addr[0] == '\0') {
-		seterr(err, errlen, "empty nsqd address");
+		errbuf_set(err, errlen, "%s", "empty nsqd address");
 		return NULL;
 	}
 	p = xcalloc(1, sizeof(*p));
@@ -349,11 +343,11 @@ static int
 check(struct nsq_producer *p, const char *topic, char *err, size_t errlen)
 {
 	if (p->stopping) {
-		seterr(err, errlen, "producer stopped");
+		errbuf_set(err, errlen, "%s", "producer stopped");
 		return -1;
 	}
 	if (topic == NULL || topic[0] == '\0') {
-		seterr(err, errlen, "empty topic name");
+		errbuf_set(err, errlen, "%s", "empty topic name");
 		return -1;
 	}
 	return 0;
@@ -369,14 +363,14 @@ nsq_producer_pub(struct nsq_producer *p, const char *topic, const void *body,
 	if (check(p, topic, err, errlen) == -1)
 		return -1;
 	if (len == 0) {
-		seterr(err, errlen, "empty message body");
+		errbuf_set(err, errlen, "%s", "empty message body");
 		return -1;
 	}
 	sz = 4 + strlen(topic) + 2 + 4 + len;
 	buf_init(&b, sz, sz);
 	if (frame_pub(&b, topic, body, len) == -1) {
 		buf_free(&b);
-		seterr(err, errlen, "message too large");
+		errbuf_set(err, errlen, "%s", "message too large");
 		return -1;
 	}
 	return submit(p, &b, cb, arg);
@@ -393,7 +387,7 @@ nsq_producer_dpub(struct nsq_producer *p, const char *topic, int64_t defer_ms,
 	if (check(p, topic, err, errlen) == -1)
 		return -1;
 	if (len == 0 || defer_ms < 0) {
-		seterr(err, errlen, len == 0 ? "empty message body" :
+		errbuf_set(err, errlen, "%s", len == 0 ? "empty message body" :
 		    "negative defer time");
 		return -1;
 	}
@@ -401,7 +395,7 @@ nsq_producer_dpub(struct nsq_producer *p, const char *topic, int64_t defer_ms,
 	buf_init(&b, sz, sz);
 	if (frame_dpub(&b, topic, defer_ms, body, len) == -1) {
 		buf_free(&b);
-		seterr(err, errlen, "message too large");
+		errbuf_set(err, errlen, "%s", "message too large");
 		return -1;
 	}
 	return submit(p, &b, cb, arg);
@@ -418,19 +412,19 @@ nsq_producer_mpub(struct nsq_producer *p, const char *topic,
 	if (check(p, topic, err, errlen) == -1)
 		return -1;
 	if (n == 0) {
-		seterr(err, errlen, "no messages");
+		errbuf_set(err, errlen, "%s", "no messages");
 		return -1;
 	}
 	for (i = 0; i < n; i++)
 		if (msgs[i].iov_len == 0) {
-			seterr(err, errlen, "empty message body");
+			errbuf_set(err, errlen, "%s", "empty message body");
 			return -1;
 		}
 	sz = frame_mpub_size(topic, msgs, n);
 	buf_init(&b, sz, sz);
 	if (frame_mpub(&b, topic, msgs, n) == -1) {
 		buf_free(&b);
-		seterr(err, errlen, "messages too large");
+		errbuf_set(err, errlen, "%s", "messages too large");
 		return -1;
 	}
 	return submit(p, &b, cb, arg);
