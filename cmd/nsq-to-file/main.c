@@ -526,22 +526,18 @@ topic_allowed(const char *name)
 
 /*
  * Start archiving topic name: 0; 1 when another process holds its lock
- * (said in a log line); -1 when its consumer cannot be made (err).
+ * (its pid in *holder); -1 when its consumer cannot be made (err).
  */
 static int
-topic_add(const char *name, char *err, size_t errlen)
+topic_add(const char *name, long *holder, char *err, size_t errlen)
 {
 	struct topic *t;
 	char *tmpl, *label;
-	long holder = 0;
 	size_t i;
 	int fd = -1;
 
-	if (lock_topic(name, &fd, &holder) == 1) {
-		log_error("topic %s is already being archived into %s by "
-		    "another %s (pid %ld)", name, o.work_dir, PROG, holder);
+	if (lock_topic(name, &fd, holder) == 1)
 		return 1;
-	}
 	t = xcalloc(1, sizeof(*t));
 	t->name = xstrdup(name);
 	t->lockfd = fd;
@@ -601,6 +597,7 @@ static void
 consider(const char *name)
 {
 	char err[512];
+	long holder = 0;
 	size_t i;
 	int r;
 
@@ -615,13 +612,17 @@ consider(const char *name)
 		strlist_add(&st.skipped, name);
 		return;
 	}
-	r = topic_add(name, err, sizeof(err));
+	r = topic_add(name, &holder, err, sizeof(err));
 	if (r == -1)
 		log_error("couldn't create logger for new topic %s: %s", name,
 		    err);
-	else if (r == 1 && st.round != NULL)
-		st.round->locked++;
-	else if (r == 0 && st.round != NULL)
+	else if (r == 1) {
+		/* Not remembered: asked again at the next refresh. */
+		log_error("skipping topic %s: another %s (pid %ld) is "
+		    "archiving it into %s", name, PROG, holder, o.work_dir);
+		if (st.round != NULL)
+			st.round->locked++;
+	} else if (st.round != NULL)
 		st.round->added++;
 }
 
@@ -896,6 +897,7 @@ static void
 start_given_topics(void)
 {
 	char err[512];
+	long holder = 0;
 	size_t i;
 	int r;
 
@@ -907,13 +909,14 @@ start_given_topics(void)
 			    "%s)", o.topics.v[i], o.topic_pattern);
 			continue;
 		}
-		if ((r = topic_add(o.topics.v[i], err, sizeof(err))) == -1)
+		r = topic_add(o.topics.v[i], &holder, err, sizeof(err));
+		if (r == -1)
 			errx(1, "couldn't create logger for topic %s: %s",
 			    o.topics.v[i], err);
 		if (r == 1)
-			errx(1, "topic %s: another %s is archiving it into "
-			    "%s: refusing to run", o.topics.v[i], PROG,
-			    o.work_dir);
+			errx(1, "topic %s: another %s (pid %ld) is archiving "
+			    "it into %s: refusing to run", o.topics.v[i], PROG,
+			    holder, o.work_dir);
 	}
 	if (st.ntopics == 0)
 		errx(1, "no topic matches --topic-pattern %s",
