@@ -96,6 +96,19 @@ get_int(const struct json *j, int obj, const char *key, int64_t *v)
 	return json_get_int64(j, tok, v);
 }
 
+/* client_count, or for an nsqd without it the length of clients. */
+static int
+get_clients(const struct json *j, int chan, int64_t *v)
+{
+	int tok;
+
+	if ((tok = json_obj_get(j, chan, "client_count")) != -1)
+		return json_get_int64(j, tok, v);
+	tok = json_obj_get(j, chan, "clients");
+	*v = json_type(j, tok) == JSON_ARRAY ? json_size(j, tok) : 0;
+	return 0;
+}
+
 int
 nstat_add(struct nstat *s, const char *body, size_t len, const char *topic,
     const char *channel, char *err, size_t errlen)
@@ -151,14 +164,8 @@ nstat_add(struct nstat *s, const char *body, size_t len, const char *topic,
 			    get_int(&j, c, "timeout_count", &v[5]) == -1 ||
 			    get_int(&j, c, "message_count", &v[6]) == -1)
 				goto fail;
-			if ((tok = json_obj_get(&j, c, "client_count")) != -1) {
-				if (json_get_int64(&j, tok, &v[7]) == -1)
-					goto fail;
-			} else if ((tok = json_obj_get(&j, c, "clients")) != -1 &&
-			    json_type(&j, tok) == JSON_ARRAY)
-				v[7] = json_size(&j, tok);
-			else
-				v[7] = 0;
+			if (get_clients(&j, c, &v[7]) == -1)
+				goto fail;
 			s->depth += v[0];
 			s->backend_depth += v[1];
 			s->in_flight += v[2];

@@ -165,7 +165,7 @@ struct topic {
 	struct nsq_consumer	*cons;
 	struct archive		*arch;
 	struct nsq_message	**pending;
-	size_t			 npending;
+	size_t			 npending, cappending;
 	bool			 sync_wanted;
 	bool			 stopped;
 	int			 lockfd;
@@ -292,6 +292,15 @@ message_cb(struct nsq_consumer *c, struct nsq_message *m, void *arg)
 	if (archive_write(t->arch, body, len, err, sizeof(err)) == -1)
 		fatalx("[%s/%s] writing message to disk: %s", t->name,
 		    o.channel, err);
+	/*
+	 * Usually at most max-in-flight wait, but RDY moving between
+	 * connections can let a few more in before the next sync.
+	 */
+	if (t->npending == t->cappending) {
+		t->cappending *= 2;
+		t->pending = xreallocarray(t->pending, t->cappending,
+		    sizeof(*t->pending));
+	}
 	t->pending[t->npending++] = m;
 	if (t->npending >= (size_t)o.max_in_flight)
 		t->sync_wanted = true;
@@ -541,7 +550,8 @@ topic_add(const char *name, long *holder, char *err, size_t errlen)
 	t = xcalloc(1, sizeof(*t));
 	t->name = xstrdup(name);
 	t->lockfd = fd;
-	t->pending = xcalloc((size_t)o.max_in_flight, sizeof(*t->pending));
+	t->cappending = (size_t)o.max_in_flight;
+	t->pending = xcalloc(t->cappending, sizeof(*t->pending));
 	if ((t->cons = nsq_consumer_new(st.loop, name, o.channel, st.cfg,
 	    message_cb, t, err, errlen)) == NULL)
 		goto fail;

@@ -91,6 +91,18 @@ for t in d["topics"] or []:
 	stop_bg S
 }
 
+@test "nsq-to-file: two nsqd, max-in-flight 10 split over them" {
+	start_nsqd -n N2
+	seq 1 5000 | pub two
+	seq 5001 10000 | "$PUB" --topic two \
+	    --nsqd-tcp-address "127.0.0.1:$N2_TCP_PORT"
+	run ntf --topic two --nsqd-tcp-address "127.0.0.1:$N2_TCP_PORT" \
+	    --max-in-flight 10 --exit-when-idle 1s
+	assert_success
+	run bash -c "cat '$OUT'/* | sort -n | cmp - <(seq 1 10000)"
+	assert_success
+}
+
 # The two-run test: the first run (STOP is TERM or KILL) is stopped while
 # messages flow in, then a rerun takes the rest.  Prints nothing; leaves
 # the records of both runs in $OUT.
