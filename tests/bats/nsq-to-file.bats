@@ -246,6 +246,15 @@ two_runs() {
 	[[ -z $(ls "$OUT" | grep -v '^logs\.') ]] || fail "$(ls "$OUT")"
 	run grep -c 'skipping topic other' "$L_LOG"
 	assert_output 1
+	# Every topic it finds is locked by another run: it refuses.
+	start_bg K timeout 60 "$NTF" --lookupd-http-address "$lk" \
+	    --output-dir "$OUT" --topic logs.a
+	subscribed K
+	run timeout 30 "$NTF" --lookupd-http-address "$lk" \
+	    --output-dir "$OUT" --topic-pattern '^logs\.a$' --exit-when-idle 5s
+	assert_failure 1
+	assert_output --partial 'skipping topic logs.a: another nsq-to-file (pid'
+	assert_output --partial 'every topic to archive is locked by another nsq-to-file: refusing to run'
 }
 
 @test "nsq-to-file: an nsqd never reached makes --exit-when-idle fail" {
