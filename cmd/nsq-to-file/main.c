@@ -787,6 +787,12 @@ make_config(void)
 	size_t i;
 
 	cfg = nsq_config_new();
+	/*
+	 * An archiver does not give up on a message: go-nsq's 5 attempts
+	 * would drop, unwritten, one that a few killed runs had held.
+	 */
+	if (nsq_config_set(cfg, "max_attempts", "0", err, sizeof(err)) == -1)
+		errx(1, "%s", err);
 	for (i = 0; i < o.consumer_opts.n; i++)
 		if (nsq_config_set_opt(cfg, o.consumer_opts.v[i], err,
 		    sizeof(err)) == -1) {

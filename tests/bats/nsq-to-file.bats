@@ -103,6 +103,29 @@ for t in d["topics"] or []:
 	assert_success
 }
 
+@test "nsq-to-file: a message delivered many times before is still archived" {
+	echo worn | pub worn
+	# Six deliveries given back: the next one is its 7th attempt, past
+	# go-nsq's default max_attempts of 5.
+	python3 -c '
+from nsqwire import *
+c = Conn(int(sys.argv[1]))
+c.magic()
+c.sub("worn", "nsq_to_file")
+c.ok()
+c.rdy(1)
+for i in range(6):
+    m = c.message()
+    assert m.attempts == i + 1, m.attempts
+    c.req(m.id, 0)
+c.rdy(0)
+c.cls()
+' "$NSQD_TCP_PORT"
+	run ntf --topic worn --exit-when-idle 1s
+	assert_success
+	assert_equal "$(cat "$OUT"/*)" worn
+}
+
 # The two-run test: the first run (STOP is TERM or KILL) is stopped while
 # messages flow in, then a rerun takes the rest.  Prints nothing; leaves
 # the records of both runs in $OUT.
