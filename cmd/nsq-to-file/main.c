@@ -535,30 +535,35 @@ topic_allowed(const char *name)
 
 /*
  * Start archiving topic name: 0; 1 when another process holds its lock
- * (its pid in *holder); -1 when its consumer cannot be made (err).
+ * (its pid in *holder); -1 when its consumer cannot be made (err: a bad
+ * topic name).  An address the library refuses is fatal, as it would be
+ * for every topic.
  */
 static int
 topic_add(const char *name, long *holder, char *err, size_t errlen)
 {
 	struct topic *t;
-	char *tmpl, *label;
+	char *tmpl = NULL, *label;
 	size_t i;
-	int fd = -1;
+	int r = -1;
 
-	if (lock_topic(name, &fd, holder) == 1)
-		return 1;
 	t = xcalloc(1, sizeof(*t));
-	t->name = xstrdup(name);
-	t->lockfd = fd;
-	t->cappending = (size_t)o.max_in_flight;
-	t->pending = xcalloc(t->cappending, sizeof(*t->pending));
+	t->lockfd = -1;
+	/* The name is checked (by the consumer) before a lock file is made. */
 	if ((t->cons = nsq_consumer_new(st.loop, name, o.channel, st.cfg,
 	    message_cb, t, err, errlen)) == NULL)
 		goto fail;
-	nsq_consumer_set_conn_cb(t->cons, conn_cb);
 	/* Validated in main(): the format cannot fail here. */
 	if ((tmpl = ntf_template(&st.names, name, err, errlen)) == NULL)
 		goto fail;
+	if (lock_topic(name, &t->lockfd, holder) == 1) {
+		r = 1;
+		goto fail;
+	}
+	nsq_consumer_set_conn_cb(t->cons, conn_cb);
+	t->name = xstrdup(name);
+	t->cappending = (size_t)o.max_in_flight;
+	t->pending = xcalloc(t->cappending, sizeof(*t->pending));
 	label = xasprintf("%s/%s", name, o.channel);
 	t->arch = archive_new(&st.ac, tmpl, label);
 	free(tmpl);
@@ -569,19 +574,17 @@ topic_add(const char *name, long *holder, char *err, size_t errlen)
 	for (i = 0; i < o.nsqd.n; i++)
 		if (nsq_consumer_connect_nsqd(t->cons, o.nsqd.v[i], err,
 		    errlen) == -1)
-			return -1;
+			errx(1, "%s", err);
 	for (i = 0; i < o.lookupd.n; i++)
 		if (nsq_consumer_connect_lookupd(t->cons, o.lookupd.v[i], err,
 		    errlen) == -1)
-			return -1;
+			errx(1, "%s", err);
 	return 0;
 fail:
 	nsq_consumer_free(t->cons);
-	close(t->lockfd);
-	free(t->pending);
-	free(t->name);
+	free(tmpl);
 	free(t);
-	return -1;
+	return r;
 }
 
 static void

@@ -330,6 +330,7 @@ two_runs() {
 	    --output-dir "$OUT"
 	assert_failure 1
 	assert_output --partial 'bad topic!'
+	[[ -z $(ls -A "$OUT") ]] || fail "left behind: $(ls -A "$OUT")"
 }
 
 @test "nsq-to-file: every --help option is in the man page and completions" {
