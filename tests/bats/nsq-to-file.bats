@@ -1,9 +1,10 @@
 #!/usr/bin/env bats
 # nsq-to-file (nsq_to_file) against a real nsqd: 100,000 messages over gzip
-# rotations with --exit-when-idle; SIGTERM then a rerun gives every
-# message exactly once, SIGKILL then a rerun loses none; file name tokens;
-# the lock that makes a second run refuse; SIGHUP and the work dir;
-# --topic-pattern discovery through a real nsqlookupd; flag errors; docs.
+# rotations with --exit-when-idle; syncs when starved or idle; two nsqd;
+# no max_attempts; SIGTERM then a rerun gives every message exactly once,
+# SIGKILL then a rerun loses none; file name tokens; the lock that makes a
+# second run refuse; SIGHUP and the work dir; --topic-pattern discovery
+# through a real nsqlookupd; flag errors; docs.
 
 load helpers
 load clients
