@@ -623,6 +623,22 @@ nsq_consumer_stats(const struct nsq_consumer *c, struct nsq_consumer_stats *s)
 			s->connections++;
 }
 
+bool
+nsq_consumer_is_starved(const struct nsq_consumer *c)
+{
+	struct cconn *cc;
+
+	for (cc = TAILQ_FIRST(&c->conns); cc != NULL;
+	    cc = TAILQ_NEXT(cc, entry)) {
+		if (cc->state != CC_SUBSCRIBED || cc->inflight == 0)
+			continue;
+		/* As go-nsq: the threshold is truncated, RDY 1 gives 0. */
+		if (cc->inflight >= (int64_t)((double)cc->rc.rdy * 0.85))
+			return true;
+	}
+	return false;
+}
+
 void
 nsq_consumer_set_max_in_flight(struct nsq_consumer *c, int64_t n)
 {

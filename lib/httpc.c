@@ -51,6 +51,7 @@ struct httpc {
 	struct httpc_reqs	 reqs;
 	struct httpc_socks	 socks;
 	size_t			 n;
+	int64_t			 connect_ms;	/* 0: the request's */
 };
 
 #define CONTAINER(p, type, member)					\
@@ -208,6 +209,12 @@ httpc_new(struct ev_loop *loop)
 	return h;
 }
 
+void
+httpc_set_connect_timeout(struct httpc *h, int64_t ms)
+{
+	h->connect_ms = ms > 0 ? ms : 0;
+}
+
 static size_t
 write_cb(char *p, size_t size, size_t nmemb, void *arg)
 {
@@ -268,7 +275,9 @@ httpc_get(struct httpc *h, const char *url, const char *accept,
 	curl_easy_setopt(r->easy, CURLOPT_PRIVATE, r);
 	curl_easy_setopt(r->easy, CURLOPT_ERRORBUFFER, r->errbuf);
 	curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
-	curl_easy_setopt(r->easy, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms);
+	curl_easy_setopt(r->easy, CURLOPT_CONNECTTIMEOUT_MS,
+	    (long)(h->connect_ms > 0 && h->connect_ms < timeout_ms ?
+	    h->connect_ms : timeout_ms));
 	if ((mc = curl_multi_add_handle(h->multi, r->easy)) != CURLM_OK) {
 		snprintf(err, errlen, "%s", curl_multi_strerror(mc));
 		curl_easy_cleanup(r->easy);

@@ -29,8 +29,15 @@ struct httpc *httpc_new(struct ev_loop *);
 /* Cancels every request without its callback. */
 void	httpc_free(struct httpc *);
 /*
+ * A limit on connecting alone (ms, 0: none but the request's), for the
+ * requests started after, as the Go tools' --http-client-connect-timeout
+ * beside --http-client-request-timeout.
+ */
+void	httpc_set_connect_timeout(struct httpc *, int64_t ms);
+/*
  * Start GET url with an Accept header (or NULL), a whole-request timeout
- * and a body limit.  NULL with err if curl refuses to start it.
+ * (which also bounds the connect) and a body limit.  NULL with err if
+ * curl refuses to start it.
  */
 struct httpc_req *httpc_get(struct httpc *h, const char *url,
 	    const char *accept, int64_t timeout_ms, size_t max_body,

@@ -188,6 +188,13 @@ int	nsq_consumer_connect_lookupd(struct nsq_consumer *, const char *addr,
 void	nsq_consumer_set_max_in_flight(struct nsq_consumer *, int64_t);
 void	nsq_consumer_stats(const struct nsq_consumer *,
 	    struct nsq_consumer_stats *);
+/*
+ * go-nsq's IsStarved: some open connection holds unanswered messages
+ * amounting to 85% or more of the RDY count last sent on it, so nsqd
+ * will soon send it nothing more until messages are answered.  A
+ * program that answers in batches (nsq-to-file) flushes when this holds.
+ */
+bool	nsq_consumer_is_starved(const struct nsq_consumer *);
 const char *nsq_consumer_topic(const struct nsq_consumer *);
 /*
  * Stop: no more polling or reconnecting; CLS on every connection, each

@@ -927,6 +927,30 @@ test_live_heartbeat_and_stop(void **state)
 	assert_int_equal(ndown, 1);
 }
 
+/*
+ * Starved as go-nsq counts it: RDY 5 gives a threshold of 4 (85%,
+ * truncated); answering one message ends it.
+ */
+static void
+test_live_starved(void **state)
+{
+	(void)state;
+	v_consumer(NULL);
+	assert_false(nsq_consumer_is_starved(C));
+	v_msg("00000000000000e1", 1, "s1");
+	v_msg("00000000000000e2", 1, "s2");
+	v_msg("00000000000000e3", 1, "s3");
+	want_msgs = 3;
+	assert_true(v_run(got_msgs, 5));
+	assert_false(nsq_consumer_is_starved(C));
+	v_msg("00000000000000e4", 1, "s4");
+	want_msgs = 4;
+	assert_true(v_run(got_msgs, 5));
+	assert_true(nsq_consumer_is_starved(C));
+	assert_int_equal(nsq_msg_finish(held[--nheld]), 0);
+	assert_false(nsq_consumer_is_starved(C));
+}
+
 static bool
 got_down(void)
 {
@@ -983,6 +1007,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_live_heartbeat_and_stop,
 		    v_setup, v_teardown),
 		cmocka_unit_test_setup_teardown(test_live_zombies, v_setup,
+		    v_teardown),
+		cmocka_unit_test_setup_teardown(test_live_starved, v_setup,
 		    v_teardown),
 	};
 
