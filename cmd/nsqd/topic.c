@@ -163,11 +163,12 @@ room(const struct topic *t)
  * backlog (a disk queue of millions) is handed on over many loop turns
  * as channels consume, and clients are served meanwhile.  Until the
  * backlog is gone, new messages join it, so the order holds.  The tick
- * calls again while the topic is on nsqd's draining list; a channel that
- * frees room wakes it (channel_room).
+ * calls again while the topic is on nsqd's draining list, in each loop
+ * turn (consumption wakes the loop).  With all set, everything held goes
+ * at once, room or not.
  */
-void
-topic_drain(struct topic *t)
+static void
+drain(struct topic *t, bool all)
 {
 	struct nsqd *n = t->nsqd;
 	struct cmsg *m;
@@ -180,8 +181,8 @@ topic_drain(struct topic *t)
 		}
 		return;
 	}
-	max = room(t);
-	if (max > DRAIN_BATCH)
+	max = all ? SIZE_MAX : room(t);
+	if (!all && max > DRAIN_BATCH)
 		max = DRAIN_BATCH;
 	while (k++ < max && (m = topic_next_held(t)) != NULL) {
 		int64_t defer_ns = m->pq.pri;
@@ -201,6 +202,12 @@ topic_drain(struct topic *t)
 	}
 }
 
+void
+topic_drain(struct topic *t)
+{
+	drain(t, false);
+}
+
 /* Whether the tick should call topic_drain again soon. */
 bool
 topic_can_drain(const struct topic *t)
@@ -215,6 +222,13 @@ topic_get_channel(struct topic *t, const char *name, size_t len)
 
 	if (ch != NULL)
 		return ch;
+	/*
+	 * What the topic still holds was published before this channel and
+	 * belongs to the channels that were there (Go's pump has handed it on
+	 * by now): give it to them before the new channel joins.
+	 */
+	if (t->nchans > 0 && !t->paused && holding(t))
+		drain(t, true);
 	if ((ch = channel_new(t, name, len)) == NULL)
 		return NULL;
 	if (t->nchans == t->chans_cap) {
@@ -228,7 +242,7 @@ topic_get_channel(struct topic *t, const char *name, size_t len)
 	if (!ch->ephemeral)
 		t->nsqd->meta_dirty = true;
 	lookup_notify(t->nsqd, t, ch, true);
-	topic_drain(t);
+	drain(t, false);
 	return ch;
 }
 
