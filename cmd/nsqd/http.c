@@ -136,6 +136,28 @@ h_info(struct http_req *req, void *arg)
 }
 
 /*
+ * The name in query parameter key, or NULL once the reply said what is
+ * wrong: 400 missing, or 400 invalid when invalid is set and the value
+ * breaks the topic/channel name rule.
+ */
+static const char *
+name_arg(struct http_req *req, const char *key, const char *missing,
+    const char *invalid)
+{
+	const char *name;
+
+	if (http_query_get(req, key, &name) != 1) {
+		http_reply_error(req, 400, missing);
+		return NULL;
+	}
+	if (invalid != NULL && !name_valid(name, strlen(name))) {
+		http_reply_error(req, 400, invalid);
+		return NULL;
+	}
+	return name;
+}
+
+/*
  * Go's getTopicFromQuery: the query must parse, "topic" be there and
  * valid; the topic is then created if need be.  NULL when a reply was
  * sent.
@@ -146,16 +168,9 @@ topic_from_query(struct nsqd *n, struct http_req *req)
 	const char *name;
 	struct topic *t;
 
-	if (!query_ok(req))
+	if (!query_ok(req) || (name = name_arg(req, "topic",
+	    "MISSING_ARG_TOPIC", "INVALID_TOPIC")) == NULL)
 		return NULL;
-	if (http_query_get(req, "topic", &name) != 1) {
-		http_reply_error(req, 400, "MISSING_ARG_TOPIC");
-		return NULL;
-	}
-	if (!name_valid(name, strlen(name))) {
-		http_reply_error(req, 400, "INVALID_TOPIC");
-		return NULL;
-	}
 	if (n->exiting) {
 		http_reply_error(req, 503, "EXITING");
 		return NULL;
@@ -332,16 +347,9 @@ existing_topic(struct nsqd *n, struct http_req *req, bool validate)
 	const char *name;
 	struct topic *t;
 
-	if (!query_ok(req))
+	if (!query_ok(req) || (name = name_arg(req, "topic",
+	    "MISSING_ARG_TOPIC", validate ? "INVALID_TOPIC" : NULL)) == NULL)
 		return NULL;
-	if (http_query_get(req, "topic", &name) != 1) {
-		http_reply_error(req, 400, "MISSING_ARG_TOPIC");
-		return NULL;
-	}
-	if (validate && !name_valid(name, strlen(name))) {
-		http_reply_error(req, 400, "INVALID_TOPIC");
-		return NULL;
-	}
 	if ((t = nsqd_find_topic(n, name, strlen(name))) == NULL) {
 		http_reply_error(req, 404, "TOPIC_NOT_FOUND");
 		return NULL;
@@ -400,24 +408,11 @@ topic_channel(struct nsqd *n, struct http_req *req, const char **chname)
 	const char *name;
 	struct topic *t;
 
-	if (!query_ok(req))
+	if (!query_ok(req) || (name = name_arg(req, "topic",
+	    "MISSING_ARG_TOPIC", "INVALID_ARG_TOPIC")) == NULL ||
+	    (*chname = name_arg(req, "channel", "MISSING_ARG_CHANNEL",
+	    "INVALID_ARG_CHANNEL")) == NULL)
 		return NULL;
-	if (http_query_get(req, "topic", &name) != 1) {
-		http_reply_error(req, 400, "MISSING_ARG_TOPIC");
-		return NULL;
-	}
-	if (!name_valid(name, strlen(name))) {
-		http_reply_error(req, 400, "INVALID_ARG_TOPIC");
-		return NULL;
-	}
-	if (http_query_get(req, "channel", chname) != 1) {
-		http_reply_error(req, 400, "MISSING_ARG_CHANNEL");
-		return NULL;
-	}
-	if (!name_valid(*chname, strlen(*chname))) {
-		http_reply_error(req, 400, "INVALID_ARG_CHANNEL");
-		return NULL;
-	}
 	if ((t = nsqd_find_topic(n, name, strlen(name))) == NULL) {
 		http_reply_error(req, 404, "TOPIC_NOT_FOUND");
 		return NULL;
