@@ -31,6 +31,11 @@ import time
 import urllib.error
 import urllib.request
 
+# The errors, byte helpers, [u32 size][data] bodies and the bounded
+# buffered read are the same as for protocol V2.
+import nsqwire
+from nsqwire import ConnectionClosed, WireError, WireTimeout, _b, _short, body
+
 __all__ = [
     'Conn', 'WireError', 'WireTimeout', 'ConnectionClosed', 'MAGIC_V1',
     'body', 'peer', 'http', 'os', 'sys', 'json', 'struct', 'time',
@@ -39,37 +44,6 @@ __all__ = [
 MAGIC_V1 = b'  V1'
 # A reply larger than this is taken for garbage rather than read.
 MAX_REPLY = 64 * 1024 * 1024
-
-
-class WireError(AssertionError):
-    """The server sent something other than what the test expected."""
-
-
-class WireTimeout(WireError):
-    """Nothing (or not enough) arrived before the deadline."""
-
-
-class ConnectionClosed(WireError):
-    """The server closed the connection (EOF or reset)."""
-
-
-def _b(x):
-    if isinstance(x, str):
-        return x.encode()
-    return bytes(x)
-
-
-def _short(data, n=200):
-    data = bytes(data)
-    if len(data) > n:
-        return repr(data[:n]) + '... (%d bytes)' % len(data)
-    return repr(data)
-
-
-def body(data):
-    """[u32 size][data]: the body that follows an IDENTIFY line."""
-    data = _b(data)
-    return struct.pack('>I', len(data)) + data
 
 
 def peer(tcp_port=4150, http_port=4151, broadcast_address='node1',
@@ -169,28 +143,7 @@ class Conn(object):
 
     # -- reading: always bounded ------------------------------------------
 
-    def _fill(self, need, deadline):
-        while len(self.buf) < need:
-            if self.eof:
-                raise ConnectionClosed(
-                    'connection closed by server (have %d of %d bytes: %s)'
-                    % (len(self.buf), need, _short(self.buf)))
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise WireTimeout(
-                    'timed out waiting for data (have %d of %d bytes: %s)'
-                    % (len(self.buf), need, _short(self.buf)))
-            self.sock.settimeout(left)
-            try:
-                chunk = self.sock.recv(65536)
-            except socket.timeout:
-                continue
-            except ConnectionResetError:
-                chunk = b''
-            if not chunk:
-                self.eof = True
-                continue
-            self.buf += chunk
+    _fill = nsqwire.Conn._fill
 
     def reply(self, timeout=None):
         """Reads one reply -> its data (bytes)."""
