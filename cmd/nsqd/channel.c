@@ -32,6 +32,13 @@ static void	fins_load(struct channel *);
 static void	fins_remove(struct channel *);
 static void	deferred_timer_cb(struct ev_loop *, ev_timer *, int);
 
+/* The message copy a heap node belongs to. */
+static struct cmsg *
+pq_msg(struct pq_node *p)
+{
+	return (struct cmsg *)((char *)p - offsetof(struct cmsg, pq));
+}
+
 void
 body_unref(struct nsq_body *b)
 {
@@ -155,40 +162,55 @@ channel_new(struct topic *t, const char *name, size_t len)
 }
 
 /*
+ * Drop every message copy held in memory (queued, deferred, in flight:
+ * their clients' in-flight counts go down) and every disk-read track.
+ * The disk queue is left as it is.
+ */
+static void
+forget_memory(struct channel *ch)
+{
+	struct cmsg *m;
+	struct track *tr;
+	size_t i;
+
+	ev_timer_stop(ch->nsqd->loop, &ch->inflight_timer);
+	ev_timer_stop(ch->nsqd->loop, &ch->deferred_timer);
+	while ((m = msgq_pop(&ch->q)) != NULL)
+		cmsg_free(m);
+	for (i = 0; i < ch->deferred_pq.n; i++)
+		cmsg_free(pq_msg(ch->deferred_pq.v[i]));
+	ch->deferred_pq.n = 0;
+	for (i = 0; i < ch->inflight_pq.n; i++) {
+		m = pq_msg(ch->inflight_pq.v[i]);
+		if (m->owner != NULL) {
+			TAILQ_REMOVE(&m->owner->inflight, m, cl);
+			m->owner->in_flight--;
+		}
+		cmsg_free(m);
+	}
+	ch->inflight_pq.n = 0;
+	hmap_free(&ch->inflight);
+	hmap_init(&ch->inflight);
+	while ((tr = ch->tr_head) != NULL) {
+		ch->tr_head = tr->next;
+		free(tr);
+	}
+	ch->tr_tail = NULL;
+}
+
+/*
  * Free a channel and every message it holds.  Clients must have been
  * removed (their connections closed) first.
  */
 void
 channel_free(struct channel *ch)
 {
-	struct cmsg *m;
-	size_t i;
-
 	if (ch == NULL)
 		return;
-	ev_timer_stop(ch->nsqd->loop, &ch->inflight_timer);
-	ev_timer_stop(ch->nsqd->loop, &ch->deferred_timer);
-	while ((m = msgq_pop(&ch->q)) != NULL)
-		cmsg_free(m);
-	for (i = 0; i < ch->deferred_pq.n; i++)
-		cmsg_free((struct cmsg *)((char *)ch->deferred_pq.v[i] -
-		    offsetof(struct cmsg, pq)));
-	for (i = 0; i < ch->inflight_pq.n; i++) {
-		m = (struct cmsg *)((char *)ch->inflight_pq.v[i] -
-		    offsetof(struct cmsg, pq));
-		if (m->owner)
-			TAILQ_REMOVE(&m->owner->inflight, m, cl);
-		cmsg_free(m);
-	}
+	forget_memory(ch);
 	pq_free(&ch->deferred_pq);
 	pq_free(&ch->inflight_pq);
 	hmap_free(&ch->inflight);
-	while (ch->tr_head != NULL) {
-		struct track *tr = ch->tr_head;
-
-		ch->tr_head = tr->next;
-		free(tr);
-	}
 	if (ch->sync_marked)
 		TAILQ_REMOVE(&ch->nsqd->chan_sync, ch, sync_link);
 	quantile_free(ch->e2e);
@@ -607,13 +629,11 @@ channel_close(struct channel *ch)
 		cmsg_free(m);
 	}
 	for (i = 0; i < ch->inflight_pq.n; i++) {
-		m = (struct cmsg *)((char *)ch->inflight_pq.v[i] -
-		    offsetof(struct cmsg, pq));
+		m = pq_msg(ch->inflight_pq.v[i]);
 		saved += nsqd_dq_put(ch->nsqd, ch->dq, ch->name, m) == 0;
 	}
 	for (i = 0; i < ch->deferred_pq.n; i++) {
-		m = (struct cmsg *)((char *)ch->deferred_pq.v[i] -
-		    offsetof(struct cmsg, pq));
+		m = pq_msg(ch->deferred_pq.v[i]);
 		saved += nsqd_dq_put(ch->nsqd, ch->dq, ch->name, m) == 0;
 	}
 	dq_tell(ch->dq, &pos);
@@ -841,7 +861,7 @@ inflight_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	while ((p = pq_peek(&ch->inflight_pq)) != NULL && p->pri <= now) {
-		m = (struct cmsg *)((char *)p - offsetof(struct cmsg, pq));
+		m = pq_msg(p);
 		unflight(ch, m);
 		ch->timeout_count++;
 		requeue(ch, m);
@@ -862,7 +882,7 @@ deferred_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)revents;
 	while ((p = pq_peek(&ch->deferred_pq)) != NULL && p->pri <= now) {
 		pq_pop(&ch->deferred_pq);
-		m = (struct cmsg *)((char *)p - offsetof(struct cmsg, pq));
+		m = pq_msg(p);
 		requeue(ch, m);
 	}
 	channel_pump(ch);
@@ -878,46 +898,14 @@ deferred_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 int
 channel_empty(struct channel *ch)
 {
-	struct nsqd *n = ch->nsqd;
-	struct cmsg *m;
-	struct track *tr;
-	size_t i;
-
-	ev_timer_stop(n->loop, &ch->inflight_timer);
-	ev_timer_stop(n->loop, &ch->deferred_timer);
-	for (i = 0; i < ch->inflight_pq.n; i++) {
-		m = (struct cmsg *)((char *)ch->inflight_pq.v[i] -
-		    offsetof(struct cmsg, pq));
-		hmap_del(&ch->inflight, m->b->id, MSG_ID_LEN);
-		TAILQ_REMOVE(&m->owner->inflight, m, cl);
-		m->owner->in_flight--;
-		m->tr = NULL;
-		cmsg_free(m);
-	}
-	ch->inflight_pq.n = 0;
-	for (i = 0; i < ch->deferred_pq.n; i++) {
-		m = (struct cmsg *)((char *)ch->deferred_pq.v[i] -
-		    offsetof(struct cmsg, pq));
-		m->tr = NULL;
-		cmsg_free(m);
-	}
-	ch->deferred_pq.n = 0;
-	while ((m = msgq_pop(&ch->q)) != NULL) {
-		m->tr = NULL;
-		cmsg_free(m);
-	}
-	while ((tr = ch->tr_head) != NULL) {
-		ch->tr_head = tr->next;
-		free(tr);
-	}
-	ch->tr_tail = NULL;
+	forget_memory(ch);
 	if (ch->dq != NULL) {
 		if (dq_empty(ch->dq) == -1) {
 			log_warn("CHANNEL(%s): emptying its disk queue",
 			    ch->name);
 			return -1;
 		}
-		nsqd_mark_sync_channel(n, ch);
+		nsqd_mark_sync_channel(ch->nsqd, ch);
 	}
 	return 0;
 }
