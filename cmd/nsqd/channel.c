@@ -39,92 +39,6 @@ pq_msg(struct pq_node *p)
 	return (struct cmsg *)((char *)p - offsetof(struct cmsg, pq));
 }
 
-void
-body_unref(struct nsq_body *b)
-{
-	if (--b->refs == 0)
-		free(b);
-}
-
-/*
- * Message copies come and go at the message rate: freed ones are kept on
- * a free list (up to CMSG_KEEP) and reused, which takes malloc and free
- * off the per-message path.  One loop, so no locking.
- */
-#define CMSG_KEEP	65536
-
-static struct cmsg *cmsg_pool;
-static size_t cmsg_npool;
-
-struct cmsg *
-cmsg_new(struct nsq_body *b)
-{
-	struct cmsg *m = cmsg_pool;
-
-	if (m != NULL) {
-		cmsg_pool = m->next;
-		cmsg_npool--;
-		memset(m, 0, sizeof(*m));
-	} else
-		m = xcalloc(1, sizeof(*m));
-	m->b = b;
-	b->refs++;
-	m->pq.idx = PQ_NONE;
-	return m;
-}
-
-void
-cmsg_free(struct cmsg *m)
-{
-	body_unref(m->b);
-	if (cmsg_npool < CMSG_KEEP) {
-		m->next = cmsg_pool;
-		cmsg_pool = m;
-		cmsg_npool++;
-	} else
-		free(m);
-}
-
-/* Give the pooled copies back (at exit, for leak checkers). */
-void
-cmsg_pool_free(void)
-{
-	struct cmsg *m;
-
-	while ((m = cmsg_pool) != NULL) {
-		cmsg_pool = m->next;
-		free(m);
-	}
-	cmsg_npool = 0;
-}
-
-void
-msgq_push(struct msgq *q, struct cmsg *m)
-{
-	m->next = NULL;
-	if (q->tail)
-		q->tail->next = m;
-	else
-		q->head = m;
-	q->tail = m;
-	q->n++;
-}
-
-struct cmsg *
-msgq_pop(struct msgq *q)
-{
-	struct cmsg *m = q->head;
-
-	if (m == NULL)
-		return NULL;
-	q->head = m->next;
-	if (q->head == NULL)
-		q->tail = NULL;
-	q->n--;
-	m->next = NULL;
-	return m;
-}
-
 struct channel *
 channel_new(struct topic *t, const char *name, size_t len)
 {
@@ -175,8 +89,7 @@ forget_memory(struct channel *ch)
 
 	ev_timer_stop(ch->nsqd->loop, &ch->inflight_timer);
 	ev_timer_stop(ch->nsqd->loop, &ch->deferred_timer);
-	while ((m = msgq_pop(&ch->q)) != NULL)
-		cmsg_free(m);
+	msgq_clear(&ch->q);
 	for (i = 0; i < ch->deferred_pq.n; i++)
 		cmsg_free(pq_msg(ch->deferred_pq.v[i]));
 	ch->deferred_pq.n = 0;
@@ -445,33 +358,6 @@ track_done(struct channel *ch, struct cmsg *m)
 	track_finish(ch, t);
 }
 
-/*
- * A message copy from a disk queue record (the queue checked that it
- * holds at least a header).
- */
-struct cmsg *
-cmsg_from_record(const void *data, size_t len)
-{
-	const void *body;
-	const char *id;
-	struct nsq_body *b;
-	struct cmsg *m;
-	uint16_t attempts;
-	size_t blen;
-	int64_t ts;
-
-	(void)msg_decode(data, len, &ts, &attempts, &id, &body, &blen);
-	b = xmalloc(sizeof(*b) + blen);
-	b->refs = 0;
-	b->len = (uint32_t)blen;
-	b->ts = ts;
-	memcpy(b->id, id, MSG_ID_LEN);
-	memcpy(b->data, body, blen);
-	m = cmsg_new(b);
-	m->attempts = attempts;
-	return m;
-}
-
 /* The next message from the disk queue, or NULL. */
 static struct cmsg *
 read_disk(struct channel *ch)
@@ -480,6 +366,7 @@ read_disk(struct channel *ch)
 	struct track *tr;
 	struct dq_pos pos;
 	struct cmsg *m;
+	uint16_t attempts;
 	size_t len;
 
 	for (;;) {
@@ -500,7 +387,8 @@ read_disk(struct channel *ch)
 			ch->nskip = ch->skip_i = 0;
 		}
 	}
-	m = cmsg_from_record(data, len);
+	m = cmsg_new(body_from_record(data, len, &attempts));
+	m->attempts = attempts;
 	m->tr = tr;
 	return m;
 }
@@ -567,25 +455,24 @@ has_ready(const struct channel *ch)
 }
 
 /*
- * Queue a message copy the topic handed us (counts it).  Memory while
- * there is room and nothing waits on disk; else the disk queue.  Only a
- * disk write can fail: -1, the copy freed.
+ * Queue a message the topic handed us (counts it).  Memory while there is
+ * room and nothing waits on disk; else the disk queue.  Only a disk write
+ * can fail.
  */
 int
-channel_put(struct channel *ch, struct cmsg *m, int64_t defer_ns)
+channel_put(struct channel *ch, struct nsq_body *b, int64_t defer_ns)
 {
 	struct nsqd *n = ch->nsqd;
 	int r;
 
 	ch->message_count++;
 	if (defer_ns > 0) {
-		defer_msg(ch, m, defer_ns);
+		defer_msg(ch, cmsg_new(b), defer_ns);
 		return 0;
 	}
 	if (ch->dq != NULL && ((int64_t)ch->q.n >= n->o->mem_queue_size ||
 	    dq_depth(ch->dq) > 0)) {
-		r = nsqd_dq_put(n, ch->dq, ch->name, m);
-		cmsg_free(m);
+		r = nsqd_dq_put(n, ch->dq, ch->name, b, 0);
 		if (r == 0) {
 			nsqd_mark_sync_channel(n, ch);
 			channel_pump(ch);
@@ -599,13 +486,18 @@ channel_put(struct channel *ch, struct cmsg *m, int64_t defer_ns)
 		 * --mem-queue-size=0 Go's queue is an unbuffered handoff:
 		 * a client ready at that moment still gets the message.
 		 */
-		cmsg_free(m);
 		return 0;
 	}
-	m->state = CM_QUEUED;
-	msgq_push(&ch->q, m);
+	msgq_push_body(&ch->q, b);
 	channel_pump(ch);
 	return 0;
+}
+
+/* Write a copy to the disk queue with its attempts: 1, or 0 if not. */
+static int
+save(struct channel *ch, const struct cmsg *m)
+{
+	return nsqd_dq_put(ch->nsqd, ch->dq, ch->name, m->b, m->attempts) == 0;
 }
 
 /*
@@ -617,6 +509,7 @@ channel_put(struct channel *ch, struct cmsg *m, int64_t defer_ns)
 void
 channel_close(struct channel *ch)
 {
+	struct nsq_body *b;
 	struct cmsg *m;
 	struct dq_pos pos;
 	size_t i;
@@ -624,18 +517,20 @@ channel_close(struct channel *ch)
 
 	if (ch->dq == NULL)
 		return;
-	while ((m = msgq_pop(&ch->q)) != NULL) {
-		saved += nsqd_dq_put(ch->nsqd, ch->dq, ch->name, m) == 0;
-		cmsg_free(m);
+	while (msgq_shift(&ch->q, &b, &m)) {
+		if (m != NULL) {
+			saved += save(ch, m);
+			cmsg_free(m);
+		} else {
+			saved += nsqd_dq_put(ch->nsqd, ch->dq, ch->name, b,
+			    0) == 0;
+			body_unref(b);
+		}
 	}
-	for (i = 0; i < ch->inflight_pq.n; i++) {
-		m = pq_msg(ch->inflight_pq.v[i]);
-		saved += nsqd_dq_put(ch->nsqd, ch->dq, ch->name, m) == 0;
-	}
-	for (i = 0; i < ch->deferred_pq.n; i++) {
-		m = pq_msg(ch->deferred_pq.v[i]);
-		saved += nsqd_dq_put(ch->nsqd, ch->dq, ch->name, m) == 0;
-	}
+	for (i = 0; i < ch->inflight_pq.n; i++)
+		saved += save(ch, pq_msg(ch->inflight_pq.v[i]));
+	for (i = 0; i < ch->deferred_pq.n; i++)
+		saved += save(ch, pq_msg(ch->deferred_pq.v[i]));
 	dq_tell(ch->dq, &pos);
 	if (dq_commit(ch->dq, &pos) == -1 || dq_close(ch->dq) == -1)
 		log_warn("CHANNEL(%s): closing disk queue", ch->name);
@@ -654,7 +549,7 @@ requeue(struct channel *ch, struct cmsg *m)
 {
 	m->state = CM_QUEUED;
 	m->owner = NULL;
-	msgq_push(&ch->q, m);
+	msgq_push(&ch->q, m);	/* whole: it has attempts, maybe a track */
 }
 
 static struct client *

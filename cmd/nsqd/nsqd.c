@@ -128,15 +128,15 @@ nsqd_set_health(struct nsqd *n, const char *err)
 
 int
 nsqd_dq_put(struct nsqd *n, struct dq *q, const char *name,
-    const struct cmsg *m)
+    const struct nsq_body *b, uint16_t attempts)
 {
 	unsigned char hdr[MSG_HEADER_LEN];
 	char err[256];
 
-	msg_header_encode(hdr, m->b->ts, m->attempts, m->b->id);
+	msg_header_encode(hdr, b->ts, attempts, b->id);
 	buf_reset(&n->scratch);
 	if (buf_append(&n->scratch, hdr, sizeof(hdr)) == -1 ||
-	    buf_append(&n->scratch, m->b->data, m->b->len) == -1 ||
+	    buf_append(&n->scratch, b->data, b->len) == -1 ||
 	    dq_put(q, buf_data(&n->scratch), buf_len(&n->scratch)) == -1) {
 		snprintf(err, sizeof(err), "failed to write to disk queue "
 		    "%s: %s", name, strerror(errno));

@@ -115,10 +115,14 @@ struct track {
 	struct track	*next;
 };
 
-/* One channel's copy of a message (a topic's queue holds them too). */
+/*
+ * One channel's copy of a message, made when it is delivered or deferred
+ * (a queue holds bare bodies otherwise: see msgq.c).  A topic's queue
+ * holds one for a deferred publish, the defer in pq.pri.
+ */
 struct cmsg {
 	struct nsq_body		*b;
-	struct cmsg		*next;		/* queue link */
+	struct cmsg		*next;		/* free-list link */
 	TAILQ_ENTRY(cmsg)	 cl;		/* owner's in-flight list */
 	struct pq_node		 pq;		/* deadline (or, in a topic
 						   queue, the defer in ns) */
@@ -130,10 +134,12 @@ struct cmsg {
 };
 TAILQ_HEAD(cmsg_list, cmsg);
 
+/* A FIFO ring of bodies and copies (msgq.c). */
 struct msgq {
-	struct cmsg	*head;
-	struct cmsg	*tail;
+	uintptr_t	*v;		/* cap slots, a power of two */
+	size_t		 head;		/* the oldest */
 	size_t		 n;
+	size_t		 cap;
 };
 
 struct channel {
@@ -317,7 +323,7 @@ void	 nsqd_mark_dirty(struct nsqd *, struct client *);
 struct dq *nsqd_open_dq(struct nsqd *, const char *name);
 /* Append an encoded message to q; -1 (logged, health set) on failure. */
 int	 nsqd_dq_put(struct nsqd *, struct dq *, const char *name,
-	     const struct cmsg *);
+	     const struct nsq_body *, uint16_t attempts);
 void	 nsqd_mark_sync_channel(struct nsqd *, struct channel *);
 void	 nsqd_mark_sync_topic(struct nsqd *, struct topic *);
 void	 nsqd_set_health(struct nsqd *, const char *err);
@@ -383,7 +389,11 @@ void	 channel_free(struct channel *);
 void	 channel_delete(struct channel *);
 /* Persist the finished-out-of-order set (with the queue's sync). */
 int	 channel_save_fins(struct channel *);
-int	 channel_put(struct channel *, struct cmsg *, int64_t defer_ns);
+/*
+ * Queue a new message's body (counts it; takes its own reference if it
+ * keeps it).  0, or -1 when the disk queue refused it.
+ */
+int	 channel_put(struct channel *, struct nsq_body *, int64_t defer_ns);
 /* At exit: queued, in-flight and deferred messages to disk; close. */
 void	 channel_close(struct channel *);
 void	 channel_pump(struct channel *);
@@ -404,13 +414,30 @@ void	 channel_pause(struct channel *, bool);
 int	 channel_empty(struct channel *);
 /* Close the connection of every client (before a delete). */
 void	 channel_close_clients(struct channel *);
+
+/* msgq.c */
+void	 body_unref(struct nsq_body *);
+/*
+ * A body from a disk queue record (at least a header long), with no
+ * reference yet; the record's attempts in *attempts.
+ */
+struct nsq_body *body_from_record(const void *, size_t, uint16_t *attempts);
+/* A copy of b (takes a reference on it), from a free list. */
 struct cmsg *cmsg_new(struct nsq_body *);
-struct cmsg *cmsg_from_record(const void *, size_t);
 void	 cmsg_free(struct cmsg *);
 void	 cmsg_pool_free(void);
-void	 body_unref(struct nsq_body *);
+/* Queue a bare body (takes a reference) or a whole copy. */
+void	 msgq_push_body(struct msgq *, struct nsq_body *);
 void	 msgq_push(struct msgq *, struct cmsg *);
+/*
+ * Take the oldest entry: sets *b (a bare body, with the queue's
+ * reference) or *m, the other NULL; false when empty.
+ */
+bool	 msgq_shift(struct msgq *, struct nsq_body **b, struct cmsg **m);
+/* The oldest as a copy (a bare body gets one), or NULL when empty. */
 struct cmsg *msgq_pop(struct msgq *);
+/* Drop every entry and the ring. */
+void	 msgq_clear(struct msgq *);
 
 /* tcp.c */
 void	 client_accept(struct nsqd *, int fd);

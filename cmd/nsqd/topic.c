@@ -14,6 +14,8 @@
 #include "nsqd.h"
 #include "xmalloc.h"
 
+static struct nsq_body *next_in_memory(struct topic *, int64_t *);
+
 struct topic *
 topic_new(struct nsqd *n, const char *name, size_t len)
 {
@@ -39,15 +41,13 @@ topic_new(struct nsqd *n, const char *name, size_t len)
 void
 topic_free(struct topic *t)
 {
-	struct cmsg *m;
 	size_t i;
 
 	if (t == NULL)
 		return;
 	for (i = 0; i < t->nchans; i++)
 		channel_free(t->chans[i]);
-	while ((m = msgq_pop(&t->q)) != NULL)
-		cmsg_free(m);
+	msgq_clear(&t->q);
 	if (t->sync_marked)
 		TAILQ_REMOVE(&t->nsqd->topic_sync, t, sync_link);
 	if (t->draining)
@@ -79,16 +79,17 @@ topic_delete(struct topic *t)
 void
 topic_close(struct topic *t)
 {
-	struct cmsg *m;
+	struct nsq_body *b;
 	size_t i;
+	int64_t defer_ns;
 
 	for (i = 0; i < t->nchans; i++)
 		channel_close(t->chans[i]);
 	if (t->dq == NULL)
 		return;
-	while ((m = msgq_pop(&t->q)) != NULL) {
-		(void)nsqd_dq_put(t->nsqd, t->dq, t->name, m);
-		cmsg_free(m);
+	while ((b = next_in_memory(t, &defer_ns)) != NULL) {
+		(void)nsqd_dq_put(t->nsqd, t->dq, t->name, b, 0);
+		body_unref(b);
 	}
 	if (t->nsqd->durable) {
 		struct dq_pos pos;
@@ -101,16 +102,42 @@ topic_close(struct topic *t)
 	t->dq = NULL;
 }
 
-/* The next held message: memory first, then disk. */
-static struct cmsg *
-topic_next_held(struct topic *t)
+/*
+ * The next message held in memory, with a reference for the caller, and
+ * its defer (0 for none), or NULL.
+ */
+static struct nsq_body *
+next_in_memory(struct topic *t, int64_t *defer_ns)
 {
-	const void *data;
+	struct nsq_body *b;
 	struct cmsg *m;
+
+	*defer_ns = 0;
+	if (!msgq_shift(&t->q, &b, &m))
+		return NULL;
+	if (m != NULL) {		/* a deferred publish */
+		b = m->b;
+		b->refs++;
+		*defer_ns = m->pq.pri;
+		cmsg_free(m);
+	}
+	return b;
+}
+
+/*
+ * The next held message: memory first, then disk (a held message has no
+ * attempts yet: a record's are ignored).  The caller has a reference.
+ */
+static struct nsq_body *
+topic_next_held(struct topic *t, int64_t *defer_ns)
+{
+	struct nsq_body *b;
+	const void *data;
+	uint16_t attempts;
 	size_t len;
 
-	if ((m = msgq_pop(&t->q)) != NULL)
-		return m;
+	if ((b = next_in_memory(t, defer_ns)) != NULL)
+		return b;
 	if (t->dq == NULL || dq_depth(t->dq) == 0)
 		return NULL;
 	if (dq_read(t->dq, &data, &len, NULL) != 1) {
@@ -118,7 +145,9 @@ topic_next_held(struct topic *t)
 		return NULL;
 	}
 	nsqd_mark_sync_topic(t->nsqd, t);
-	return cmsg_from_record(data, len);
+	b = body_from_record(data, len, &attempts);
+	b->refs = 1;
+	return b;
 }
 
 struct channel *
@@ -171,7 +200,8 @@ static void
 drain(struct topic *t, bool all)
 {
 	struct nsqd *n = t->nsqd;
-	struct cmsg *m;
+	struct nsq_body *b;
+	int64_t defer_ns;
 	size_t i, k = 0, max;
 
 	if (t->paused || t->nchans == 0) {
@@ -184,14 +214,10 @@ drain(struct topic *t, bool all)
 	max = all ? SIZE_MAX : room(t);
 	if (!all && max > DRAIN_BATCH)
 		max = DRAIN_BATCH;
-	while (k++ < max && (m = topic_next_held(t)) != NULL) {
-		int64_t defer_ns = m->pq.pri;
-
-		/* The held copy goes to the first channel, new ones to the rest. */
-		for (i = 1; i < t->nchans; i++)
-			(void)channel_put(t->chans[i], cmsg_new(m->b), defer_ns);
-		m->pq.pri = 0;
-		(void)channel_put(t->chans[0], m, defer_ns);
+	while (k++ < max && (b = topic_next_held(t, &defer_ns)) != NULL) {
+		for (i = 0; i < t->nchans; i++)
+			(void)channel_put(t->chans[i], b, defer_ns);
+		body_unref(b);
 	}
 	if (holding(t) && !t->draining) {
 		TAILQ_INSERT_TAIL(&n->draining, t, drain_link);
@@ -300,24 +326,26 @@ topic_put(struct topic *t, struct nsq_body *b, int64_t defer_ns)
 	size_t i;
 	int r = 0;
 
-	b->refs++;		/* hold it while handing out copies */
+	b->refs++;		/* hold it while handing it out */
 	if (t->paused || t->nchans == 0 || t->draining) {
-		m = cmsg_new(b);
-		m->pq.pri = defer_ns;
 		if (t->dq != NULL && ((int64_t)t->q.n >= n->o->mem_queue_size ||
 		    dq_depth(t->dq) > 0)) {
-			r = nsqd_dq_put(n, t->dq, t->name, m);
-			cmsg_free(m);
+			r = nsqd_dq_put(n, t->dq, t->name, b, 0);
 			if (r == 0)
 				nsqd_mark_sync_topic(n, t);
-		} else if (t->dq == NULL &&
-		    (int64_t)t->q.n >= n->o->mem_queue_size)
-			cmsg_free(m);	/* ephemeral overflow is dropped */
-		else
-			msgq_push(&t->q, m);
+		} else if (t->dq != NULL ||
+		    (int64_t)t->q.n < n->o->mem_queue_size) {
+			if (defer_ns > 0) {
+				m = cmsg_new(b);
+				m->pq.pri = defer_ns;
+				msgq_push(&t->q, m);
+			} else
+				msgq_push_body(&t->q, b);
+		}
+		/* else an ephemeral topic drops its overflow */
 	} else {
 		for (i = 0; i < t->nchans; i++) {
-			if (channel_put(t->chans[i], cmsg_new(b), defer_ns) == -1)
+			if (channel_put(t->chans[i], b, defer_ns) == -1)
 				r = -1;
 		}
 	}
@@ -339,10 +367,7 @@ topic_pause(struct topic *t, bool paused)
 int
 topic_empty(struct topic *t)
 {
-	struct cmsg *m;
-
-	while ((m = msgq_pop(&t->q)) != NULL)
-		cmsg_free(m);
+	msgq_clear(&t->q);
 	if (t->dq != NULL && dq_empty(t->dq) == -1) {
 		log_warn("TOPIC(%s): emptying its disk queue", t->name);
 		return -1;
