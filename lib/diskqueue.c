@@ -40,6 +40,7 @@
 
 #include "buffer.h"
 #include "diskqueue.h"
+#include "syncer.h"
 #include "xmalloc.h"
 
 #define DQ_WBUF_FLUSH	(64 * 1024)	/* write the buffer past this */
@@ -57,6 +58,10 @@ struct dq {
 	int64_t		 sync_every;
 	dq_log_fn	*logf;
 	void		*log_arg;
+	struct syncer	*syncer;	/* NULL: all synchronous */
+	size_t		 pending;	/* jobs on the syncer not yet done */
+	bool		 sync_next;	/* asked while one ran: start after */
+	bool		 waiting;	/* in wait_jobs: start nothing */
 
 	/* Writing: wbuf holds the bytes of wfile from wflushed on. */
 	int64_t		 wfile;
@@ -272,9 +277,51 @@ count_records(const struct dq *dq, int64_t file, int64_t from, int64_t to)
 	return n;
 }
 
-/* Unlink data files [from, to); missing ones are fine.  -1 if any failed. */
+/*
+ * A job this queue gave the syncer is done: a failure is logged once,
+ * and the sync is due again.
+ */
+static void
+job_done(void *arg, int err)
+{
+	struct dq *dq = arg;
+
+	dq->pending--;
+	if (err != 0) {
+		dq->need_sync = true;
+		if (!dq->sync_failing) {
+			dq->sync_failing = true;
+			dq_log(dq, "failed to sync - %s", strerror(err));
+		}
+		return;
+	}
+	if (dq->pending == 0 && dq->sync_next && !dq->waiting) {
+		dq->sync_next = false;
+		if (dq_sync_soon(dq) == -1 && !dq->sync_failing) {
+			dq->sync_failing = true;
+			dq_log(dq, "failed to sync - %s", strerror(errno));
+		}
+	}
+}
+
+/* Let every job this queue gave the syncer finish. */
+static void
+wait_jobs(struct dq *dq)
+{
+	if (dq->pending == 0)
+		return;
+	dq->waiting = true;
+	syncer_drain(dq->syncer);
+	dq->waiting = false;
+}
+
+/*
+ * Unlink data files [from, to); missing ones are fine.  -1 if any failed.
+ * Unless sync is set, a syncer does the unlinking (a 100 MB file takes
+ * tens of milliseconds), and a failure is logged when it happens.
+ */
 static int
-delete_range(struct dq *dq, int64_t from, int64_t to)
+delete_range(struct dq *dq, int64_t from, int64_t to, bool sync)
 {
 	int64_t *v, f;
 	size_t n, i;
@@ -286,14 +333,17 @@ delete_range(struct dq *dq, int64_t from, int64_t to)
 		n = list_files(dq, &v);
 		for (i = 0; i < n; i++)
 			if (v[i] >= from && v[i] < to &&
-			    delete_range(dq, v[i], v[i] + 1) == -1)
+			    delete_range(dq, v[i], v[i] + 1, sync) == -1)
 				rv = -1;
 		free(v);
 		return rv;
 	}
 	for (f = from; f < to; f++) {
 		path = data_path(dq, f);
-		if (unlink(path) == -1 && errno != ENOENT) {
+		if (dq->syncer != NULL && !sync) {
+			dq->pending++;
+			syncer_unlink(dq->syncer, path, job_done, dq);
+		} else if (unlink(path) == -1 && errno != ENOENT) {
 			dq_log(dq, "failed to Remove(%s) - %s", path,
 			    strerror(errno));
 			rv = -1;
@@ -353,7 +403,7 @@ set_commit(struct dq *dq, int64_t file, int64_t off)
 	if (pos_cmp(file, off, dq->cfile, dq->cpos) <= 0)
 		return;
 	if (file > dq->cfile) {
-		(void)delete_range(dq, dq->cfile, file);
+		(void)delete_range(dq, dq->cfile, file, false);
 		/* Go syncs every time it starts reading a new file. */
 		dq->need_sync = true;
 	}
@@ -385,7 +435,7 @@ skip_rw(struct dq *dq)
 		close(dq->wfd);
 	dq->wfd = -1;
 	from = dq->cfile < dq->rfile ? dq->cfile : dq->rfile;
-	rv = delete_range(dq, from, dq->wfile + 1);
+	rv = delete_range(dq, from, dq->wfile + 1, true);
 	buf_reset(&dq->wbuf);
 	dq->wfile++;
 	dq->wpos = dq->wflushed = 0;
@@ -459,25 +509,28 @@ dq_flush(struct dq *dq)
 	return 0;
 }
 
+/* dq_fault_inject covers the meta file too, once no byte is left. */
 static int
-fsync_dir(const struct dq *dq)
+meta_fault(const struct dq *dq)
 {
-	int fd, r;
-
-	if ((fd = open(dq->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+	if (dq->fault_bytes == 0) {
+		errno = dq->fault_err;
 		return -1;
-	r = fsync(fd);
-	close(fd);
-	return r;
+	}
+	return 0;
 }
 
-/* Go's persistMetaData: tmp file, fsync, rename; then the directory. */
+/*
+ * Go's persistMetaData: tmp file, fsync, rename (and the directory, which
+ * Go leaves out: the entry itself must survive a crash).  On the syncer
+ * when async, after the data file's fsync.  0 or -1.
+ */
 static int
-write_meta(struct dq *dq)
+write_meta(struct dq *dq, bool async)
 {
 	char text[160], *tmp;
 	uint64_t rnd;
-	int fd, n, e;
+	int n, fd, r = 0;
 
 	n = snprintf(text, sizeof(text),
 	    "%" PRId64 "\n%" PRId64 ",%" PRId64 "\n%" PRId64 ",%" PRId64 "\n",
@@ -486,45 +539,61 @@ write_meta(struct dq *dq)
 	/* Go names it "<meta>.<rand.Int()>.tmp": a non-negative int63. */
 	rnd = (((uint64_t)arc4random() << 32) | arc4random()) >> 1;
 	tmp = xasprintf("%s.%" PRIu64 ".tmp", dq->meta_path, rnd);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd == -1)
-		goto fail;
-	if (write_all(dq, fd, text, (size_t)n, 0) == -1 || fsync(fd) == -1) {
-		e = errno;
-		close(fd);
-		unlink(tmp);
-		errno = e;
-		goto fail;
-	}
-	close(fd);
-	if (rename(tmp, dq->meta_path) == -1) {
-		e = errno;
-		unlink(tmp);
-		errno = e;
-		goto fail;
-	}
+	if (async) {
+		if (dq->wfd != -1 &&
+		    (fd = fcntl(dq->wfd, F_DUPFD_CLOEXEC, 0)) != -1) {
+			dq->pending++;
+			syncer_fsync_close(dq->syncer, fd, job_done, dq);
+		} else if (dq->wfd != -1 && fsync(dq->wfd) == -1)
+			r = -1;
+		if (r == 0) {
+			dq->pending++;
+			syncer_replace(dq->syncer, dq->meta_path, tmp, text,
+			    (size_t)n, job_done, dq);
+		}
+	} else if ((dq->wfd != -1 && fsync(dq->wfd) == -1) ||
+	    meta_fault(dq) == -1 ||
+	    syncer_replace_now(dq->meta_path, tmp, text, (size_t)n) == -1)
+		r = -1;
 	free(tmp);
-	/* Go stops at the rename; the entry itself must survive a crash. */
-	return fsync_dir(dq);
-fail:
-	free(tmp);
-	return -1;
+	return r;
+}
+
+/* Flush, then the fsyncs and the meta file, now or on the syncer. */
+static int
+sync_queue(struct dq *dq, bool async)
+{
+	if (!async)
+		wait_jobs(dq);
+	dq->sync_next = false;		/* this one covers it */
+	if (dq_flush(dq) == -1 || write_meta(dq, async) == -1)
+		return -1;
+	dq->count = 0;
+	dq->need_sync = false;
+	dq->dirty = false;
+	if (!async)
+		dq->sync_failing = false;
+	return 0;
 }
 
 int
 dq_sync(struct dq *dq)
 {
-	if (dq_flush(dq) == -1)
-		return -1;
-	if (dq->wfd != -1 && fsync(dq->wfd) == -1)
-		return -1;
-	if (write_meta(dq) == -1)
-		return -1;
-	dq->count = 0;
-	dq->need_sync = false;
-	dq->dirty = false;
-	dq->sync_failing = false;
-	return 0;
+	return sync_queue(dq, false);
+}
+
+int
+dq_sync_soon(struct dq *dq)
+{
+	if (dq->syncer == NULL)
+		return sync_queue(dq, false);
+	if (dq->pending > 0) {		/* when those jobs are done */
+		dq->sync_next = true;
+		dq->need_sync = false;
+		dq->count = 0;
+		return 0;
+	}
+	return sync_queue(dq, true);
 }
 
 /* The top of Go's ioLoop: sync every sync_every ops or when flagged. */
@@ -535,7 +604,7 @@ maybe_sync(struct dq *dq)
 		dq->need_sync = true;
 	if (!dq->need_sync)
 		return;
-	if (dq_sync(dq) == -1 && !dq->sync_failing) {
+	if (dq_sync_soon(dq) == -1 && !dq->sync_failing) {
 		dq->sync_failing = true;
 		dq_log(dq, "failed to sync - %s", strerror(errno));
 	}
@@ -563,7 +632,11 @@ roll(struct dq *dq)
 {
 	int64_t old = dq->wfile, oldpos = dq->wpos;
 
-	if (dq->wfd != -1) {
+	if (dq->wfd != -1 && dq->syncer != NULL) {
+		dq->pending++;
+		syncer_fsync_close(dq->syncer, dq->wfd, job_done, dq);
+		dq->wfd = -1;
+	} else if (dq->wfd != -1) {
 		if (fsync(dq->wfd) == -1)
 			dq_log(dq, "failed to sync - %s", strerror(errno));
 		close(dq->wfd);
@@ -928,6 +1001,7 @@ dq_empty(struct dq *dq)
 {
 	int rv;
 
+	wait_jobs(dq);		/* no meta file rewritten after this */
 	rv = skip_rw(dq);
 	if (unlink(dq->meta_path) == -1 && errno != ENOENT) {
 		dq_log(dq, "failed to remove metadata file - %s",
@@ -944,6 +1018,7 @@ dq_empty(struct dq *dq)
 static void
 dq_free(struct dq *dq)
 {
+	wait_jobs(dq);		/* their callbacks point here */
 	rclose(dq);
 	if (dq->wfd != -1)
 		close(dq->wfd);
@@ -1190,6 +1265,7 @@ dq_open(const struct dq_opts *o, char *err, size_t errlen)
 	dq->sync_every = o->sync_every;
 	dq->logf = o->logger;
 	dq->log_arg = o->logger_arg;
+	dq->syncer = o->syncer;
 	dq->wfd = dq->rfd = -1;
 	dq->rsize = -1;
 	dq->fault_bytes = -1;

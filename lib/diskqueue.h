@@ -7,10 +7,14 @@
  *   N.diskqueue.000000.dat ...  records [int32 BE length][payload]
  *   N.diskqueue.meta.dat        "depth\nrfile,rpos\nwfile,wpos\n"
  *
- * Everything is synchronous and single-threaded (one libev loop).  Writes
- * go to a user-space buffer written out past 64 KiB, by dq_flush and by
- * dq_sync; reads come from large read(2) chunks, or straight from the
- * write buffer when a reader catches up with the writer.  Damage on disk
+ * Everything runs on one libev loop.  Writes go to a user-space buffer
+ * written out past 64 KiB, by dq_flush and by dq_sync; reads come from
+ * large read(2) chunks, or straight from the write buffer when a reader
+ * catches up with the writer.  With a syncer (lib/syncer.h), the syncs
+ * the queue makes on its own (every sync_every, on a roll, on reaching a
+ * new file) and dq_sync_soon run their fsyncs, meta file rewrites and
+ * old files' unlinks on the syncer's thread; dq_sync, dq_empty and
+ * dq_close wait for those first.  Damage on disk
  * is survived, not reported as an error: a bad file is renamed
  * "<file>.bad" and reading goes on with the next one, and each such event
  * is one line to the logger.
@@ -42,6 +46,7 @@ struct dq_opts {
 						   0 = never automatic */
 	dq_log_fn	*logger;		/* optional; also sees */
 	void		*logger_arg;		/* what dq_open survived */
+	struct syncer	*syncer;		/* optional: sync off the loop */
 };
 
 /*
@@ -70,8 +75,19 @@ int	dq_flush(struct dq *) __attribute__((warn_unused_result));
  */
 int	dq_read(struct dq *, const void **data, size_t *len, struct dq_pos *pos)
 	    __attribute__((warn_unused_result));
-/* Flush, fsync the data file, write the meta file (tmp, fsync, rename). */
+/*
+ * Flush, fsync the data file, write the meta file (tmp, fsync, rename),
+ * after every sync given to the syncer before.  0 or -1.
+ */
 int	dq_sync(struct dq *);
+/*
+ * The same, but with a syncer only the flush happens now and the rest on
+ * its thread (a failure is logged and the sync stays due); without one,
+ * dq_sync.  While this queue's earlier jobs run, it only notes that a
+ * sync is due, and starts one when they are done.  -1 only when the
+ * flush failed.
+ */
+int	dq_sync_soon(struct dq *);
 /* Records not yet read. */
 int64_t	dq_depth(const struct dq *);
 /* Records read but not yet committed (always 0 without manual commit). */

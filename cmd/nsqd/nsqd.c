@@ -102,6 +102,7 @@ nsqd_open_dq(struct nsqd *n, const char *name)
 	/* Durable mode syncs once per loop turn instead (group commit). */
 	qo.sync_every = n->durable ? 0 : n->o->sync_every;
 	qo.logger = dq_logger;
+	qo.syncer = n->syncer;
 	if ((q = dq_open(&qo, err, sizeof(err))) == NULL) {
 		log_error("DISKQUEUE(%s): %s", name, err);
 		nsqd_set_health(n, err);
@@ -181,9 +182,11 @@ nsqd_await_sync(struct nsqd *n, struct client *c)
  * topics whose held messages were handed on to them (in durable mode a
  * topic commits what it handed on only now), so a crash in between
  * repeats a message rather than losing it.  Returns false if any failed.
+ * Unless now is set, the fsyncs run on the syncer's thread and a failure
+ * is logged when it happens (the periodic syncs of the default mode).
  */
 static bool
-sync_queues(struct nsqd *n)
+sync_queues(struct nsqd *n, bool now)
 {
 	struct channel *ch;
 	struct topic *t;
@@ -193,7 +196,7 @@ sync_queues(struct nsqd *n)
 		TAILQ_REMOVE(&n->chan_sync, ch, sync_link);
 		ch->sync_marked = false;
 		if (ch->dq != NULL && (channel_save_fins(ch) == -1 ||
-		    dq_sync(ch->dq) == -1)) {
+		    (now ? dq_sync(ch->dq) : dq_sync_soon(ch->dq)) == -1)) {
 			log_warn("CHANNEL(%s): sync", ch->name);
 			nsqd_set_health(n, "failed to sync a disk queue");
 			ok = false;
@@ -210,7 +213,7 @@ sync_queues(struct nsqd *n)
 			dq_tell(t->dq, &pos);
 			(void)dq_commit(t->dq, &pos);
 		}
-		if (dq_sync(t->dq) == -1) {
+		if ((now ? dq_sync(t->dq) : dq_sync_soon(t->dq)) == -1) {
 			log_warn("TOPIC(%s): sync", t->name);
 			nsqd_set_health(n, "failed to sync a disk queue");
 			ok = false;
@@ -222,7 +225,7 @@ sync_queues(struct nsqd *n)
 bool
 nsqd_sync(struct nsqd *n)
 {
-	return sync_queues(n);
+	return sync_queues(n, true);
 }
 
 static void
@@ -230,7 +233,7 @@ sync_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)loop;
 	(void)revents;
-	(void)sync_queues(w->data);
+	(void)sync_queues(w->data, false);
 }
 
 static void
@@ -300,7 +303,7 @@ tick_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	 */
 	if (n->durable && (!TAILQ_EMPTY(&n->awaiting) ||
 	    !TAILQ_EMPTY(&n->chan_sync) || !TAILQ_EMPTY(&n->topic_sync))) {
-		bool ok = sync_queues(n);
+		bool ok = sync_queues(n, true);
 		struct client_list ready;
 
 		TAILQ_INIT(&ready);
@@ -408,6 +411,11 @@ nsqd_start(struct nsqd *n, struct ev_loop *loop, struct nsqd_opts *o)
 		    strerror(errno));
 		return -1;
 	}
+	if ((n->syncer = syncer_new(loop)) == NULL) {
+		log_error("FATAL: starting the disk sync thread: %s",
+		    strerror(errno));
+		return -1;
+	}
 	if (n->durable)
 		log_info("NSQ: durable mode: a publish is answered after its "
 		    "fsync");
@@ -510,6 +518,8 @@ nsqd_free(struct nsqd *n)
 	while ((t = hmap_next(&n->topics, &pos)) != NULL)
 		topic_free(t);
 	hmap_free(&n->topics);
+	syncer_free(n->syncer);		/* the queues' last jobs are done */
+	n->syncer = NULL;
 	cmsg_pool_free();
 	buf_free(&n->scratch);
 	if (n->lock_fd != -1)

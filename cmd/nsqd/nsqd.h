@@ -21,6 +21,7 @@
 #include "options.h"
 #include "pqueue.h"
 #include "quantile.h"
+#include "syncer.h"
 
 #define NSQ_COMPAT_VERSION	"1.3.0"
 #define CLIENT_TIMEOUT_NS	(60 * NS_SEC)	/* Go's fixed ClientTimeout */
@@ -308,6 +309,7 @@ struct nsqd {
 	struct http_server	*http;		/* NULL: no --http-address */
 	int			 http_port;	/* -1: unix socket or none */
 	struct statsd		*statsd;	/* NULL: no --statsd-address */
+	struct syncer		*syncer;	/* fsyncs off the loop */
 };
 
 /* nsqd.c */

@@ -23,6 +23,7 @@
 
 #include "buffer.h"
 #include "diskqueue.h"
+#include "syncer.h"
 
 #define NSQ_MAX_MSG	(1024 * 1024 + 26)	/* nsqd's defaults */
 #define NSQ_MIN_MSG	26
@@ -1447,6 +1448,56 @@ test_throughput(void **state)
 	remove_tmpdir(dir);
 }
 
+/*
+ * With a syncer: syncs every 7 operations, rolls and the deletion of
+ * files read past all run on its thread, and closing waits for them.
+ * What was put reads back in order after a reopen without one, files the
+ * reader finished are gone, and nothing failed.
+ */
+static void
+test_with_syncer(void **state)
+{
+	struct ev_loop *loop = ev_loop_new(0);
+	struct syncer *s = syncer_new(loop);
+	struct logbook lb = { 0 };
+	char *dir = make_tmpdir(), list[4096];
+	struct dq_opts o = {
+		.dir = dir, .name = "t", .max_bytes_per_file = 1000,
+		.min_msg_size = 8, .max_msg_size = 4096, .sync_every = 7,
+		.logger = logbook_add, .logger_arg = &lb, .syncer = s,
+	};
+	char err[256];
+	struct dq *dq;
+	int i;
+
+	(void)state;
+	assert_non_null(s);
+	assert_non_null(dq = dq_open(&o, err, sizeof(err)));
+	put_n(dq, 0, 500, 40);		/* 44 bytes a record: 22 a file */
+	for (i = 0; i < 300; i++)
+		expect_rec(dq, i, 40);
+	assert_int_equal(dq_sync_soon(dq), 0);
+	put_n(dq, 500, 510, 40);
+	assert_int_equal(dq_sync_soon(dq), 0);
+	assert_int_equal(dq_close(dq), 0);
+	assert_int_equal(lb.n, 0);
+	/* Record 300 is in file 13 (22 a file): files 0..12 are gone. */
+	listing(dir, list, sizeof(list));
+	assert_null(strstr(list, "t.diskqueue.000012.dat"));
+	assert_non_null(strstr(list, "t.diskqueue.000013.dat"));
+	assert_null(strstr(list, ".tmp"));
+	dq = open_small(dir, 1000, &lb);
+	assert_int_equal(dq_depth(dq), 210);
+	for (i = 300; i < 510; i++)
+		expect_rec(dq, i, 40);
+	expect_empty(dq);
+	assert_int_equal(dq_close(dq), 0);
+	assert_int_equal(lb.n, 0);
+	syncer_free(s);
+	ev_loop_destroy(loop);
+	remove_tmpdir(dir);
+}
+
 int
 main(void)
 {
@@ -1474,6 +1525,7 @@ main(void)
 		cmocka_unit_test(test_manual_commit_crash),
 		cmocka_unit_test(test_manual_commit_files),
 		cmocka_unit_test(test_throughput),
+		cmocka_unit_test(test_with_syncer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
