@@ -429,8 +429,8 @@ read -r pub1_msg_s pub1_cpu <<<"$PUB1_ROW"
 [[ ${pub1_msg_s:-} =~ ^[0-9.]+$ ]] || pub1_msg_s=-
 echo "PUB (batch 1) against the echo floor: nsqd $pub1_cpu s CPU per 1M" \
     "= $(calc %.2f "a / b" "$pub1_cpu" "$FLOOR_CPU") x its ${FLOOR_CPU:--};" \
-    "$pub1_msg_s msg/s" \
-    "= $(calc %.2f "a / b" "$pub1_msg_s" "$FLOOR_MSG_S") x its ${FLOOR_MSG_S:--}"
+    "$pub1_msg_s msg/s =" \
+    "$(calc %.2f "a / b" "$pub1_msg_s" "$FLOOR_MSG_S") x its ${FLOOR_MSG_S:--}"
 echo "durable (--mem-queue-size=0 --sync-every=1) pub: $DURABLE_PUB msg/s," \
     "$(calc %.3f "a / b" "$DURABLE_PUB" "$DEFAULT_PUB")" \
     "of the default mode's $DEFAULT_PUB"
