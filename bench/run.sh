@@ -30,8 +30,9 @@
 #
 # Environment:
 #   BENCH_RUNFOR     duration of a timed phase (default 5s)
-#   BENCH_REPEAT     runs of each throughput row; the run with the median
-#                    pub msg/s (latency row: median p99) is shown (default 1)
+#   BENCH_REPEAT     runs of each throughput row and of the floor; the run
+#                    with the median pub msg/s (latency row: median p99) is
+#                    shown (default 1)
 #   BENCH_VERBOSE    1 prints every nsq-bench summary line at the end
 #   BENCH_CALLGRIND  0 skips the callgrind run (default 1)
 #   BENCH_CG_MSGS    messages of the callgrind workload (default 200000)
@@ -306,11 +307,9 @@ latency_row() {
 
 # echo_floor: the PUB (batch 1) row's writer for RUNFOR against nsq-bench
 # echo, which answers each PUB with OK and does nothing else: what a round
-# trip costs any server here.  Sets FLOOR_MSG_S and FLOOR_CPU (s per 1M).
+# trip costs any server here.  Prints "MSG_S<TAB>LINE", as rows do.
 echo_floor() {
-	local addr i w c0 c1 out=$TMP/echo.out
-	FLOOR_MSG_S=
-	FLOOR_CPU=
+	local addr i w c0 c1 cpu out=$TMP/echo.out
 	for _ in 1 2 3; do
 		addr=127.0.0.1:$(free_port)
 		"$BIN/nsq-bench" echo --nsqd-tcp-address "$addr" \
@@ -339,10 +338,10 @@ echo_floor() {
 	ECHO_PID=
 	raw "echo floor: $w"
 	raw "echo floor: $(cat "$out")"
-	FLOOR_MSG_S=$(kv msg_s "$w")
-	FLOOR_CPU=$(cpu_per_m $((c1 - c0)) "$(kv msgs "$w")")
+	cpu=$(cpu_per_m $((c1 - c0)) "$(kv msgs "$w")")
+	printf '%s\t' "$(kv msg_s "$w")"
 	echo "PUB round-trip floor (minimal echo server, $(kv conns "$w")" \
-	    "connections): ${FLOOR_MSG_S:--} msg/s, $FLOOR_CPU s CPU per 1M"
+	    "connections): $(kv msg_s "$w") msg/s, $cpu s CPU per 1M"
 }
 
 if ! seconds "$RUNFOR" >/dev/null; then
@@ -360,7 +359,9 @@ raw "loopback: $l"
 CEIL_MIB=$(kv mib_s "$l")
 echo "loopback TCP ceiling (1 sender, 1 sink): $CEIL_MIB MiB/s," \
     "$(kv msg_s "$l") msg/s of 200 B"
-echo_floor
+repeat echo_floor "PUB round-trip floor"
+FLOOR_MSG_S=$MEDIAN_KEY
+FLOOR_CPU=$(sed -n 's/.*, \([0-9.]*\) s CPU per 1M$/\1/p' <<<"$MEDIAN_ROW")
 echo
 fmt_row "row" "pub" "pub" "sub" "sub" "cpu/1M" "cpu/1M" "peak" "p50" "p99" \
     "p99.9" "max" "pub/"
