@@ -18,6 +18,11 @@
 #   pub/ceil       pub MiB/s as a fraction of plain loopback TCP (a sender
 #                  and a sink, nsq-bench loopback): the physical ceiling.
 #
+# Before the table, the PUB round-trip floor: the PUB (batch 1) row's
+# writer against nsq-bench echo, a server that answers each PUB with OK
+# and does nothing else; after it, that row's pub cpu/1M and msg/s as
+# multiples of the floor's (what the kernel's wakeups cost any server).
+#
 # Then: durable mode's publish rate beside the default's, an idle nsqd's
 # RSS, the memory beyond the bodies of 1,000,000 messages queued in
 # memory, and nsqd's instructions per message under callgrind (a count
@@ -25,8 +30,9 @@
 #
 # Environment:
 #   BENCH_RUNFOR     duration of a timed phase (default 5s)
-#   BENCH_REPEAT     runs of each throughput row; the run with the median
-#                    pub msg/s (latency row: median p99) is shown (default 1)
+#   BENCH_REPEAT     runs of each throughput row and of the floor; the run
+#                    with the median pub msg/s (latency row: median p99) is
+#                    shown (default 1)
 #   BENCH_VERBOSE    1 prints every nsq-bench summary line at the end
 #   BENCH_CALLGRIND  0 skips the callgrind run (default 1)
 #   BENCH_CG_MSGS    messages of the callgrind workload (default 200000)
@@ -44,6 +50,7 @@ TICK=$(getconf CLK_TCK)
 DRAIN_MAX=300s			# a drain that takes longer has failed
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/nsq-bench.XXXXXX")
 NSQD_PID=
+ECHO_PID=
 ROWN=0
 
 for p in nsqd nsq-bench; do
@@ -51,6 +58,10 @@ for p in nsqd nsq-bench; do
 done
 
 cleanup() {
+	if [ -n "$ECHO_PID" ]; then
+		kill -KILL "$ECHO_PID" 2>/dev/null
+		wait "$ECHO_PID" 2>/dev/null
+	fi
 	if [ -n "$NSQD_PID" ]; then
 		kill -KILL "$NSQD_PID" 2>/dev/null
 		wait "$NSQD_PID" 2>/dev/null
@@ -121,9 +132,9 @@ stop_nsqd() {
 	rm -rf "$DATA"
 }
 
-cpu_ticks() {	# utime + stime of nsqd
+cpu_ticks() {	# cpu_ticks [PID]: utime + stime of PID (default nsqd)
 	local s
-	read -r s <"/proc/$NSQD_PID/stat"
+	read -r s <"/proc/${1:-$NSQD_PID}/stat"
 	s=${s##*) }
 	# shellcheck disable=SC2086
 	set -- $s
@@ -193,7 +204,8 @@ fail() {	# a row went wrong: say so, and exit non-zero at the end
 }
 
 # repeat FUNC ARGS...: runs a row function REPEAT times (each prints
-# "KEY<TAB>ROW"), prints the row with the median KEY and sets MEDIAN_KEY.
+# "KEY<TAB>ROW"), prints the row with the median KEY and sets MEDIAN_KEY
+# and MEDIAN_ROW.
 repeat() {
 	local i n line
 	: >"$TMP/rep"
@@ -201,10 +213,12 @@ repeat() {
 		"$@" >>"$TMP/rep"
 	done
 	MEDIAN_KEY=0
+	MEDIAN_ROW=
 	n=$(wc -l <"$TMP/rep")
 	[ "$n" -gt 0 ] || return 0
 	line=$(sort -t $'\t' -k1,1g "$TMP/rep" | sed -n "$(((n + 1) / 2))p")
 	MEDIAN_KEY=${line%%$'\t'*}
+	MEDIAN_ROW=${line#*$'\t'}
 	printf '  %-28s %s\n' "$2:" "$(cut -f1 "$TMP/rep" | sort -g | xargs)" \
 	    >>"$TMP/spread"
 	printf '%s\n' "${line#*$'\t'}"
@@ -291,6 +305,45 @@ latency_row() {
 	stop_nsqd
 }
 
+# echo_floor: the PUB (batch 1) row's writer for RUNFOR against nsq-bench
+# echo, which answers each PUB with OK and does nothing else: what a round
+# trip costs any server here.  Prints "MSG_S<TAB>LINE", as rows do.
+echo_floor() {
+	local addr i w c0 c1 cpu out=$TMP/echo.out
+	for _ in 1 2 3; do
+		addr=127.0.0.1:$(free_port)
+		"$BIN/nsq-bench" echo --nsqd-tcp-address "$addr" \
+		    --runfor 300s >"$out" 2>&1 &
+		ECHO_PID=$!
+		for ((i = 0; i < 50; i++)); do
+			port_open "${addr#*:}" && break 2
+			kill -0 "$ECHO_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$ECHO_PID" 2>/dev/null
+		wait "$ECHO_PID" 2>/dev/null
+		ECHO_PID=
+	done
+	if [ -z "$ECHO_PID" ]; then
+		fail "echo floor: nsq-bench echo did not start: $(cat "$out")"
+		return
+	fi
+	c0=$(cpu_ticks "$ECHO_PID")
+	w=$("$BIN/nsq-bench" writer --runfor "$RUNFOR" --size 200 \
+	    --batch-size 1 --nsqd-tcp-address "$addr") ||
+	    fail "echo floor: the writer failed"
+	c1=$(cpu_ticks "$ECHO_PID")
+	kill -TERM "$ECHO_PID" 2>/dev/null
+	wait "$ECHO_PID" 2>/dev/null || fail "echo floor: echo failed"
+	ECHO_PID=
+	raw "echo floor: $w"
+	raw "echo floor: $(cat "$out")"
+	cpu=$(cpu_per_m $((c1 - c0)) "$(kv msgs "$w")")
+	printf '%s\t' "$(kv msg_s "$w")"
+	echo "PUB round-trip floor (minimal echo server, $(kv conns "$w")" \
+	    "connections): $(kv msg_s "$w") msg/s, $cpu s CPU per 1M"
+}
+
 if ! seconds "$RUNFOR" >/dev/null; then
 	echo "bench: BENCH_RUNFOR=$RUNFOR" >&2
 	exit 2
@@ -306,6 +359,9 @@ raw "loopback: $l"
 CEIL_MIB=$(kv mib_s "$l")
 echo "loopback TCP ceiling (1 sender, 1 sink): $CEIL_MIB MiB/s," \
     "$(kv msg_s "$l") msg/s of 200 B"
+repeat echo_floor "PUB round-trip floor"
+FLOOR_MSG_S=$MEDIAN_KEY
+FLOOR_CPU=$(sed -n 's/.*, \([0-9.]*\) s CPU per 1M$/\1/p' <<<"$MEDIAN_ROW")
 echo
 fmt_row "row" "pub" "pub" "sub" "sub" "cpu/1M" "cpu/1M" "peak" "p50" "p99" \
     "p99.9" "max" "pub/"
@@ -315,6 +371,8 @@ fmt_row "" "msg/s" "MiB/s" "msg/s" "MiB/s" "pub s" "sub s" "RSS MB" "us" \
 repeat pubsub "200 B, MPUB 200" 1 "" --size 200 --batch-size 200
 DEFAULT_PUB=$MEDIAN_KEY
 repeat pubsub "200 B, PUB (batch 1)" 1 "" --size 200 --batch-size 1
+# Its pub msg/s and cpu/1M: the row's cells after the label.
+PUB1_ROW=$(awk '{ print $1, $5 }' <<<"${MEDIAN_ROW#"200 B, PUB (batch 1)"}")
 repeat pubsub "100 B, MPUB 200" 1 "" --size 100 --batch-size 200
 repeat pubsub "200 B, MPUB 200, 16 conns" 1 "" --size 200 --batch-size 200 \
     --connections 16
@@ -367,6 +425,13 @@ if [ "$REPEAT" -gt 1 ]; then
 	cat "$TMP/spread"
 fi
 echo
+read -r pub1_msg_s pub1_cpu <<<"$PUB1_ROW"
+[[ ${pub1_cpu:-} =~ ^[0-9.]+$ ]] || pub1_cpu=-
+[[ ${pub1_msg_s:-} =~ ^[0-9.]+$ ]] || pub1_msg_s=-
+echo "PUB (batch 1) against the echo floor: nsqd $pub1_cpu s CPU per 1M" \
+    "= $(calc %.2f "a / b" "$pub1_cpu" "$FLOOR_CPU") x its ${FLOOR_CPU:--};" \
+    "$pub1_msg_s msg/s =" \
+    "$(calc %.2f "a / b" "$pub1_msg_s" "$FLOOR_MSG_S") x its ${FLOOR_MSG_S:--}"
 echo "durable (--mem-queue-size=0 --sync-every=1) pub: $DURABLE_PUB msg/s," \
     "$(calc %.3f "a / b" "$DURABLE_PUB" "$DEFAULT_PUB")" \
     "of the default mode's $DEFAULT_PUB"

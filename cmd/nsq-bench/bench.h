@@ -1,7 +1,7 @@
 /*
  * nsq-bench's shared declarations.  One libev loop drives every
- * connection of a run; a run is one mode (writer, reader, sink or
- * loopback) and ends with one summary line of key=value pairs on stdout.
+ * connection of a run; a run is one mode (writer, reader, sink, loopback
+ * or echo) and ends with one summary line of key=value pairs on stdout.
  */
 #ifndef NSQ_BENCH_H
 #define NSQ_BENCH_H
@@ -151,5 +151,8 @@ void	 reader_read_done(struct bconn *);
 /* sink.c */
 int	 sink_main(const struct bench_opts *);
 int	 loopback_main(const struct bench_opts *);
+
+/* echo.c: a server that answers every PUB with OK, and nothing else. */
+int	 echo_main(const struct bench_opts *);
 
 #endif

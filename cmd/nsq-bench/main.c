@@ -6,6 +6,8 @@
  *   nsq-bench reader    subscribe and FIN for --runfor (or --count)
  *   nsq-bench sink      read and discard TCP on --nsqd-tcp-address
  *   nsq-bench loopback  a sender and a sink over loopback: the ceiling
+ *   nsq-bench echo      answer each PUB with OK on --nsqd-tcp-address and
+ *                       do nothing else: the floor of a round trip
  *
  * Each run prints one line of key=value pairs on stdout; errors go to
  * stderr and make the exit status non-zero.
@@ -50,14 +52,15 @@ static const struct opt opts[] = {
 	  "start at \"YYYY-MM-DD HH:MM:SS\" UTC, once connected", NULL,
 	  0, 0 },
 	{ "nsqd-tcp-address", 0, OPT_STR, &o.addr, "ADDR",
-	  "<addr>:<port> of nsqd (sink: to listen on)", NULL, 0, 0 },
+	  "<addr>:<port> of nsqd (sink, echo: to listen on)", NULL, 0, 0 },
 	{ "rate", 0, OPT_INT, &o.rate, "R",
 	  "writer: publish R msg/s without waiting for answers "
 	  "(0: as fast as answered)", NULL, 0, 1000000000 },
 	{ "rdy", 0, OPT_INT, &o.rdy, "N", "RDY count of each reader "
 	  "connection", NULL, 0, 1000000 },
 	{ "runfor", 0, OPT_DURATION, &o.runfor, "DURATION",
-	  "duration of the run", NULL, 0, 24 * 3600 * NS_SEC },
+	  "duration of the run (echo: at most, or until SIGTERM)", NULL, 0,
+	  24 * 3600 * NS_SEC },
 	{ "size", 0, OPT_INT, &o.size, "BYTES", "size of messages", NULL,
 	  1, 64 * 1024 * 1024 },
 	{ "topic", 0, OPT_STR, &o.topic, "NAME", "topic to publish to or "
@@ -75,9 +78,11 @@ static const struct {
 	{ "reader", reader_main },
 	{ "sink", sink_main },
 	{ "loopback", loopback_main },
+	{ "echo", echo_main },
 };
 
-static const char synopsis[] = "writer|reader|sink|loopback [options]";
+static const char synopsis[] =
+    "writer|reader|sink|loopback|echo [options]";
 
 /* The mode named s; exits with a usage error when there is none. */
 static size_t

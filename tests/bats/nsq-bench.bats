@@ -108,6 +108,43 @@ kv() {
 	[ "$(kv msgs "$output")" -eq $(($(kv bytes "$output") / 100)) ]
 }
 
+@test "nsq-bench: a PUB writer runs against echo, the round-trip floor" {
+	local port w e
+	port=$(free_port)
+	start_bg ECHO timeout 60 "$NSQ_BIN_DIR/nsq-bench" echo \
+	    --nsqd-tcp-address "127.0.0.1:$port" --runfor 50s
+	wait_until 10 tcp_port_open "$port"
+	w=$(bench writer --nsqd-tcp-address "127.0.0.1:$port" \
+	    --batch-size 1 --size 200 --runfor 1s --connections 2)
+	[ "$(kv msgs "$w")" -gt 0 ] || fail "writer: $w"
+	[ "$(kv batch "$w")" -eq 1 ]
+	# MPUB too, and a short last batch: echo counts the messages.
+	run bench writer --nsqd-tcp-address "127.0.0.1:$port" \
+	    --batch-size 100 --size 10 --count 250 --connections 1
+	assert_success
+	[ "$(kv msgs "$output")" -eq 250 ]
+	# SIGTERM ends it cleanly with its summary: what it acknowledged.
+	stop_bg ECHO
+	e=$(grep '^mode=echo' "$ECHO_LOG")
+	[ "$(kv msgs "$e")" -eq $(($(kv msgs "$w") + 250)) ] ||
+	    fail "echo: $e, writer: $w"
+	[ "$(kv bytes "$e")" -eq $(($(kv bytes "$w") + 2500)) ]
+	[ "$(kv conns "$e")" -ge 3 ]
+}
+
+@test "nsq-bench: echo rejects what it does not speak" {
+	local port
+	port=$(free_port)
+	start_bg ECHO timeout 60 "$NSQ_BIN_DIR/nsq-bench" echo \
+	    --nsqd-tcp-address "127.0.0.1:$port" --runfor 50s
+	wait_until 10 tcp_port_open "$port"
+	run bench reader --nsqd-tcp-address "127.0.0.1:$port" --runfor 1s
+	assert_failure 1
+	assert_output --partial "E_INVALID invalid command SUB"
+	stop_bg ECHO
+	grep -q '^mode=echo .*msgs=0 ' "$ECHO_LOG"
+}
+
 @test "nsq-bench: usage errors exit 2, a failed run exits 1" {
 	local port
 	run bench
