@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -234,6 +235,30 @@ sync_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	(void)sync_queues(w->data, false);
+}
+
+/*
+ * A backlog of a million messages leaves hundreds of MB free inside
+ * malloc's heap once it drains, and glibc gives back only the top of the
+ * heap by itself.  When more of the heap is free than in use (and at
+ * least TRIM_MIN), give the free pages back to the system.
+ */
+#define TRIM_EVERY	10.		/* seconds */
+#define TRIM_MIN	(4 << 20)
+
+static void
+trim_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct mallinfo2 mi = mallinfo2();
+
+	(void)loop;
+	(void)w;
+	(void)revents;
+	if (mi.fordblks >= TRIM_MIN && mi.fordblks > mi.uordblks) {
+		log_debug("NSQ: returning %zu MB of free heap to the system",
+		    mi.fordblks >> 20);
+		malloc_trim(0);
+	}
 }
 
 static void
@@ -462,6 +487,8 @@ nsqd_start(struct nsqd *n, struct ev_loop *loop, struct nsqd_opts *o)
 		n->sync_timer.data = n;
 		ev_timer_start(loop, &n->sync_timer);
 	}
+	ev_timer_init(&n->trim_timer, trim_cb, TRIM_EVERY, TRIM_EVERY);
+	ev_timer_start(loop, &n->trim_timer);
 	ev_signal_init(&n->sigint, signal_cb, SIGINT);
 	n->sigint.data = n;
 	ev_signal_start(loop, &n->sigint);
@@ -525,6 +552,7 @@ nsqd_free(struct nsqd *n)
 	if (n->lock_fd != -1)
 		close(n->lock_fd);
 	ev_timer_stop(n->loop, &n->sync_timer);
+	ev_timer_stop(n->loop, &n->trim_timer);
 	ev_idle_stop(n->loop, &n->busy);
 	ev_prepare_stop(n->loop, &n->tick);
 	ev_signal_stop(n->loop, &n->sigint);
