@@ -62,7 +62,6 @@ channel_new(struct topic *t, const char *name, size_t len)
 		dq_set_manual_commit(ch->dq, true);
 		fins_load(ch);
 	}
-	hmap_init(&ch->inflight);
 	pq_init(&ch->inflight_pq);
 	pq_init(&ch->deferred_pq);
 	ev_init(&ch->inflight_timer, inflight_timer_cb);
@@ -102,8 +101,7 @@ forget_memory(struct channel *ch)
 		cmsg_free(m);
 	}
 	ch->inflight_pq.n = 0;
-	hmap_free(&ch->inflight);
-	hmap_init(&ch->inflight);
+	idtab_free(&ch->inflight);
 	while ((tr = ch->tr_head) != NULL) {
 		ch->tr_head = tr->next;
 		free(tr);
@@ -123,7 +121,7 @@ channel_free(struct channel *ch)
 	forget_memory(ch);
 	pq_free(&ch->deferred_pq);
 	pq_free(&ch->inflight_pq);
-	hmap_free(&ch->inflight);
+	idtab_free(&ch->inflight);
 	if (ch->sync_marked)
 		TAILQ_REMOVE(&ch->nsqd->chan_sync, ch, sync_link);
 	quantile_free(ch->e2e);
@@ -592,7 +590,7 @@ channel_pump(struct channel *ch)
 		m->delivered_at = nsqd_now(ch->nsqd);
 		m->pq.pri = m->delivered_at + c->msg_timeout_ns;
 		pq_push(&ch->inflight_pq, &m->pq);
-		hmap_put(&ch->inflight, m->b->id, MSG_ID_LEN, m);
+		idtab_put(&ch->inflight, m);
 		TAILQ_INSERT_TAIL(&c->inflight, m, cl);
 		c->in_flight++;
 		c->message_count++;
@@ -625,7 +623,7 @@ static void
 unflight(struct channel *ch, struct cmsg *m)
 {
 	pq_remove(&ch->inflight_pq, &m->pq);
-	hmap_del(&ch->inflight, m->b->id, MSG_ID_LEN);
+	idtab_del(&ch->inflight, m);
 	TAILQ_REMOVE(&m->owner->inflight, m, cl);
 	m->owner->in_flight--;
 }
@@ -665,7 +663,7 @@ static struct cmsg *
 owned(struct channel *ch, struct client *c, const char *id,
     const char **why)
 {
-	struct cmsg *m = hmap_get(&ch->inflight, id, MSG_ID_LEN);
+	struct cmsg *m = idtab_get(&ch->inflight, id);
 
 	if (m == NULL) {
 		*why = "ID not in flight";

@@ -135,6 +135,13 @@ struct cmsg {
 };
 TAILQ_HEAD(cmsg_list, cmsg);
 
+/* In-flight copies by ID (idtab.c). */
+struct idtab {
+	struct cmsg	**v;		/* mask + 1 slots, or NULL */
+	size_t		  mask;
+	size_t		  n;
+};
+
 /* A FIFO ring of bodies and copies (msgq.c). */
 struct msgq {
 	uintptr_t	*v;		/* cap slots, a power of two */
@@ -161,7 +168,7 @@ struct channel {
 	size_t		 nskip;
 	size_t		 skip_i;
 	TAILQ_ENTRY(channel) sync_link;
-	struct hmap	 inflight;	/* id -> cmsg */
+	struct idtab	 inflight;	/* id -> cmsg */
 	struct pqueue	 inflight_pq;
 	ev_timer	 inflight_timer;
 	struct pqueue	 deferred_pq;
@@ -417,6 +424,12 @@ void	 channel_pause(struct channel *, bool);
 int	 channel_empty(struct channel *);
 /* Close the connection of every client (before a delete). */
 void	 channel_close_clients(struct channel *);
+
+/* idtab.c: add, find (NULL if none), remove (that copy), free. */
+void	 idtab_put(struct idtab *, struct cmsg *);
+struct cmsg *idtab_get(const struct idtab *, const char *id);
+void	 idtab_del(struct idtab *, struct cmsg *);
+void	 idtab_free(struct idtab *);
 
 /* msgq.c */
 void	 body_unref(struct nsq_body *);

@@ -73,7 +73,7 @@ test_replace_in_order(void **state)
 	struct ev_loop *loop = ev_loop_new(0);
 	struct syncer *s = syncer_new(loop);
 	struct seen seen = { 0 };
-	char *dir = make_tmpdir(), path[PATH_MAX], tmp[PATH_MAX + 8];
+	char *dir = make_tmpdir(), path[PATH_MAX], tmp[PATH_MAX + 32];
 	char text[32];
 	int i;
 
@@ -146,7 +146,7 @@ test_callbacks_through_loop(void **state)
 	struct ev_loop *loop = ev_loop_new(0);
 	struct syncer *s = syncer_new(loop);
 	struct seen seen = { 0 };
-	char *dir = make_tmpdir(), path[PATH_MAX], tmp[PATH_MAX + 8];
+	char *dir = make_tmpdir(), path[PATH_MAX], tmp[PATH_MAX + 32];
 	ev_timer guard;
 	int fd, turns;
 
@@ -181,7 +181,7 @@ test_callbacks_through_loop(void **state)
 static void
 test_replace_now(void **state)
 {
-	char *dir = make_tmpdir(), path[PATH_MAX], tmp[PATH_MAX + 8];
+	char *dir = make_tmpdir(), path[PATH_MAX], tmp[PATH_MAX + 32];
 
 	(void)state;
 	snprintf(path, sizeof(path), "%s/f", dir);
