@@ -91,6 +91,10 @@ struct dq {
 	int64_t		 count;		/* reads + writes since the last sync */
 	bool		 need_sync;
 	bool		 dirty;		/* the meta file is out of date */
+	/* What the meta file last written says (file -1: none yet). */
+	int64_t		 meta_cfile;
+	int64_t		 meta_cpos;
+	int64_t		 meta_wfile;
 	bool		 sync_failing;	/* log a failing sync once */
 
 	int64_t		 fault_bytes;
@@ -289,6 +293,7 @@ job_done(void *arg, int err)
 	dq->pending--;
 	if (err != 0) {
 		dq->need_sync = true;
+		dq->meta_wfile = -1;
 		if (!dq->sync_failing) {
 			dq->sync_failing = true;
 			dq_log(dq, "failed to sync - %s", strerror(err));
@@ -556,6 +561,12 @@ write_meta(struct dq *dq, bool async)
 	    syncer_replace_now(dq->meta_path, tmp, text, (size_t)n) == -1)
 		r = -1;
 	free(tmp);
+	if (r == 0) {
+		dq->meta_cfile = dq->cfile;
+		dq->meta_cpos = dq->cpos;
+		dq->meta_wfile = dq->wfile;
+	} else
+		dq->meta_wfile = -1;	/* unknown: write it next time */
 	return r;
 }
 
@@ -580,6 +591,19 @@ int
 dq_sync(struct dq *dq)
 {
 	return sync_queue(dq, false);
+}
+
+int
+dq_sync_data(struct dq *dq)
+{
+	wait_jobs(dq);
+	if (dq->need_sync || dq->meta_wfile != dq->wfile ||
+	    dq->meta_cfile != dq->cfile || dq->meta_cpos != dq->cpos)
+		return sync_queue(dq, false);
+	if (dq_flush(dq) == -1 ||
+	    (dq->wfd != -1 && fdatasync(dq->wfd) == -1))
+		return -1;
+	return 0;
 }
 
 int
@@ -1268,6 +1292,7 @@ dq_open(const struct dq_opts *o, char *err, size_t errlen)
 	dq->syncer = o->syncer;
 	dq->wfd = dq->rfd = -1;
 	dq->rsize = -1;
+	dq->meta_wfile = -1;
 	dq->fault_bytes = -1;
 	buf_init(&dq->wbuf, 0, DQ_WBUF_FLUSH + 4 + (size_t)dq->max_msg);
 	buf_init(&dq->rbuf, 0, 2 * DQ_RCHUNK + 4 + (size_t)dq->max_msg);

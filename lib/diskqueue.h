@@ -46,7 +46,7 @@ struct dq_opts {
 						   0 = never automatic */
 	dq_log_fn	*logger;		/* optional; also sees */
 	void		*logger_arg;		/* what dq_open survived */
-	struct syncer	*syncer;		/* optional: sync off the loop */
+	struct syncer	*syncer;		/* optional: fsync elsewhere */
 };
 
 /*
@@ -81,7 +81,17 @@ int	dq_read(struct dq *, const void **data, size_t *len, struct dq_pos *pos)
  */
 int	dq_sync(struct dq *);
 /*
- * The same, but with a syncer only the flush happens now and the rest on
+ * Make every record put so far durable at the least cost: flush and
+ * fdatasync the write file.  The meta file is rewritten as well (as
+ * dq_sync) only when what it says about the read side or the write file
+ * is out of date: records past its write position are found again on
+ * open (they are counted, and writing goes on in the next file).  For a
+ * queue that only grows between syncs, one fdatasync instead of three
+ * fsyncs and a rename.  0 or -1.
+ */
+int	dq_sync_data(struct dq *);
+/*
+ * As dq_sync, but with a syncer only the flush happens now and the rest on
  * its thread (a failure is logged and the sync stays due); without one,
  * dq_sync.  While this queue's earlier jobs run, it only notes that a
  * sync is due, and starts one when they are done.  -1 only when the

@@ -56,8 +56,8 @@ body_from_record(const void *data, size_t len, uint16_t *attempts)
 
 /*
  * Copies come and go at the delivery rate: freed ones are kept on a free
- * list (up to CMSG_KEEP, 768 KB) and reused, which takes malloc and free off the
- * per-message path.  One loop, so no locking.
+ * list (up to CMSG_KEEP, 768 KB) and reused, which takes malloc and free
+ * off the per-message path.  One loop, so no locking.
  */
 #define CMSG_KEEP	8192
 

@@ -183,8 +183,9 @@ nsqd_await_sync(struct nsqd *n, struct client *c)
  * topics whose held messages were handed on to them (in durable mode a
  * topic commits what it handed on only now), so a crash in between
  * repeats a message rather than losing it.  Returns false if any failed.
- * Unless now is set, the fsyncs run on the syncer's thread and a failure
- * is logged when it happens (the periodic syncs of the default mode).
+ * With now (durable mode) everything written is on disk on return
+ * (dq_sync_data); else the fsyncs run on the syncer's thread and a
+ * failure is logged when it happens (the default mode's periodic syncs).
  */
 static bool
 sync_queues(struct nsqd *n, bool now)
@@ -196,8 +197,10 @@ sync_queues(struct nsqd *n, bool now)
 	while ((ch = TAILQ_FIRST(&n->chan_sync)) != NULL) {
 		TAILQ_REMOVE(&n->chan_sync, ch, sync_link);
 		ch->sync_marked = false;
-		if (ch->dq != NULL && (channel_save_fins(ch) == -1 ||
-		    (now ? dq_sync(ch->dq) : dq_sync_soon(ch->dq)) == -1)) {
+		if (ch->dq == NULL)
+			continue;
+		if (channel_save_fins(ch) == -1 ||
+		    (now ? dq_sync_data(ch->dq) : dq_sync_soon(ch->dq)) == -1) {
 			log_warn("CHANNEL(%s): sync", ch->name);
 			nsqd_set_health(n, "failed to sync a disk queue");
 			ok = false;
@@ -214,7 +217,7 @@ sync_queues(struct nsqd *n, bool now)
 			dq_tell(t->dq, &pos);
 			(void)dq_commit(t->dq, &pos);
 		}
-		if ((now ? dq_sync(t->dq) : dq_sync_soon(t->dq)) == -1) {
+		if ((now ? dq_sync_data(t->dq) : dq_sync_soon(t->dq)) == -1) {
 			log_warn("TOPIC(%s): sync", t->name);
 			nsqd_set_health(n, "failed to sync a disk queue");
 			ok = false;

@@ -303,7 +303,7 @@ struct nsqd {
 	struct topic_list	 topic_sync;	/* the last sync */
 	struct topic_list	 draining;	/* handing a backlog on */
 	ev_timer		 sync_timer;
-	ev_timer		 trim_timer;	/* free heap back to the system */
+	ev_timer		 trim_timer;	/* heap back to the system */
 	ev_idle			 busy;		/* keeps the loop turning */
 	struct buf		 scratch;	/* one encoded message */
 	struct lookup_peer	**peers;	/* one per nsqlookupd */

@@ -1332,6 +1332,53 @@ test_manual_commit_crash(void **state)
 	remove_tmpdir(dir);
 }
 
+/*
+ * dq_sync_data: the first sync writes the meta file; a queue that only
+ * grew since rewrites nothing but the data file; a read (the commit
+ * position moved) rewrites the meta file again.  After a crash the
+ * records past the meta file's write position are found and read.
+ */
+static void
+child_sync_data(const char *dir)
+{
+	struct dq *dq = open_small(dir, 1 << 20, NULL);
+
+	put_n(dq, 0, 10, 20);
+	assert_int_equal(dq_sync_data(dq), 0);
+	assert_meta(dir, "t", "10\n0,0\n0,240\n");
+	put_n(dq, 10, 20, 20);
+	assert_int_equal(dq_sync_data(dq), 0);
+	assert_meta(dir, "t", "10\n0,0\n0,240\n");	/* unchanged */
+	assert_int_equal(size_of(pathf(dir, "t.diskqueue.000000.dat")), 480);
+	expect_rec(dq, 0, 20);
+	assert_int_equal(dq_sync_data(dq), 0);
+	assert_meta(dir, "t", "19\n0,24\n0,480\n");
+	put_n(dq, 20, 25, 20);
+	assert_int_equal(dq_sync_data(dq), 0);
+	assert_meta(dir, "t", "19\n0,24\n0,480\n");
+}
+
+static void
+test_sync_data(void **state)
+{
+	struct logbook lb = { 0 };
+	struct dq *dq;
+	char *dir;
+	int i;
+
+	(void)state;
+	dir = make_tmpdir();
+	crash_after(child_sync_data, dir);
+	dq = open_small(dir, 1 << 20, &lb);
+	assert_true(logged(&lb, "5 more records"));
+	assert_int_equal(dq_depth(dq), 24);
+	for (i = 1; i < 25; i++)
+		expect_rec(dq, i, 20);
+	expect_empty(dq);
+	assert_int_equal(dq_close(dq), 0);
+	remove_tmpdir(dir);
+}
+
 static void
 test_manual_commit_files(void **state)
 {
@@ -1524,6 +1571,7 @@ main(void)
 		cmocka_unit_test(test_enospc),
 		cmocka_unit_test(test_manual_commit_crash),
 		cmocka_unit_test(test_manual_commit_files),
+		cmocka_unit_test(test_sync_data),
 		cmocka_unit_test(test_throughput),
 		cmocka_unit_test(test_with_syncer),
 	};
