@@ -414,6 +414,13 @@ idle_rss=$(status_kb VmRSS)
 idle_anon=$(status_kb RssAnon)
 idle_file=$(status_kb RssFile)
 idle_hwm=$(status_kb VmHWM)
+# file-backed pages: the binary's alone when it is linked statically (the
+# default build), the shared libraries' too when it is not (STATIC=0)
+if grep -q '\.so[.0-9]*$' "/proc/$NSQD_PID/maps"; then
+	idle_what="the binary and shared libraries"
+else
+	idle_what="the static binary"
+fi
 stop_nsqd
 
 echo
@@ -436,7 +443,7 @@ echo "durable (--mem-queue-size=0 --sync-every=1) pub: $DURABLE_PUB msg/s," \
     "$(calc %.3f "a / b" "$DURABLE_PUB" "$DEFAULT_PUB")" \
     "of the default mode's $DEFAULT_PUB"
 echo "idle nsqd: RSS $(mb "$idle_rss") MB: anonymous $(mb "$idle_anon") MB," \
-    "file-backed (libc and the binary, shared) $(mb "$idle_file") MB;" \
+    "file-backed ($idle_what) $(mb "$idle_file") MB;" \
     "VmHWM $(mb "$idle_hwm") MB"
 echo "1,000,000 x 200 B queued in memory:" \
     "RSS $(mb "$rss0") -> $(mb "$rss1") MB," \

@@ -4,8 +4,11 @@
 # Then, for "test", the npm client used by the interop suite.
 set -eu
 mode=${1:-build}
+# The -dev packages ship the .a archives the static daemons link; g++
+# brings libstdc++.a (libsnappy.a is C++) for the default gcc, and
+# libc6-dev libc.a.
 pkgs="libev-dev libjsmn-dev libcurl4-openssl-dev libhttp-parser-dev zlib1g-dev
-libsnappy-dev libssl-dev make gcc pkg-config"
+libsnappy-dev libssl-dev make gcc g++ libc6-dev pkg-config"
 if [ "$mode" = test ]; then
 	pkgs="$pkgs libcmocka-dev bats bats-assert bats-support curl python3
 	    mandoc zsh fish openssl"
