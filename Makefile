@@ -41,8 +41,8 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wwrite-strings -Wformat=2 \
             -Wno-format-nonliteral
 CPPFLAGS += -D_GNU_SOURCE -DNSQ_VERSION='"$(VERSION)"' -Ilib -MMD -MP
-CFLAGS   += -std=c11 $(OPT) $(WARN) $(SANFLAGS)
-LDFLAGS  += $(SANFLAGS) -Wl,--as-needed
+CFLAGS   += -std=c11 -pthread $(OPT) $(WARN) $(SANFLAGS)
+LDFLAGS  += -pthread $(SANFLAGS) -Wl,--as-needed
 LDLIBS   += -lev -lhttp_parser -lcurl -lz -lsnappy -lssl -lcrypto -lm
 
 ifneq ($(V),1)
