@@ -4,10 +4,18 @@
  * window: a client is ready while in_flight < rdy).
  *
  * A copy is in exactly one place: the memory queue, the deferred heap
- * (REQ with a delay, DPUB) or in flight (the in-flight heap keyed by
- * deadline, a map by ID, and its owner's list).  Each heap has one libev
- * timer set no later than its earliest deadline, so nothing scans: a timer
- * that fires early (its message was FINed) just re-arms for the new head.
+ * (REQ with a delay, DPUB) or in flight (a lane by deadline, the table by
+ * ID, and its owner's list).  In-flight deadlines are delivery time plus
+ * the owner's message timeout, so among copies with the same timeout
+ * they come in delivery order: a lane is a FIFO for one timeout value
+ * (there is one per value in use, nearly always one), and insertion,
+ * FIN and timeout are O(1), where a heap of thousands of scattered nodes
+ * cost a sift and its cache misses for every FIN.  Only a TOUCH capped
+ * by --max-msg-timeout (or a step back of the clock) lands before the
+ * tail; it is placed by walking back from the tail.  The in-flight lanes and the deferred heap each
+ * have one libev timer set no later than their earliest deadline, so
+ * nothing scans: a timer that fires early (its message was FINed) just
+ * re-arms for the new head.
  *
  * Beyond --mem-queue-size, messages go to the channel's disk queue, and
  * once anything is there new ones follow it, so the order holds.  A
@@ -32,7 +40,7 @@ static void	fins_load(struct channel *);
 static void	fins_remove(struct channel *);
 static void	deferred_timer_cb(struct ev_loop *, ev_timer *, int);
 
-/* The message copy a heap node belongs to. */
+/* The message copy a (deferred) heap node belongs to. */
 static struct cmsg *
 pq_msg(struct pq_node *p)
 {
@@ -62,7 +70,7 @@ channel_new(struct topic *t, const char *name, size_t len)
 		dq_set_manual_commit(ch->dq, true);
 		fins_load(ch);
 	}
-	pq_init(&ch->inflight_pq);
+	TAILQ_INIT(&ch->lanes);
 	pq_init(&ch->deferred_pq);
 	ev_init(&ch->inflight_timer, inflight_timer_cb);
 	ch->inflight_timer.data = ch;
@@ -83,6 +91,7 @@ static void
 forget_memory(struct channel *ch)
 {
 	struct cmsg *m;
+	struct lane *l;
 	struct track *tr;
 	size_t i;
 
@@ -92,15 +101,16 @@ forget_memory(struct channel *ch)
 	for (i = 0; i < ch->deferred_pq.n; i++)
 		cmsg_free(pq_msg(ch->deferred_pq.v[i]));
 	ch->deferred_pq.n = 0;
-	for (i = 0; i < ch->inflight_pq.n; i++) {
-		m = pq_msg(ch->inflight_pq.v[i]);
-		if (m->owner != NULL) {
+	while ((l = TAILQ_FIRST(&ch->lanes)) != NULL) {
+		while ((m = TAILQ_FIRST(&l->q)) != NULL) {
+			TAILQ_REMOVE(&l->q, m, fl);
 			TAILQ_REMOVE(&m->owner->inflight, m, cl);
 			m->owner->in_flight--;
+			cmsg_free(m);
 		}
-		cmsg_free(m);
+		TAILQ_REMOVE(&ch->lanes, l, link);
+		free(l);
 	}
-	ch->inflight_pq.n = 0;
 	idtab_free(&ch->inflight);
 	while ((tr = ch->tr_head) != NULL) {
 		ch->tr_head = tr->next;
@@ -120,7 +130,6 @@ channel_free(struct channel *ch)
 		return;
 	forget_memory(ch);
 	pq_free(&ch->deferred_pq);
-	pq_free(&ch->inflight_pq);
 	idtab_free(&ch->inflight);
 	if (ch->sync_marked)
 		TAILQ_REMOVE(&ch->nsqd->chan_sync, ch, sync_link);
@@ -406,17 +415,14 @@ drop(struct channel *ch, struct cmsg *m)
 	cmsg_free(m);
 }
 
-/* Arm t for the head of q unless it is already due no later. */
+/* Arm t for the time when (ns) unless it is already due no later. */
 static void
-arm(struct channel *ch, ev_timer *t, struct pqueue *q)
+arm_at(struct channel *ch, ev_timer *t, int64_t when)
 {
 	struct nsqd *n = ch->nsqd;
-	struct pq_node *head = pq_peek(q);
 	double after;
 
-	if (head == NULL)
-		return;
-	after = (double)(head->pri - nsqd_now(n)) / 1e9;
+	after = (double)(when - nsqd_now(n)) / 1e9;
 	if (after < 0)
 		after = 0;
 	if (ev_is_active(t)) {
@@ -428,13 +434,91 @@ arm(struct channel *ch, ev_timer *t, struct pqueue *q)
 	ev_timer_start(n->loop, t);
 }
 
+/* Arm the deferred timer for the heap's head. */
+static void
+arm_deferred(struct channel *ch)
+{
+	struct pq_node *head = pq_peek(&ch->deferred_pq);
+
+	if (head != NULL)
+		arm_at(ch, &ch->deferred_timer, head->pri);
+}
+
+/* Arm the in-flight timer for the earliest head of the lanes. */
+static void
+arm_inflight(struct channel *ch)
+{
+	struct lane *l;
+	struct cmsg *m;
+	int64_t when = INT64_MAX;
+
+	TAILQ_FOREACH(l, &ch->lanes, link) {
+		if ((m = TAILQ_FIRST(&l->q)) != NULL && m->deadline < when)
+			when = m->deadline;
+	}
+	if (when != INT64_MAX)
+		arm_at(ch, &ch->inflight_timer, when);
+}
+
+/* The lane of a message timeout, made if need be. */
+static struct lane *
+lane_get(struct channel *ch, int64_t timeout)
+{
+	struct lane *l;
+
+	TAILQ_FOREACH(l, &ch->lanes, link) {
+		if (l->timeout == timeout)
+			return l;
+	}
+	l = xmalloc(sizeof(*l));
+	l->timeout = timeout;
+	TAILQ_INIT(&l->q);
+	TAILQ_INSERT_TAIL(&ch->lanes, l, link);
+	return l;
+}
+
+/*
+ * Put an in-flight copy in its lane by deadline: at the tail, unless a
+ * capped TOUCH (or the wall clock stepping back) made it earlier than
+ * the tail's.
+ */
+static void
+lane_insert(struct lane *l, struct cmsg *m)
+{
+	struct cmsg *p = TAILQ_LAST(&l->q, cmsg_list);
+
+	while (p != NULL && p->deadline > m->deadline)
+		p = TAILQ_PREV(p, cmsg_list, fl);
+	if (p == NULL)
+		TAILQ_INSERT_HEAD(&l->q, m, fl);
+	else
+		TAILQ_INSERT_AFTER(&l->q, p, m, fl);
+}
+
+/*
+ * Take a copy out of its lane.  A lane left empty goes unless it is the
+ * only one (the usual case, kept to save a malloc per delivery).
+ */
+static void
+lane_remove(struct channel *ch, struct cmsg *m)
+{
+	struct lane *l = lane_get(ch, m->owner->msg_timeout_ns);
+
+	TAILQ_REMOVE(&l->q, m, fl);
+	if (TAILQ_EMPTY(&l->q) && (TAILQ_FIRST(&ch->lanes) != l ||
+	    TAILQ_NEXT(l, link) != NULL)) {
+		TAILQ_REMOVE(&ch->lanes, l, link);
+		free(l);
+	}
+}
+
 static void
 defer_msg(struct channel *ch, struct cmsg *m, int64_t delay_ns)
 {
 	m->state = CM_DEFERRED;
 	m->pq.pri = nsqd_now(ch->nsqd) + delay_ns;
 	pq_push(&ch->deferred_pq, &m->pq);
-	arm(ch, &ch->deferred_timer, &ch->deferred_pq);
+	arm_deferred(ch);
 }
 
 /* Whether a client could take a message right now. */
@@ -509,6 +593,7 @@ channel_close(struct channel *ch)
 {
 	struct nsq_body *b;
 	struct cmsg *m;
+	struct lane *l;
 	struct dq_pos pos;
 	size_t i;
 	int64_t saved = 0;
@@ -525,8 +610,10 @@ channel_close(struct channel *ch)
 			body_unref(b);
 		}
 	}
-	for (i = 0; i < ch->inflight_pq.n; i++)
-		saved += save(ch, pq_msg(ch->inflight_pq.v[i]));
+	TAILQ_FOREACH(l, &ch->lanes, link) {
+		TAILQ_FOREACH(m, &l->q, fl)
+			saved += save(ch, m);
+	}
 	for (i = 0; i < ch->deferred_pq.n; i++)
 		saved += save(ch, pq_msg(ch->deferred_pq.v[i]));
 	dq_tell(ch->dq, &pos);
@@ -571,7 +658,7 @@ channel_pump(struct channel *ch)
 {
 	struct client *c;
 	struct cmsg *m;
-	bool armed = false;
+	struct lane *l;
 
 	if (ch->paused)
 		return;
@@ -588,17 +675,16 @@ channel_pump(struct channel *ch)
 		m->state = CM_INFLIGHT;
 		m->owner = c;
 		m->delivered_at = nsqd_now(ch->nsqd);
-		m->pq.pri = m->delivered_at + c->msg_timeout_ns;
-		pq_push(&ch->inflight_pq, &m->pq);
+		m->deadline = m->delivered_at + c->msg_timeout_ns;
+		l = lane_get(ch, c->msg_timeout_ns);
+		lane_insert(l, m);
+		if (TAILQ_FIRST(&l->q) == m)
+			arm_at(ch, &ch->inflight_timer, m->deadline);
 		idtab_put(&ch->inflight, m);
 		TAILQ_INSERT_TAIL(&c->inflight, m, cl);
 		c->in_flight++;
 		c->message_count++;
 		client_send_message(c, m);
-		if (!armed) {
-			arm(ch, &ch->inflight_timer, &ch->inflight_pq);
-			armed = true;
-		}
 	}
 }
 
@@ -622,7 +708,7 @@ channel_add_client(struct channel *ch, struct client *c)
 static void
 unflight(struct channel *ch, struct cmsg *m)
 {
-	pq_remove(&ch->inflight_pq, &m->pq);
+	lane_remove(ch, m);
 	idtab_del(&ch->inflight, m);
 	TAILQ_REMOVE(&m->owner->inflight, m, cl);
 	m->owner->in_flight--;
@@ -722,6 +808,7 @@ channel_touch(struct channel *ch, struct client *c, const char *id,
     const char **why)
 {
 	struct cmsg *m;
+	struct lane *l;
 	int64_t deadline, max = ch->nsqd->o->max_msg_timeout;
 
 	if ((m = owned(ch, c, id, why)) == NULL)
@@ -729,7 +816,11 @@ channel_touch(struct channel *ch, struct client *c, const char *id,
 	deadline = nsqd_now(ch->nsqd) + c->msg_timeout_ns;
 	if (deadline - m->delivered_at >= max)
 		deadline = m->delivered_at + max;
-	pq_update(&ch->inflight_pq, &m->pq, deadline);
+	l = lane_get(ch, c->msg_timeout_ns);
+	TAILQ_REMOVE(&l->q, m, fl);
+	m->deadline = deadline;
+	lane_insert(l, m);
+	arm_inflight(ch);
 	return 0;
 }
 
@@ -748,19 +839,26 @@ inflight_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct channel *ch = w->data;
 	int64_t now = nsqd_now(ch->nsqd);
-	struct pq_node *p;
+	struct lane *l, *next;
 	struct cmsg *m;
 
 	(void)loop;
 	(void)revents;
-	while ((p = pq_peek(&ch->inflight_pq)) != NULL && p->pri <= now) {
-		m = pq_msg(p);
-		unflight(ch, m);
-		ch->timeout_count++;
-		requeue(ch, m);
+	/* unflight may free an emptied lane: take the next one first. */
+	for (l = TAILQ_FIRST(&ch->lanes); l != NULL; l = next) {
+		next = TAILQ_NEXT(l, link);
+		while ((m = TAILQ_FIRST(&l->q)) != NULL && m->deadline <= now) {
+			bool last = TAILQ_NEXT(m, fl) == NULL;
+
+			unflight(ch, m);
+			ch->timeout_count++;
+			requeue(ch, m);
+			if (last)
+				break;		/* l may be gone */
+		}
 	}
 	channel_pump(ch);
-	arm(ch, &ch->inflight_timer, &ch->inflight_pq);
+	arm_inflight(ch);
 }
 
 static void
@@ -779,7 +877,7 @@ deferred_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		requeue(ch, m);
 	}
 	channel_pump(ch);
-	arm(ch, &ch->deferred_timer, &ch->deferred_pq);
+	arm_deferred(ch);
 }
 
 /*

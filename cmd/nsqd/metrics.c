@@ -127,7 +127,7 @@ cvalue(const struct channel *ch, int f)
 	case C_BACKEND:
 		return (uint64_t)channel_backend_depth(ch);
 	case C_INFLIGHT:
-		return ch->inflight_pq.n;
+		return ch->inflight.n;
 	case C_DEFERRED:
 		return ch->deferred_pq.n;
 	case C_CLIENTS:

@@ -125,8 +125,16 @@ struct cmsg {
 	struct nsq_body		*b;
 	struct cmsg		*next;		/* free-list link */
 	TAILQ_ENTRY(cmsg)	 cl;		/* owner's in-flight list */
-	struct pq_node		 pq;		/* deadline (or, in a topic
-						   queue, the defer in ns) */
+	union {
+		/* Deferred: the heap node (in a topic's queue, the defer
+		   in ns is kept in pq.pri). */
+		struct pq_node	 pq;
+		/* In flight: its place in its lane, by deadline. */
+		struct {
+			TAILQ_ENTRY(cmsg) fl;
+			int64_t	 deadline;
+		};
+	};
 	struct client		*owner;		/* while in flight */
 	struct track		*tr;		/* read from disk, unfinished */
 	int64_t			 delivered_at;
@@ -134,6 +142,17 @@ struct cmsg {
 	uint8_t			 state;
 };
 TAILQ_HEAD(cmsg_list, cmsg);
+
+/*
+ * A channel's in-flight copies that share one message timeout, oldest
+ * deadline first (channel.c).
+ */
+struct lane {
+	int64_t			 timeout;	/* ns */
+	struct cmsg_list	 q;
+	TAILQ_ENTRY(lane)	 link;
+};
+TAILQ_HEAD(lane_list, lane);
 
 /* In-flight copies by ID (idtab.c). */
 struct idtab {
@@ -169,7 +188,7 @@ struct channel {
 	size_t		 skip_i;
 	TAILQ_ENTRY(channel) sync_link;
 	struct idtab	 inflight;	/* id -> cmsg */
-	struct pqueue	 inflight_pq;
+	struct lane_list lanes;		/* in flight, by deadline */
 	ev_timer	 inflight_timer;
 	struct pqueue	 deferred_pq;
 	ev_timer	 deferred_timer;

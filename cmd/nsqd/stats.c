@@ -127,7 +127,7 @@ stats_mem(struct nsqd *n, struct nsqd_mem *m)
 		for (i = 0; i < t->nchans; i++) {
 			struct channel *ch = t->chans[i];
 
-			m->heap_objects += ch->q.n + ch->inflight_pq.n +
+			m->heap_objects += ch->q.n + ch->inflight.n +
 			    ch->deferred_pq.n;
 		}
 	}
@@ -264,7 +264,7 @@ jw_channel(struct jw *w, struct nsqd *n, struct channel *ch, bool clients,
 	jw_key(w, "backend_depth");
 	jw_int(w, channel_backend_depth(ch));
 	jw_key(w, "in_flight_count");
-	jw_uint(w, ch->inflight_pq.n);
+	jw_uint(w, ch->inflight.n);
 	jw_key(w, "deferred_count");
 	jw_uint(w, ch->deferred_pq.n);
 	jw_key(w, "message_count");
@@ -592,7 +592,7 @@ stats_text(struct nsqd *n, struct buf *b, const char *topic,
 			    "e2e%%: ", ch->paused ? "   *P " : "      ",
 			    ch->name, (long long)channel_depth(ch),
 			    (long long)channel_backend_depth(ch),
-			    ch->inflight_pq.n, ch->deferred_pq.n,
+			    ch->inflight.n, ch->deferred_pq.n,
 			    (unsigned long long)ch->requeue_count,
 			    (unsigned long long)ch->timeout_count,
 			    (unsigned long long)ch->message_count);

@@ -265,7 +265,7 @@ push(struct statsd *s)
 			emit(s, stat, channel_backend_depth(ch), 'g');
 			snprintf(stat, sizeof(stat), "%s.in_flight_count",
 			    base);
-			emit(s, stat, (int64_t)ch->inflight_pq.n, 'g');
+			emit(s, stat, (int64_t)ch->inflight.n, 'g');
 			snprintf(stat, sizeof(stat), "%s.deferred_count", base);
 			emit(s, stat, (int64_t)ch->deferred_pq.n, 'g');
 			snprintf(stat, sizeof(stat), "%s.requeue_count", base);
