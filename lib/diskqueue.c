@@ -44,7 +44,7 @@
 #include "xmalloc.h"
 
 #define DQ_WBUF_FLUSH	(64 * 1024)	/* write the buffer past this */
-#define DQ_RCHUNK	(256 * 1024)	/* read(2) size */
+#define DQ_RCHUNK	(64 * 1024)	/* read(2) size */
 #define DQ_META_MAX	512		/* a longer meta file is garbage */
 #define DQ_RANGE_LOOP	256		/* unlink one by one up to this */
 
