@@ -12,10 +12,10 @@
  * FIN and timeout are O(1), where a heap of thousands of scattered nodes
  * cost a sift and its cache misses for every FIN.  Only a TOUCH capped
  * by --max-msg-timeout (or a step back of the clock) lands before the
- * tail; it is placed by walking back from the tail.  The in-flight lanes and the deferred heap each
- * have one libev timer set no later than their earliest deadline, so
- * nothing scans: a timer that fires early (its message was FINed) just
- * re-arms for the new head.
+ * tail; it is placed by walking back from the tail.  The lanes and the
+ * deferred heap each have one libev timer set no later than their
+ * earliest deadline, so nothing scans: a timer that fires early (its
+ * message was FINed) just re-arms for the new head.
  *
  * Beyond --mem-queue-size, messages go to the channel's disk queue, and
  * once anything is there new ones follow it, so the order holds.  A
@@ -515,7 +515,6 @@ lane_remove(struct channel *ch, struct cmsg *m)
 static void
 defer_msg(struct channel *ch, struct cmsg *m, int64_t delay_ns)
 {
-	m->state = CM_DEFERRED;
 	m->pq.pri = nsqd_now(ch->nsqd) + delay_ns;
 	pq_push(&ch->deferred_pq, &m->pq);
 	arm_deferred(ch);
@@ -632,7 +631,6 @@ channel_close(struct channel *ch)
 static void
 requeue(struct channel *ch, struct cmsg *m)
 {
-	m->state = CM_QUEUED;
 	m->owner = NULL;
 	msgq_push(&ch->q, m);	/* whole: it has attempts, maybe a track */
 }
@@ -672,7 +670,6 @@ channel_pump(struct channel *ch)
 			continue;
 		}
 		m->attempts++;
-		m->state = CM_INFLIGHT;
 		m->owner = c;
 		m->delivered_at = nsqd_now(ch->nsqd);
 		m->deadline = m->delivered_at + c->msg_timeout_ns;

@@ -103,7 +103,6 @@ struct nsq_body {
 	char		data[];
 };
 
-enum cmsg_state { CM_QUEUED, CM_INFLIGHT, CM_DEFERRED };
 
 /*
  * A message read from a channel's disk queue and not yet finished: the
@@ -139,7 +138,6 @@ struct cmsg {
 	struct track		*tr;		/* read from disk, unfinished */
 	int64_t			 delivered_at;
 	uint16_t		 attempts;
-	uint8_t			 state;
 };
 TAILQ_HEAD(cmsg_list, cmsg);
 
