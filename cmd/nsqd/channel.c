@@ -466,10 +466,9 @@ lane_get(struct channel *ch, int64_t timeout)
 {
 	struct lane *l;
 
-	TAILQ_FOREACH(l, &ch->lanes, link) {
+	for (l = TAILQ_FIRST(&ch->lanes); l != NULL; l = TAILQ_NEXT(l, link))
 		if (l->timeout == timeout)
 			return l;
-	}
 	l = xmalloc(sizeof(*l));
 	l->timeout = timeout;
 	TAILQ_INIT(&l->q);

@@ -324,7 +324,7 @@ struct nsqd {
 	ev_idle			 busy;		/* keeps the loop turning */
 	struct buf		 scratch;	/* one encoded message */
 	struct lookup_peer	**peers;	/* one per nsqlookupd */
-	TAILQ_HEAD(, precreate)	 precreates;	/* lookupd /channels queries */
+	TAILQ_HEAD(precreate_list, precreate) precreates; /* lookupd queries */
 	bool			 loading;	/* meta_load running */
 	size_t			 npeers;
 	char			 hostname[256];
