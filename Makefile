@@ -57,7 +57,10 @@ LIB_SRC  := $(wildcard lib/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(O)/%.o)
 LIBA     := $(O)/libnsq.a
 
-PROGS    := $(notdir $(wildcard cmd/*))
+# cmd/common is no program: it holds what the tools share (TOOLS link it).
+PROGS    := $(filter-out common,$(notdir $(wildcard cmd/*)))
+TOOLS    := nsq-pub nsq-stat nsq-tail nsq-to-file
+TOOL_OBJ := $(patsubst %.c,$(O)/%.o,$(wildcard cmd/common/*.c))
 BINS     := $(PROGS:%=$(BINDIR)/%)
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -78,8 +81,10 @@ $(LIBA): $(LIB_OBJ)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-# Each program is every .c file of its folder, linked with the library.
-prog_objs = $(patsubst %.c,$(O)/%.o,$(wildcard cmd/$(1)/*.c))
+# Each program is every .c file of its folder (and cmd/common's for the
+# tools), linked with the library.
+prog_objs = $(patsubst %.c,$(O)/%.o,$(wildcard cmd/$(1)/*.c)) \
+    $(if $(filter $(1),$(TOOLS)),$(TOOL_OBJ))
 DAEMONS  := $(BINDIR)/nsqd $(BINDIR)/nsqlookupd
 
 # Static daemons: no libcurl (only the tools use it), and libsnappy.a needs

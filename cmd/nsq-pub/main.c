@@ -32,6 +32,7 @@
 
 #include <ev.h>
 
+#include "../common/tool.h"
 #include "buffer.h"
 #include "nsq.h"
 #include "options.h"
@@ -134,18 +135,6 @@ static struct {
 } st;
 
 static void	pump(void);
-
-/* The help text, made before parsing so that it shows the defaults. */
-static char *help;
-
-static void
-usage_exit(const char *why)
-{
-	if (why != NULL)
-		fprintf(stderr, "%s\n", why);
-	fputs(help, why != NULL ? stderr : stdout);
-	exit(why != NULL ? 2 : 0);
-}
 
 static void
 log_cb(enum nsq_log_level lvl, const char *msg, void *arg)
@@ -558,26 +547,11 @@ setup(void)
 int
 main(int argc, char **argv)
 {
-	char err[512];
-	int argi, r, rc;
+	int rc;
 	size_t i;
 
-	help = opts_help(opts, NOPTS, PROG, "[options] < input");
-	r = opts_parse(opts, NOPTS, argc, argv, &argi, err, sizeof(err));
-	if (r == OPTS_HELP)
-		usage_exit(NULL);
-	if (r == -1)
-		usage_exit(err);
-	if (o.version) {
-		printf("%s v%s (nsq in C %s)\n", PROG, NSQ_COMPAT_VERSION,
-		    NSQ_VERSION);
-		return 0;
-	}
-	if (argi < argc) {
-		snprintf(err, sizeof(err), "unexpected argument: %s",
-		    argv[argi]);
-		usage_exit(err);
-	}
+	tool_options(PROG, "[options] < input", opts, NOPTS, &o.version,
+	    argc, argv);
 	if (o.topic[0] == '\0')
 		errx(1, "--topic required");
 	if (o.delimiter == NULL)
@@ -590,7 +564,7 @@ main(int argc, char **argv)
 		errx(1, "--nsqd-tcp-address required");
 	if (fcntl(STDIN_FILENO, F_GETFD) == -1)
 		fatal_stdin();
-	free(help);
+	tool_options_done();
 
 	signal(SIGPIPE, SIG_IGN);
 	st.loop = ev_default_loop(EVFLAG_AUTO);

@@ -27,6 +27,7 @@
 
 #include <ev.h>
 
+#include "../common/tool.h"
 #include "httpc.h"
 #include "nsq.h"
 #include "options.h"
@@ -107,18 +108,6 @@ static struct {
 	ev_timer	 tick;
 	ev_signal	 sigint, sigterm, sighup;
 } st;
-
-/* The help text, made before parsing so that it shows the defaults. */
-static char *help;
-
-static void
-usage_exit(const char *why)
-{
-	if (why != NULL)
-		fprintf(stderr, "%s\n", why);
-	fputs(help, why != NULL ? stderr : stdout);
-	exit(why != NULL ? 2 : 0);
-}
 
 /* End the live row's line before anything else is printed. */
 static void
@@ -433,7 +422,7 @@ check_options(void)
 		    n < INT32_MIN) {
 			snprintf(why, sizeof(why), "invalid value \"%s\" for "
 			    "flag -count: parse error", o.count);
-			usage_exit(why);
+			tool_usage_exit(why);
 		}
 		if (n <= 0)
 			errx(1, "--count should be positive");
@@ -458,27 +447,9 @@ check_options(void)
 int
 main(int argc, char **argv)
 {
-	char err[512];
-	int argi, r;
-
-	help = opts_help(opts, NOPTS, PROG, "[options]");
-	r = opts_parse(opts, NOPTS, argc, argv, &argi, err, sizeof(err));
-	if (r == OPTS_HELP)
-		usage_exit(NULL);
-	if (r == -1)
-		usage_exit(err);
-	if (o.version) {
-		printf("%s v%s (nsq in C %s)\n", PROG, NSQ_COMPAT_VERSION,
-		    NSQ_VERSION);
-		return 0;
-	}
-	if (argi < argc) {
-		snprintf(err, sizeof(err), "unexpected argument: %s",
-		    argv[argi]);
-		usage_exit(err);
-	}
+	tool_options(PROG, "[options]", opts, NOPTS, &o.version, argc, argv);
 	check_options();
-	free(help);
+	tool_options_done();
 
 	signal(SIGPIPE, SIG_IGN);
 	st.tty = isatty(STDOUT_FILENO);

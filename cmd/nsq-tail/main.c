@@ -27,6 +27,7 @@
 
 #include <ev.h>
 
+#include "../common/tool.h"
 #include "buffer.h"
 #include "json.h"
 #include "nsq.h"
@@ -102,18 +103,6 @@ static struct {
 	ev_signal		 sigint, sigterm;
 	ev_timer		 stop_wait;
 } st;
-
-/* The help text, made before parsing so that it shows the defaults. */
-static char *help;
-
-static void
-usage_exit(const char *why)
-{
-	if (why != NULL)
-		fprintf(stderr, "%s\n", why);
-	fputs(help, why != NULL ? stderr : stdout);
-	exit(why != NULL ? 2 : 0);
-}
 
 static void
 log_cb(enum nsq_log_level lvl, const char *msg, void *arg)
@@ -456,26 +445,10 @@ main(int argc, char **argv)
 {
 	struct nsq_config *cfg;
 	char err[512], *channel;
-	int argi, r;
 	size_t i, k;
 
-	help = opts_help(opts, NOPTS, PROG, "[options]");
-	r = opts_parse(opts, NOPTS, argc, argv, &argi, err, sizeof(err));
-	if (r == OPTS_HELP)
-		usage_exit(NULL);
-	if (r == -1)
-		usage_exit(err);
-	if (o.version) {
-		printf("%s v%s (nsq in C %s)\n", PROG, NSQ_COMPAT_VERSION,
-		    NSQ_VERSION);
-		return 0;
-	}
-	if (argi < argc) {
-		snprintf(err, sizeof(err), "unexpected argument: %s",
-		    argv[argi]);
-		usage_exit(err);
-	}
-	free(help);
+	tool_options(PROG, "[options]", opts, NOPTS, &o.version, argc, argv);
+	tool_options_done();
 	if (o.channel[0] == '\0') {
 		struct timespec ts;
 

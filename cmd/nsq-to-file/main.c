@@ -33,6 +33,7 @@
 
 #include <ev.h>
 
+#include "../common/tool.h"
 #include "archive.h"
 #include "httpc.h"
 #include "json.h"
@@ -204,18 +205,6 @@ static struct {
 	ev_timer		 tick, refresh, idle, stop_wait;
 	ev_signal		 sigint, sigterm, sighup;
 } st;
-
-/* The help text, made before parsing so that it shows the defaults. */
-static char *help;
-
-static void
-usage_exit(const char *why)
-{
-	if (why != NULL)
-		fprintf(stderr, "%s\n", why);
-	fputs(help, why != NULL ? stderr : stdout);
-	exit(why != NULL ? 2 : 0);
-}
 
 static void
 lib_log_cb(enum nsq_log_level lvl, const char *msg, void *arg)
@@ -974,27 +963,10 @@ check_reach(void)
 int
 main(int argc, char **argv)
 {
-	char err[512];
-	int argi, r;
 	size_t i;
 
-	help = opts_help(opts, NOPTS, PROG, "[options]");
-	r = opts_parse(opts, NOPTS, argc, argv, &argi, err, sizeof(err));
-	if (r == OPTS_HELP)
-		usage_exit(NULL);
-	if (r == -1)
-		usage_exit(err);
-	if (o.version) {
-		printf("%s v%s (nsq in C %s)\n", PROG, NSQ_COMPAT_VERSION,
-		    NSQ_VERSION);
-		return 0;
-	}
-	if (argi < argc) {
-		snprintf(err, sizeof(err), "unexpected argument: %s",
-		    argv[argi]);
-		usage_exit(err);
-	}
-	free(help);
+	tool_options(PROG, "[options]", opts, NOPTS, &o.version, argc, argv);
+	tool_options_done();
 	check_options();
 	setup_names();
 	mkdirs(o.work_dir);

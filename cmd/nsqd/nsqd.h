@@ -256,6 +256,7 @@ struct client {
 	bool			 tls_handshaking;
 	enum client_state	 state;
 	bool			 got_magic;
+	bool			 eof;		/* the peer sent EOF */
 	bool			 dead;		/* connection closing */
 	bool			 dirty;		/* output waiting for flush */
 	bool			 blocked;	/* socket full: wr watcher on */

@@ -6,7 +6,9 @@
  * command whose body has not fully arrived is parsed again when more bytes
  * come (handlers have no side effects until everything is there).  Sizes
  * are checked against the limits as soon as the 4 size bytes arrive, so an
- * oversize body is refused before it is read.
+ * oversize body is refused before it is read.  When the peer's EOF cuts a
+ * command short after its line, it gets Go's error for the missing part
+ * (Go's failed read of it) before the close.
  *
  * Writing: frames are appended to c->out and written once per loop
  * iteration (nsqd.c's tick), or at once when the buffer passes the
@@ -266,15 +268,39 @@ vsend_error(struct client *c, const char *code, const char *fmt, va_list ap)
 
 /* A fatal error: the frame, then the connection closes. */
 static int
+vfatal_err(struct client *c, const char *code, const char *fmt, va_list ap)
+{
+	vsend_error(c, code, fmt, ap);
+	client_flush(c);
+	client_close(c, code);
+	return FATAL;
+}
+
+static int
 fatal_err(struct client *c, const char *code, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsend_error(c, code, fmt, ap);
+	vfatal_err(c, code, fmt, ap);
 	va_end(ap);
-	client_flush(c);
-	client_close(c, code);
+	return FATAL;
+}
+
+/*
+ * Part of a command is missing: wait for it, or, once the peer has sent
+ * its last byte, fail as Go's short read of the missing part does.
+ */
+static int
+short_read(struct client *c, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!c->eof)
+		return NEED_MORE;
+	va_start(ap, fmt);
+	vfatal_err(c, code, fmt, ap);
+	va_end(ap);
 	return FATAL;
 }
 
@@ -406,7 +432,8 @@ cmd_identify(struct client *c, struct params *p, const char *rest,
 		return fatal_err(c, "E_INVALID",
 		    "cannot IDENTIFY in current state");
 	if (body_size(rest, restlen, &size) == NEED_MORE)
-		return NEED_MORE;
+		return short_read(c, "E_BAD_BODY",
+		    "IDENTIFY failed to read body size");
 	if (size > o->max_body_size)
 		return fatal_err(c, "E_BAD_BODY",
 		    "IDENTIFY body too big %d > %lld", size,
@@ -415,7 +442,8 @@ cmd_identify(struct client *c, struct params *p, const char *rest,
 		return fatal_err(c, "E_BAD_BODY",
 		    "IDENTIFY invalid body size %d", size);
 	if (restlen < 4 + (size_t)size)
-		return NEED_MORE;
+		return short_read(c, "E_BAD_BODY",
+		    "IDENTIFY failed to read body");
 
 	/* Go's Unmarshal takes a literal null as "no fields". */
 	if (json_parse(&j, rest + 4, (size_t)size, err, sizeof(err)) == -1 ||
@@ -635,7 +663,8 @@ cmd_auth(struct client *c, struct params *p, const char *rest,
 		return fatal_err(c, "E_INVALID",
 		    "AUTH invalid number of parameters");
 	if (body_size(rest, restlen, &size) == NEED_MORE)
-		return NEED_MORE;
+		return short_read(c, "E_BAD_BODY",
+		    "AUTH failed to read body size");
 	if (size > max)
 		return fatal_err(c, "E_BAD_BODY", "AUTH body too big %d > %lld",
 		    size, (long long)max);
@@ -643,7 +672,7 @@ cmd_auth(struct client *c, struct params *p, const char *rest,
 		return fatal_err(c, "E_BAD_BODY", "AUTH invalid body size %d",
 		    size);
 	if (restlen < 4 + (size_t)size)
-		return NEED_MORE;
+		return short_read(c, "E_BAD_BODY", "AUTH failed to read body");
 	/* No --auth-http-address support: auth is disabled, as Go says. */
 	return fatal_err(c, "E_AUTH_DISABLED", "AUTH Disabled");
 }
@@ -828,7 +857,8 @@ pub_one(struct client *c, struct params *p, const char *rest,
 	int32_t size;
 
 	if (body_size(rest, restlen, &size) == NEED_MORE)
-		return NEED_MORE;
+		return short_read(c, "E_BAD_MESSAGE",
+		    "%s failed to read message body size", cmd);
 	if (size <= 0)
 		return fatal_err(c, "E_BAD_MESSAGE",
 		    "%s invalid message body size %d", cmd, size);
@@ -837,7 +867,8 @@ pub_one(struct client *c, struct params *p, const char *rest,
 		    "%s message too big %d > %lld", cmd, size,
 		    (long long)o->max_msg_size);
 	if (restlen < 4 + (size_t)size)
-		return NEED_MORE;
+		return short_read(c, "E_BAD_MESSAGE",
+		    "%s failed to read message body", cmd);
 	code = defer_ns ? "E_DPUB_FAILED" : "E_PUB_FAILED";
 	if (c->nsqd->exiting)
 		return fatal_err(c, code, "%s failed exiting", cmd);
@@ -894,7 +925,7 @@ cmd_mpub(struct client *c, struct params *p, const char *rest,
 	struct topic *t;
 	const char *b;
 	int32_t size, count, len, i;
-	size_t off;
+	size_t off, avail;
 
 	if (p->n < 2)
 		return fatal_err(c, "E_INVALID",
@@ -904,19 +935,25 @@ cmd_mpub(struct client *c, struct params *p, const char *rest,
 		    "E_BAD_TOPIC MPUB topic name %Q is not valid",
 		    p->v[1], p->len[1]);
 	if (body_size(rest, restlen, &size) == NEED_MORE)
-		return NEED_MORE;
+		return short_read(c, "E_BAD_BODY",
+		    "MPUB failed to read body size");
 	if (size <= 0)
 		return fatal_err(c, "E_BAD_BODY", "MPUB invalid body size %d",
 		    size);
 	if (size > o->max_body_size)
 		return fatal_err(c, "E_BAD_BODY", "MPUB body too big %d > %lld",
 		    size, (long long)o->max_body_size);
-	if (restlen < 4 + (size_t)size)
+	if (restlen < 4 + (size_t)size && !c->eof)
 		return NEED_MORE;
 
-	/* Validate the whole body before queueing anything. */
+	/*
+	 * Validate the whole body before queueing anything.  After the
+	 * peer's EOF only part of it is here: that part is walked as Go
+	 * reads the stream, so the error says which piece was cut short.
+	 */
 	b = rest + 4;
-	if (size < 4)
+	avail = restlen - 4 < (size_t)size ? restlen - 4 : (size_t)size;
+	if (avail < 4)
 		return fatal_err(c, "E_BAD_BODY",
 		    "MPUB failed to read message count");
 	count = (int32_t)be32dec(b);
@@ -924,7 +961,7 @@ cmd_mpub(struct client *c, struct params *p, const char *rest,
 		return fatal_err(c, "E_BAD_BODY", "MPUB invalid message count %d",
 		    count);
 	for (i = 0, off = 4; i < count; i++) {
-		if ((size_t)size - off < 4)
+		if (avail - off < 4)
 			return fatal_err(c, "E_BAD_MESSAGE",
 			    "MPUB failed to read message(%d) body size", i);
 		len = (int32_t)be32dec(b + off);
@@ -935,7 +972,7 @@ cmd_mpub(struct client *c, struct params *p, const char *rest,
 			return fatal_err(c, "E_BAD_MESSAGE",
 			    "MPUB message too big %d > %lld", len,
 			    (long long)o->max_msg_size);
-		if ((size_t)size - off - 4 < (size_t)len)
+		if (avail - off - 4 < (size_t)len)
 			return fatal_err(c, "E_BAD_MESSAGE",
 			    "MPUB failed to read message body");
 		off += 4 + (size_t)len;
@@ -1089,7 +1126,11 @@ process(struct client *c)
 		}
 	}
 	while (!c->dead && !c->tls_handshaking && buf_len(&c->in) > 0) {
-		if (c->pending_oks > 0 && !next_is_pub(c))
+		/*
+		 * After EOF the next command may be one cut short, whose
+		 * error must not pass the OKs still owed: one at a time.
+		 */
+		if (c->pending_oks > 0 && (c->eof || !next_is_pub(c)))
 			break;
 		r = parse(c);
 		if (r <= 0)
@@ -1352,8 +1393,12 @@ take_raw(struct client *c, const char *p, size_t n)
 		e = SSL_get_error(c->ssl, r);
 		if (e == SSL_ERROR_WANT_READ)
 			break;
-		client_close(c, e == SSL_ERROR_ZERO_RETURN ? "EOF" :
-		    "TLS read failed");
+		if (e == SSL_ERROR_ZERO_RETURN) {
+			/* close_notify: the peer's EOF; we may still write. */
+			c->eof = true;
+			break;
+		}
+		client_close(c, "TLS read failed");
 		return -1;
 	}
 	/* Reading may have produced TLS records to send (key updates). */
@@ -1364,6 +1409,25 @@ take_raw(struct client *c, const char *p, size_t n)
 	if (buf_len(&c->out) > 0)
 		nsqd_mark_dirty(c->nsqd, c);
 	return 0;
+}
+
+/*
+ * The peer has sent its last byte (EOF, or TLS close_notify).  The whole
+ * commands still buffered are handled; one cut short after its line gets
+ * Go's error for the missing part (a cut line, as in Go, just closes);
+ * then the connection closes.  Publishes awaiting their fsync come back
+ * here through client_synced.
+ */
+static void
+end_of_input(struct client *c)
+{
+	c->eof = true;
+	ev_io_stop(c->nsqd->loop, &c->rd);
+	process(c);
+	if (c->dead || c->pending_oks > 0)
+		return;
+	client_flush(c);
+	client_close(c, "EOF");
 }
 
 static void
@@ -1381,7 +1445,7 @@ read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	} else
 		n = buf_read_fd(&c->in, c->fd);
 	if (n == 0) {
-		client_close(c, "EOF");
+		end_of_input(c);
 		return;
 	}
 	if (n == -1) {
@@ -1394,6 +1458,8 @@ read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	if (c->idle.repeat > 0)
 		ev_timer_again(loop, &c->idle);
 	process(c);
+	if (c->eof)
+		end_of_input(c);
 }
 
 
@@ -1412,6 +1478,8 @@ client_synced(struct client *c, bool ok)
 		c->pending_oks--;
 	}
 	process(c);
+	if (c->eof)
+		end_of_input(c);
 }
 
 static void

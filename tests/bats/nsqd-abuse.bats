@@ -59,10 +59,10 @@ for closer in ('close', 'shut_wr'):
     shut_wr(c)
     # The server sees EOF and closes; Go first says why.
     assert c.closed(10), 'server did not close after EOF'
-    if c.buf:
-        f, data = c.frame()
-        assert (f, data) == (FRAME_ERROR,
-                             b'E_BAD_MESSAGE PUB failed to read message body'), data
+    f, data = c.frame()
+    assert (f, data) == (FRAME_ERROR,
+                         b'E_BAD_MESSAGE PUB failed to read message body'), data
+    assert not c.buf, bytes(c.buf)
 # The same halfway through an IDENTIFY and an MPUB.
 for partial in (b'IDENTIFY\n' + struct.pack('>i', 50) + b'{"a', b'MPUB half\n' +
                 struct.pack('>ii', 100, 3) + b'\x00\x00', b'SUB half', b'  V'):
@@ -84,6 +84,81 @@ c.ok()
 assert c.closed(10)
 got = s.messages(2)
 assert sorted(m.body for m in got) == [b'whole', b'whole too'], got
+EOF
+	assert_serving
+	stop_nsqd
+}
+
+@test "nsqd abuse: a half-close mid-command gets Go's error for the missing part" {
+	wire <<'EOF'
+from nsqdtest import *
+import zlib
+P = struct.pack
+BM, BB = b'E_BAD_MESSAGE ', b'E_BAD_BODY '
+# What was sent before the half-close -> Go's fatal error frame (its
+# failed read of the missing part), or None: no frame, just the close
+# (EOF inside the line, or at a command boundary).
+cases = [
+    (b'PUB t\n', BM + b'PUB failed to read message body size'),
+    (b'PUB t\n\x00\x00', BM + b'PUB failed to read message body size'),
+    (b'PUB t\n' + P('>i', 10), BM + b'PUB failed to read message body'),
+    (b'PUB t\n' + P('>i', 10) + b'abc', BM + b'PUB failed to read message body'),
+    (b'DPUB t 10\n\x00', BM + b'DPUB failed to read message body size'),
+    (b'DPUB t 10\n' + P('>i', 10) + b'abc',
+     BM + b'DPUB failed to read message body'),
+    (b'MPUB t\n\x00', BB + b'MPUB failed to read body size'),
+    (b'MPUB t\n' + P('>i', 100) + b'\x00\x00',
+     BB + b'MPUB failed to read message count'),
+    (b'MPUB t\n' + P('>ii', 100, 3) + b'\x00\x00',
+     BM + b'MPUB failed to read message(0) body size'),
+    (b'MPUB t\n' + P('>iii', 100, 3, 5) + b'ab',
+     BM + b'MPUB failed to read message body'),
+    (b'MPUB t\n' + P('>iii', 100, 3, 2) + b'ab\x00',
+     BM + b'MPUB failed to read message(1) body size'),
+    # What Go reads of the stream before the EOF is still checked first.
+    (b'MPUB t\n' + P('>ii', 100, 0), BB + b'MPUB invalid message count 0'),
+    (b'IDENTIFY\n\x00\x00\x00', BB + b'IDENTIFY failed to read body size'),
+    (b'IDENTIFY\n' + P('>i', 50) + b'{"a', BB + b'IDENTIFY failed to read body'),
+    (b'AUTH\n', BB + b'AUTH failed to read body size'),
+    (b'AUTH\n' + P('>i', 5) + b'ab', BB + b'AUTH failed to read body'),
+    (b'PUB t', None), (b'IDENTIFY', None), (b'', None), (b'NOP\n', None),
+    (b'NOP\nPUB t', None), (b'PUB t\n' + body(b'x'), None),
+]
+for data, want in cases:
+    c = connect()
+    c.send(data)
+    shut_wr(c)
+    assert c.closed(10), ('server did not close after EOF', data)
+    if want is not None:
+        f, got = c.frame()
+        assert (f, got) == (FRAME_ERROR, want), (data, got)
+    elif data.endswith(body(b'x')):
+        c.ok()
+    assert not c.buf, (data, bytes(c.buf))
+# Answers owed come first: the OKs, then the error.
+c = connect()
+c.send(b'PUB t\n' + body(b'a') + b'NOP\nMPUB t\n' + body(mpub_body([b'b'])) +
+       b'PUB t\n' + P('>i', 9) + b'ab')
+shut_wr(c)
+assert c.closed(10)
+c.ok()
+c.ok()
+fatal(c, BM + b'PUB failed to read message body')
+# Through deflate the error comes compressed, as everything else.
+c = connect({'feature_negotiation': True, 'deflate': True})
+assert c.features['deflate'], c.features
+d = zlib.compressobj(6, zlib.DEFLATED, -15)
+c.send(d.compress(b'PUB t\n' + P('>i', 9) + b'ab') + d.flush(zlib.Z_SYNC_FLUSH))
+shut_wr(c)
+assert c.closed(10)
+plain = zlib.decompressobj(-15).decompress(bytes(c.buf))
+assert plain == frame_bytes(FRAME_RESPONSE, b'OK') + frame_bytes(
+    FRAME_ERROR, BM + b'PUB failed to read message body'), plain
+# A full close at the same points: nothing to read, nothing may break.
+for data, _ in cases:
+    c = connect()
+    c.send(data)
+    c.close()
 EOF
 	assert_serving
 	stop_nsqd

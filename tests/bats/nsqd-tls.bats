@@ -122,6 +122,70 @@ EOF
 	assert_output "ok"
 }
 
+@test "tls: EOF or close_notify mid-body gets Go's error over TLS" {
+	start_nsqd --tls-cert="$CERTS/cert.pem" --tls-key="$CERTS/key.pem"
+	run timeout 60 python3 - "$NSQD_TCP_PORT" <<'EOF'
+import socket, ssl, struct, sys
+from nsqwire import Conn, body
+port = int(sys.argv[1])
+cut = b"PUB t\n" + struct.pack(">i", 10) + b"abc"
+want = b"E_BAD_MESSAGE PUB failed to read message body"
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+# TCP half-close under TLS (no close_notify).
+c = Conn(port); c.magic()
+c.identify({"feature_negotiation": True, "tls_v1": True}); c.response_json()
+c.sock = ctx.wrap_socket(c.sock)
+c.ok()
+c.send(cut)
+socket.socket.shutdown(c.sock, socket.SHUT_WR)  # the TCP socket's own
+assert c.frame() == (1, want)
+assert c.closed(10)
+# close_notify: the peer's EOF in TLS terms; the reply still goes out.
+s = socket.create_connection(("127.0.0.1", port), timeout=10)
+s.sendall(b"  V2IDENTIFY\n" + body(b'{"feature_negotiation":true,"tls_v1":true}'))
+got = b""
+while len(got) < 4 or len(got) < 4 + struct.unpack(">i", got[:4])[0]:
+    got += s.recv(65536)
+inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+t = ctx.wrap_bio(inc, out)
+def pump():
+    data = out.read()
+    if data:
+        s.sendall(data)
+for _ in range(20):
+    try:
+        t.do_handshake()
+        break
+    except ssl.SSLWantReadError:
+        pump()
+        inc.write(s.recv(65536))
+pump()
+t.write(cut)
+try:
+    t.unwrap()                          # sends close_notify
+except ssl.SSLWantReadError:
+    pass
+pump()
+plain = b""
+while True:
+    try:
+        plain += t.read(65536)
+    except ssl.SSLWantReadError:
+        data = s.recv(65536)
+        if not data:
+            break
+        inc.write(data)
+    except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
+        break
+frame = lambda k, d: struct.pack(">ii", len(d) + 4, k) + d
+assert plain == frame(0, b"OK") + frame(1, want), plain
+print("ok")
+EOF
+	assert_success
+	assert_output "ok"
+}
+
 @test "tls: a broken handshake closes the connection and nsqd goes on" {
 	start_nsqd --tls-cert="$CERTS/cert.pem" --tls-key="$CERTS/key.pem"
 	run python3 - "$NSQD_TCP_PORT" <<'EOF'

@@ -1,0 +1,56 @@
+/*
+ * The tools' common start of main(): option parsing with the help and
+ * version texts, the usage error and its exit code 2.  The help text is
+ * kept until tool_options_done() so that later checks of option values
+ * can show it too.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "nsq.h"
+#include "options.h"
+#include "tool.h"
+
+static char *help;
+
+void
+tool_usage_exit(const char *why)
+{
+	if (why != NULL)
+		fprintf(stderr, "%s\n", why);
+	if (help != NULL)
+		fputs(help, why != NULL ? stderr : stdout);
+	exit(why != NULL ? 2 : 0);
+}
+
+void
+tool_options(const char *prog, const char *synopsis, const struct opt *opts,
+    size_t nopts, const bool *version, int argc, char **argv)
+{
+	char err[512];
+	int argi, r;
+
+	help = opts_help(opts, nopts, prog, synopsis);
+	r = opts_parse(opts, nopts, argc, argv, &argi, err, sizeof(err));
+	if (r == OPTS_HELP)
+		tool_usage_exit(NULL);
+	if (r == -1)
+		tool_usage_exit(err);
+	if (*version) {
+		printf("%s v%s (nsq in C %s)\n", prog, NSQ_COMPAT_VERSION,
+		    NSQ_VERSION);
+		exit(0);
+	}
+	if (argi < argc) {
+		snprintf(err, sizeof(err), "unexpected argument: %s",
+		    argv[argi]);
+		tool_usage_exit(err);
+	}
+}
+
+void
+tool_options_done(void)
+{
+	free(help);
+	help = NULL;
+}
