@@ -257,6 +257,8 @@ struct client {
 	enum client_state	 state;
 	bool			 got_magic;
 	bool			 eof;		/* the peer sent EOF */
+	char			*last_words;	/* fatal error held behind
+						   the OKs owed (durable) */
 	bool			 dead;		/* connection closing */
 	bool			 dirty;		/* output waiting for flush */
 	bool			 blocked;	/* socket full: wr watcher on */

@@ -237,21 +237,20 @@ quote(struct buf *b, const char *s, size_t n)
  * conversions in the same call) for a Go-quoted (ptr, len) name; else it is
  * a printf format.
  */
+/* "<code> <text>" of an error, into b (initialised). */
 static void
-vsend_error(struct client *c, const char *code, const char *fmt, va_list ap)
+vformat_error(struct buf *b, const char *code, const char *fmt, va_list ap)
 {
-	struct buf b;
 	const char *q = strstr(fmt, "%Q");
 
-	buf_init(&b, 128, 1 << 20);
-	(void)!buf_appendf(&b, "%s ", code);
+	(void)!buf_appendf(b, "%s ", code);
 	if (q != NULL) {
 		const char *s = va_arg(ap, const char *);
 		size_t n = va_arg(ap, size_t);
 
-		(void)!buf_append(&b, fmt, (size_t)(q - fmt));
-		quote(&b, s, n);
-		(void)!buf_append(&b, q + 2, strlen(q + 2));
+		(void)!buf_append(b, fmt, (size_t)(q - fmt));
+		quote(b, s, n);
+		(void)!buf_append(b, q + 2, strlen(q + 2));
 	} else {
 		va_list aq;
 		char tmp[512];
@@ -259,17 +258,41 @@ vsend_error(struct client *c, const char *code, const char *fmt, va_list ap)
 		va_copy(aq, ap);
 		vsnprintf(tmp, sizeof(tmp), fmt, aq);
 		va_end(aq);
-		(void)!buf_append(&b, tmp, strlen(tmp));
+		(void)!buf_append(b, tmp, strlen(tmp));
 	}
+}
+
+static void
+vsend_error(struct client *c, const char *code, const char *fmt, va_list ap)
+{
+	struct buf b;
+
+	buf_init(&b, 128, 1 << 20);
+	vformat_error(&b, code, fmt, ap);
 	log_error("[%s] - %.*s", c->remote, (int)buf_len(&b), buf_data(&b));
 	send_frame(c, FRAME_ERROR, buf_data(&b), buf_len(&b));
 	buf_free(&b);
 }
 
-/* A fatal error: the frame, then the connection closes. */
+/*
+ * A fatal error: the frame, then the connection closes.  In durable mode
+ * publishes before it may still await their fsync: their OKs go first,
+ * so the error is held (nothing more is read or parsed) until
+ * client_synced has answered them.
+ */
 static int
 vfatal_err(struct client *c, const char *code, const char *fmt, va_list ap)
 {
+	struct buf b;
+
+	if (c->pending_oks > 0) {
+		buf_init(&b, 128, 1 << 20);
+		vformat_error(&b, code, fmt, ap);
+		c->last_words = xstrndup(buf_data(&b), buf_len(&b));
+		buf_free(&b);
+		ev_io_stop(c->nsqd->loop, &c->rd);
+		return FATAL;
+	}
 	vsend_error(c, code, fmt, ap);
 	client_flush(c);
 	client_close(c, code);
@@ -1125,7 +1148,8 @@ process(struct client *c)
 			ev_timer_start(c->nsqd->loop, &c->hb);
 		}
 	}
-	while (!c->dead && !c->tls_handshaking && buf_len(&c->in) > 0) {
+	while (!c->dead && !c->tls_handshaking && c->last_words == NULL &&
+	    buf_len(&c->in) > 0) {
 		/*
 		 * After EOF the next command may be one cut short, whose
 		 * error must not pass the OKs still owed: one at a time.
@@ -1477,6 +1501,14 @@ client_synced(struct client *c, bool ok)
 		send_response(c, "OK");
 		c->pending_oks--;
 	}
+	if (c->last_words != NULL) {
+		log_error("[%s] - %s", c->remote, c->last_words);
+		send_frame(c, FRAME_ERROR, c->last_words,
+		    strlen(c->last_words));
+		client_flush(c);
+		client_close(c, "fatal error");
+		return;
+	}
 	process(c);
 	if (c->eof)
 		end_of_input(c);
@@ -1548,6 +1580,7 @@ client_free(struct client *c)
 	for (i = 0; i < c->npubs; i++)
 		free(c->pubs[i].topic);
 	free(c->pubs);
+	free(c->last_words);
 	free(c->client_id);
 	free(c->hostname);
 	free(c->user_agent);

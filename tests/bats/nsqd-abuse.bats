@@ -394,6 +394,19 @@ fatal(f, b'E_INVALID invalid command BOGUS')
 g = subscriber('dur3', 'c', rdy=10)
 got = g.pending + drain(g)
 assert [m.body for m in got] == [b'x'], got
+# So does a publish's own fatal error (a bad topic name, a bad size):
+# the OK owed for the publish before it still arrives first.
+for bad, err in ((b'PUB bad!\n' + body(b'y'),
+                  b'E_BAD_TOPIC PUB topic name "bad!" is not valid'),
+                 (b'MPUB dur4\n' + struct.pack('>i', 0),
+                  b'E_BAD_BODY MPUB invalid body size 0')):
+    h = connect()
+    h.send(b'PUB dur4\n' + body(b'kept') + bad)
+    h.ok()
+    fatal(h, err)
+k = subscriber('dur4', 'c', rdy=10)
+got = k.pending + drain(k)
+assert [m.body for m in got] == [b'kept', b'kept'], got
 EOF2
 	assert_serving
 	stop_nsqd
