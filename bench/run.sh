@@ -442,7 +442,8 @@ echo "PUB (batch 1) against the echo floor: nsqd $pub1_cpu s CPU per 1M" \
 echo "durable (--mem-queue-size=0 --sync-every=1) pub: $DURABLE_PUB msg/s," \
     "$(calc %.3f "a / b" "$DURABLE_PUB" "$DEFAULT_PUB")" \
     "of the default mode's $DEFAULT_PUB"
-echo "idle nsqd: RSS $(mb "$idle_rss") MB: anonymous $(mb "$idle_anon") MB," \
+echo "idle nsqd: RSS $(mb "$idle_rss") MB ($idle_rss kB):" \
+    "anonymous $(mb "$idle_anon") MB," \
     "file-backed ($idle_what) $(mb "$idle_file") MB;" \
     "VmHWM $(mb "$idle_hwm") MB"
 echo "1,000,000 x 200 B queued in memory:" \
