@@ -1545,6 +1545,66 @@ test_with_syncer(void **state)
 	remove_tmpdir(dir);
 }
 
+/* Whether the meta file says want now. */
+static bool
+meta_is(const char *dir, const char *want)
+{
+	char *m = slurp(pathf(dir, "t.diskqueue.meta.dat"), NULL);
+	bool eq = m != NULL && strcmp(m, want) == 0;
+
+	free(m);
+	return eq;
+}
+
+static void
+never_fires(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	fail_msg("the meta file never caught up");
+}
+
+/*
+ * A sync asked for while the queue's last one still runs on the syncer
+ * is not lost: it starts when that one is done (its callback, through
+ * the loop), and the meta file ends up saying the later state.
+ */
+static void
+test_syncer_sync_after_sync(void **state)
+{
+	struct ev_loop *loop = ev_loop_new(0);
+	struct syncer *s = syncer_new(loop);
+	char *dir = make_tmpdir();
+	struct dq_opts o = {
+		.dir = dir, .name = "t", .max_bytes_per_file = 1 << 20,
+		.min_msg_size = 8, .max_msg_size = 4096, .syncer = s,
+	};
+	char err[256];
+	struct dq *dq;
+	ev_timer guard;
+	int turns;
+
+	(void)state;
+	assert_non_null(dq = dq_open(&o, err, sizeof(err)));
+	put_n(dq, 0, 5, 20);
+	assert_int_equal(dq_sync_soon(dq), 0);	/* on the syncer */
+	put_n(dq, 5, 10, 20);
+	assert_int_equal(dq_sync_soon(dq), 0);	/* noted: runs after */
+	ev_timer_init(&guard, never_fires, 30., 0.);
+	ev_timer_start(loop, &guard);
+	for (turns = 0; turns < 1000 &&
+	    !meta_is(dir, "10\n0,0\n0,240\n"); turns++)
+		ev_run(loop, EVRUN_ONCE);
+	ev_timer_stop(loop, &guard);
+	assert_meta(dir, "t", "10\n0,0\n0,240\n");
+	assert_int_equal(size_of(pathf(dir, "t.diskqueue.000000.dat")), 240);
+	assert_int_equal(dq_close(dq), 0);
+	syncer_free(s);
+	ev_loop_destroy(loop);
+	remove_tmpdir(dir);
+}
+
 int
 main(void)
 {
@@ -1574,6 +1634,7 @@ main(void)
 		cmocka_unit_test(test_sync_data),
 		cmocka_unit_test(test_throughput),
 		cmocka_unit_test(test_with_syncer),
+		cmocka_unit_test(test_syncer_sync_after_sync),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
