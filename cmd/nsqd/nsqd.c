@@ -260,6 +260,7 @@ trim_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	if (mi.fordblks >= TRIM_MIN && mi.fordblks > mi.uordblks) {
 		log_debug("NSQ: returning %zu MB of free heap to the system",
 		    mi.fordblks >> 20);
+		msg_pools_free();
 		malloc_trim(0);
 	}
 }
@@ -550,7 +551,7 @@ nsqd_free(struct nsqd *n)
 	hmap_free(&n->topics);
 	syncer_free(n->syncer);		/* the queues' last jobs are done */
 	n->syncer = NULL;
-	cmsg_pool_free();
+	msg_pools_free();
 	buf_free(&n->scratch);
 	if (n->lock_fd != -1)
 		close(n->lock_fd);

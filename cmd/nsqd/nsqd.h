@@ -452,6 +452,9 @@ void	 idtab_del(struct idtab *, struct cmsg *);
 void	 idtab_free(struct idtab *);
 
 /* msgq.c */
+/* A body of len bytes, refs and fields unset (a free list's, or new). */
+struct nsq_body *body_alloc(size_t len);
+/* Drop a reference; the last one frees the body. */
 void	 body_unref(struct nsq_body *);
 /*
  * A body from a disk queue record (at least a header long), with no
@@ -461,7 +464,8 @@ struct nsq_body *body_from_record(const void *, size_t, uint16_t *attempts);
 /* A copy of b (takes a reference on it), from a free list. */
 struct cmsg *cmsg_new(struct nsq_body *);
 void	 cmsg_free(struct cmsg *);
-void	 cmsg_pool_free(void);
+/* Free the copies and bodies kept for reuse (exit, trim). */
+void	 msg_pools_free(void);
 /* Queue a bare body (takes a reference) or a whole copy. */
 void	 msgq_push_body(struct msgq *, struct nsq_body *);
 void	 msgq_push(struct msgq *, struct cmsg *);

@@ -302,7 +302,7 @@ topic_delete_channel(struct topic *t, struct channel *ch)
 struct nsq_body *
 topic_new_body(struct topic *t, const void *data, size_t len)
 {
-	struct nsq_body *b = xmalloc(sizeof(*b) + len);
+	struct nsq_body *b = body_alloc(len);
 
 	b->refs = 0;
 	b->len = (uint32_t)len;

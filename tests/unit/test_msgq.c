@@ -4,7 +4,8 @@
  * across the ring's wrap-around, growth and shrinking; body reference
  * counts (every body freed exactly when its last holder lets go, which
  * the sanitizer build would catch as a leak or a use after free); popping
- * a bare body as a copy; clearing; and a body read back from a record.
+ * a bare body as a copy; clearing; a body read back from a record; and
+ * the bodies' free lists (reuse by chunk size, the limits).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -111,7 +112,7 @@ test_fifo_wrap_grow_shrink(void **state)
 	assert_int_equal(in, out);
 	msgq_clear(&q);
 	assert_null(q.v);
-	cmsg_pool_free();
+	msg_pools_free();
 }
 
 static void
@@ -134,7 +135,7 @@ test_pop_makes_copy(void **state)
 	assert_null(msgq_pop(&q));
 	cmsg_free(m);			/* frees the body */
 	msgq_clear(&q);
-	cmsg_pool_free();
+	msg_pools_free();
 }
 
 static void
@@ -152,7 +153,7 @@ test_clear_frees_all(void **state)
 	push_i(&q, 1);			/* usable again */
 	shift_i(&q, 1);
 	msgq_clear(&q);
-	cmsg_pool_free();
+	msg_pools_free();
 }
 
 static void
@@ -176,6 +177,62 @@ test_body_from_record(void **state)
 	body_unref(b);
 }
 
+/* A body from body_alloc, filled to its last byte, with one reference. */
+static struct nsq_body *
+full_body(size_t len, int fill)
+{
+	struct nsq_body *b = body_alloc(len);
+
+	memset(b, 0, sizeof(*b));
+	b->refs = 1;
+	b->len = (uint32_t)len;
+	memset(b->data, fill, len);
+	return b;
+}
+
+static void
+test_body_pool(void **state)
+{
+	struct nsq_body *a, *b, *c, *big, *big2, *tiny;
+
+	(void)state;
+	a = full_body(193, 'a');
+	body_unref(a);
+	/* The same chunk size (193..200 bytes of body: 240-byte chunks). */
+	b = full_body(200, 'b');
+	if (POOLS)
+		assert_ptr_equal(b, a);
+	/* A bigger chunk size does not take a smaller chunk. */
+	body_unref(b);
+	c = full_body(300, 'c');
+	assert_ptr_not_equal(c, b);
+	assert_int_equal(c->data[299], 'c');
+	/* Bodies past BODY_SMALL and bodies too short for the link are
+	   never kept. */
+	big = full_body(BODY_SMALL, 'B');
+	body_unref(big);
+	big2 = full_body(BODY_SMALL, 'C');
+	tiny = full_body(3, 't');
+	body_unref(tiny);
+	body_unref(big2);
+	body_unref(c);
+	/* At most BODY_KEEP bytes are kept: 10,000 x 240 B are 2.4 MB. */
+	{
+		static struct nsq_body *v[10000];
+		size_t i;
+
+		for (i = 0; i < 10000; i++)
+			v[i] = full_body(200, 'v');
+		for (i = 0; i < 10000; i++)
+			body_unref(v[i]);
+		assert_true(body_kept <= BODY_KEEP);
+		if (POOLS)
+			assert_true(body_kept > BODY_KEEP - 240);
+	}
+	msg_pools_free();
+	assert_int_equal(body_kept, 0);
+}
+
 int
 main(void)
 {
@@ -184,6 +241,7 @@ main(void)
 		cmocka_unit_test(test_pop_makes_copy),
 		cmocka_unit_test(test_clear_frees_all),
 		cmocka_unit_test(test_body_from_record),
+		cmocka_unit_test(test_body_pool),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
