@@ -233,11 +233,10 @@ quote(struct buf *b, const char *s, size_t n)
 }
 
 /*
- * Send "<code> <text>" as an error frame.  fmt may use %Q (no other
- * conversions in the same call) for a Go-quoted (ptr, len) name; else it is
- * a printf format.
+ * "<code> <text>" of an error, into b (initialised).  fmt may use %Q (no
+ * other conversions in the same call) for a Go-quoted (ptr, len) name;
+ * else it is a printf format.
  */
-/* "<code> <text>" of an error, into b (initialised). */
 static void
 vformat_error(struct buf *b, const char *code, const char *fmt, va_list ap)
 {
@@ -262,6 +261,7 @@ vformat_error(struct buf *b, const char *code, const char *fmt, va_list ap)
 	}
 }
 
+/* Send an error frame (vformat_error's text). */
 static void
 vsend_error(struct client *c, const char *code, const char *fmt, va_list ap)
 {
