@@ -53,7 +53,7 @@ meta_save(struct nsqd *n)
 	struct jw w;
 	size_t nt = 0, pos = 0, i, j;
 	char *file, *tmp = NULL;
-	int fd = -1, dfd, r = -1;
+	int r = -1;
 
 	ts = xreallocarray(NULL, hmap_len(&n->topics) + 1, sizeof(*ts));
 	while ((t = hmap_next(&n->topics, &pos)) != NULL) {
@@ -110,23 +110,8 @@ meta_save(struct nsqd *n)
 		errno = ENOBUFS;
 		goto fail;
 	}
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0600)) == -1 ||
-	    write(fd, buf_data(&b), buf_len(&b)) != (ssize_t)buf_len(&b) ||
-	    fsync(fd) == -1 || close(fd) == -1) {
-		if (fd != -1)
-			close(fd);
-		unlink(tmp);
+	if (syncer_replace_now(file, tmp, buf_data(&b), buf_len(&b)) == -1)
 		goto fail;
-	}
-	if (rename(tmp, file) == -1) {
-		unlink(tmp);
-		goto fail;
-	}
-	if ((dfd = open(n->data_path, O_RDONLY | O_DIRECTORY)) != -1) {
-		(void)fsync(dfd);
-		close(dfd);
-	}
 	r = 0;
 	goto done;
 fail:
