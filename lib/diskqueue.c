@@ -281,6 +281,16 @@ count_records(const struct dq *dq, int64_t file, int64_t from, int64_t to)
 	return n;
 }
 
+/* A sync failed with err: logged once, until one succeeds again. */
+static void
+sync_failed(struct dq *dq, int err)
+{
+	if (dq->sync_failing)
+		return;
+	dq->sync_failing = true;
+	dq_log(dq, "failed to sync - %s", strerror(err));
+}
+
 /*
  * A job this queue gave the syncer is done: a failure is logged once,
  * and the sync is due again.
@@ -294,18 +304,13 @@ job_done(void *arg, int err)
 	if (err != 0) {
 		dq->need_sync = true;
 		dq->meta_wfile = -1;
-		if (!dq->sync_failing) {
-			dq->sync_failing = true;
-			dq_log(dq, "failed to sync - %s", strerror(err));
-		}
+		sync_failed(dq, err);
 		return;
 	}
 	if (dq->pending == 0 && dq->sync_next && !dq->waiting) {
 		dq->sync_next = false;
-		if (dq_sync_soon(dq) == -1 && !dq->sync_failing) {
-			dq->sync_failing = true;
-			dq_log(dq, "failed to sync - %s", strerror(errno));
-		}
+		if (dq_sync_soon(dq) == -1)
+			sync_failed(dq, errno);
 	}
 }
 
@@ -628,10 +633,8 @@ maybe_sync(struct dq *dq)
 		dq->need_sync = true;
 	if (!dq->need_sync)
 		return;
-	if (dq_sync_soon(dq) == -1 && !dq->sync_failing) {
-		dq->sync_failing = true;
-		dq_log(dq, "failed to sync - %s", strerror(errno));
-	}
+	if (dq_sync_soon(dq) == -1)
+		sync_failed(dq, errno);
 }
 
 int
