@@ -178,6 +178,13 @@ nsqd_await_sync(struct nsqd *n, struct client *c)
 	TAILQ_INSERT_TAIL(&n->awaiting, c, await_link);
 }
 
+/* Durable: on disk now (data only when that is enough); else soon. */
+static int
+sync_dq(struct dq *q, bool now)
+{
+	return now ? dq_sync_data(q) : dq_sync_soon(q);
+}
+
 /*
  * Sync every queue written since the last sync: channels first, then the
  * topics whose held messages were handed on to them (in durable mode a
@@ -199,8 +206,7 @@ sync_queues(struct nsqd *n, bool now)
 		ch->sync_marked = false;
 		if (ch->dq == NULL)
 			continue;
-		if (channel_save_fins(ch) == -1 ||
-		    (now ? dq_sync_data(ch->dq) : dq_sync_soon(ch->dq)) == -1) {
+		if (channel_save_fins(ch) == -1 || sync_dq(ch->dq, now) == -1) {
 			log_warn("CHANNEL(%s): sync", ch->name);
 			nsqd_set_health(n, "failed to sync a disk queue");
 			ok = false;
@@ -217,7 +223,7 @@ sync_queues(struct nsqd *n, bool now)
 			dq_tell(t->dq, &pos);
 			(void)dq_commit(t->dq, &pos);
 		}
-		if ((now ? dq_sync_data(t->dq) : dq_sync_soon(t->dq)) == -1) {
+		if (sync_dq(t->dq, now) == -1) {
 			log_warn("TOPIC(%s): sync", t->name);
 			nsqd_set_health(n, "failed to sync a disk queue");
 			ok = false;
