@@ -20,6 +20,7 @@
 
 #include "buffer.h"
 #include "message.h"
+#include "splitmix.h"
 
 #define EPOCH_MS	1288834974288LL
 /* pending-0000's timestamp in the fixture: a realistic "now". */
@@ -42,17 +43,6 @@ static unsigned
 id_seq(uint64_t id)
 {
 	return (unsigned)(id & 0xfff);
-}
-
-/* A small deterministic PRNG (splitmix64), so failures reproduce. */
-static uint64_t
-rnd(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
 }
 
 /* ---- the fixture ---- */
