@@ -230,9 +230,11 @@ copy_fixture(const char *dir, const char *file)
 
 /* ---- queues ---- */
 
+/* A queue whose syncs run on syncer s (NULL: all synchronous). */
 static struct dq *
-open_q(const char *dir, const char *name, int64_t max_bytes, int32_t minsz,
-    int32_t maxsz, int64_t sync_every, struct logbook *lb)
+open_q_syncer(const char *dir, const char *name, int64_t max_bytes,
+    int32_t minsz, int32_t maxsz, int64_t sync_every, struct logbook *lb,
+    struct syncer *s)
 {
 	struct dq_opts o = {
 		.dir = dir,
@@ -243,6 +245,7 @@ open_q(const char *dir, const char *name, int64_t max_bytes, int32_t minsz,
 		.sync_every = sync_every,
 		.logger = lb != NULL ? logbook_add : NULL,
 		.logger_arg = lb,
+		.syncer = s,
 	};
 	char err[256];
 	struct dq *dq;
@@ -251,6 +254,14 @@ open_q(const char *dir, const char *name, int64_t max_bytes, int32_t minsz,
 	if (dq == NULL)
 		fail_msg("dq_open: %s", err);
 	return dq;
+}
+
+static struct dq *
+open_q(const char *dir, const char *name, int64_t max_bytes, int32_t minsz,
+    int32_t maxsz, int64_t sync_every, struct logbook *lb)
+{
+	return open_q_syncer(dir, name, max_bytes, minsz, maxsz, sync_every,
+	    lb, NULL);
 }
 
 /* A small queue for most tests: 8..4096-byte records. */
@@ -1508,18 +1519,12 @@ test_with_syncer(void **state)
 	struct syncer *s = syncer_new(loop);
 	struct logbook lb = { 0 };
 	char *dir = make_tmpdir(), list[4096];
-	struct dq_opts o = {
-		.dir = dir, .name = "t", .max_bytes_per_file = 1000,
-		.min_msg_size = 8, .max_msg_size = 4096, .sync_every = 7,
-		.logger = logbook_add, .logger_arg = &lb, .syncer = s,
-	};
-	char err[256];
 	struct dq *dq;
 	int i;
 
 	(void)state;
 	assert_non_null(s);
-	assert_non_null(dq = dq_open(&o, err, sizeof(err)));
+	dq = open_q_syncer(dir, "t", 1000, 8, 4096, 7, &lb, s);
 	put_n(dq, 0, 500, 40);		/* 44 bytes a record: 22 a file */
 	for (i = 0; i < 300; i++)
 		expect_rec(dq, i, 40);
@@ -1576,17 +1581,13 @@ test_syncer_sync_after_sync(void **state)
 	struct ev_loop *loop = ev_loop_new(0);
 	struct syncer *s = syncer_new(loop);
 	char *dir = make_tmpdir();
-	struct dq_opts o = {
-		.dir = dir, .name = "t", .max_bytes_per_file = 1 << 20,
-		.min_msg_size = 8, .max_msg_size = 4096, .syncer = s,
-	};
-	char err[256];
 	struct dq *dq;
 	ev_timer guard;
 	int turns;
 
 	(void)state;
-	assert_non_null(dq = dq_open(&o, err, sizeof(err)));
+	assert_non_null(s);
+	dq = open_q_syncer(dir, "t", 1 << 20, 8, 4096, 0, NULL, s);
 	put_n(dq, 0, 5, 20);
 	assert_int_equal(dq_sync_soon(dq), 0);	/* on the syncer */
 	put_n(dq, 5, 10, 20);
