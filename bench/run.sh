@@ -85,10 +85,24 @@ port_open() {
 	timeout 2 bash -c 'exec 9<>"/dev/tcp/127.0.0.1/$0"' "$1" 2>/dev/null
 }
 
+# listening PID PORT TRIES: 0 once PORT takes connections, polling every
+# 0.1 s up to TRIES times; else PID is killed and reaped, and 1.
+listening() {
+	local i
+	for ((i = 0; i < $3; i++)); do
+		port_open "$2" && return 0
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 1
+}
+
 # start_nsqd [--wrap CMD] ARGS...: a fresh nsqd in a new data dir; sets
 # NSQD_PID, ADDR and DATA.  Retried on new ports if it does not come up.
 start_nsqd() {
-	local wrap="" i
+	local wrap=""
 	if [ "${1:-}" = --wrap ]; then
 		wrap=$2
 		shift 2
@@ -104,13 +118,7 @@ start_nsqd() {
 		    --http-address="127.0.0.1:$(free_port)" \
 		    --data-path="$DATA" "$@" >"$LOG" 2>&1 &
 		NSQD_PID=$!
-		for ((i = 0; i < 300; i++)); do
-			port_open "${ADDR#*:}" && return 0
-			kill -0 "$NSQD_PID" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$NSQD_PID" 2>/dev/null
-		wait "$NSQD_PID" 2>/dev/null
+		listening "$NSQD_PID" "${ADDR#*:}" 300 && return 0
 		NSQD_PID=
 	done
 	echo "bench: nsqd did not start; its log:" >&2
@@ -309,19 +317,13 @@ latency_row() {
 # echo, which answers each PUB with OK and does nothing else: what a round
 # trip costs any server here.  Prints "MSG_S<TAB>LINE", as rows do.
 echo_floor() {
-	local addr i w c0 c1 cpu out=$TMP/echo.out
+	local addr w c0 c1 cpu out=$TMP/echo.out
 	for _ in 1 2 3; do
 		addr=127.0.0.1:$(free_port)
 		"$BIN/nsq-bench" echo --nsqd-tcp-address "$addr" \
 		    --runfor 300s >"$out" 2>&1 &
 		ECHO_PID=$!
-		for ((i = 0; i < 50; i++)); do
-			port_open "${addr#*:}" && break 2
-			kill -0 "$ECHO_PID" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$ECHO_PID" 2>/dev/null
-		wait "$ECHO_PID" 2>/dev/null
+		listening "$ECHO_PID" "${addr#*:}" 50 && break
 		ECHO_PID=
 	done
 	if [ -z "$ECHO_PID" ]; then
