@@ -121,6 +121,14 @@ $(O)/tests/test_%: $(O)/tests/unit/test_%.o $(LIBA)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 
+# The V2 engine's test drives nsqd's own code (engine and broker core, no
+# socket): it links nsqd's objects but main.o, whose main() it replaces.
+NSQD_OBJ := $(filter-out $(O)/cmd/nsqd/main.o,$(call prog_objs,nsqd))
+$(O)/tests/test_nsqd_v2: $(O)/tests/unit/test_nsqd_v2.o $(NSQD_OBJ) $(LIBA)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+
 # Packages: installed only when missing, so a prepared machine is untouched.
 deps:
 	@scripts/deps.sh build

@@ -30,6 +30,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "client.h"
 #include "log.h"
 #include "names.h"
 #include "nsqd.h"

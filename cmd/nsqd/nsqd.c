@@ -20,6 +20,8 @@
 #include "log.h"
 #include "net.h"
 #include "nsqd.h"
+#include "tcp.h"
+#include "v2.h"
 #include "xmalloc.h"
 
 int64_t
@@ -346,7 +348,7 @@ tick_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 		while ((c = TAILQ_FIRST(&ready)) != NULL) {
 			TAILQ_REMOVE(&ready, c, await_link);
 			c->awaiting = false;
-			client_synced(c, ok);
+			v2_synced(c, ok);
 		}
 		/* Publishes taken from buffered input wait for the next turn. */
 		if (!TAILQ_EMPTY(&n->awaiting))

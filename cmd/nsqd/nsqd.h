@@ -232,13 +232,23 @@ enum client_state {
 	CLIENT_CLOSING = 4,
 };
 
+struct client_ops;
+
 struct pub_count {
 	char		*topic;
 	uint64_t	 count;
 };
 
+/*
+ * One TCP client.  The connection layer (tcp.c) owns the fd, the
+ * watchers, the buffers and the TLS and compression layers; the V2
+ * engine (v2.c) owns the protocol state from state on; the broker core
+ * reads ch, rdy and the counters, and reaches the connection only
+ * through ops (client.h).
+ */
 struct client {
 	struct nsqd		*nsqd;
+	const struct client_ops	*ops;		/* client.h */
 	uint64_t		 id;
 	int			 fd;
 	ev_io			 rd;
@@ -251,9 +261,14 @@ struct client {
 	struct cz		*cz;		/* deflate or snappy, or NULL */
 	bool			 cz_started;	/* rest of in is compressed */
 	int			 cz_pending;	/* after TLS: -1 none, or kind */
+	int			 cz_pending_level;
 	struct buf		 zbuf;		/* compressed, to encrypt */
 	SSL			*ssl;		/* TLS over memory BIOs */
-	bool			 tls_handshaking;
+	bool			 tls_handshaking; /* set by the engine, cleared
+						   by the connection: no
+						   command is parsed meanwhile */
+	bool			 upgraded;	/* IDENTIFY changed the layers */
+	bool			 compressing;	/* compression negotiated */
 	enum client_state	 state;
 	bool			 got_magic;
 	bool			 eof;		/* the peer sent EOF */
@@ -478,16 +493,6 @@ bool	 msgq_shift(struct msgq *, struct nsq_body **b, struct cmsg **m);
 struct cmsg *msgq_pop(struct msgq *);
 /* Drop every entry and the ring. */
 void	 msgq_clear(struct msgq *);
-
-/* tcp.c */
-void	 client_accept(struct nsqd *, int fd);
-bool	 client_ready(const struct client *);
-void	 client_send_message(struct client *, struct cmsg *);
-void	 client_flush(struct client *);
-void	 client_close(struct client *, const char *why);
-void	 client_free(struct client *);
-/* After a group commit: answer the PUBs, go on with buffered input. */
-void	 client_synced(struct client *, bool ok);
 
 /* http.c: the HTTP API on --http-address. */
 int	 http_start(struct nsqd *);
