@@ -4,6 +4,8 @@
  * locks.  Ownership: nsqd owns topics, a topic owns its channels, a channel
  * owns the copies of messages it holds (queued, deferred, in flight), and
  * each copy holds a reference on one body shared by every channel.
+ * The broker reaches a client only through its ops (client.h); the V2
+ * protocol engine is v2.h, the connection layer under it tcp.h.
  */
 #ifndef NSQD_H
 #define NSQD_H
@@ -264,9 +266,9 @@ struct client {
 	int			 cz_pending_level;
 	struct buf		 zbuf;		/* compressed, to encrypt */
 	SSL			*ssl;		/* TLS over memory BIOs */
-	bool			 tls_handshaking; /* set by the engine, cleared
-						   by the connection: no
-						   command is parsed meanwhile */
+	/* Set by the engine, cleared by the connection: no command is
+	   parsed meanwhile. */
+	bool			 tls_handshaking;
 	bool			 upgraded;	/* IDENTIFY changed the layers */
 	bool			 compressing;	/* compression negotiated */
 	enum client_state	 state;

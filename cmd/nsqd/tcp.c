@@ -40,9 +40,12 @@ static void	conn_flush(struct client *);
 static int	take_raw(struct client *, const char *, size_t);
 static const struct client_ops tcp_ops;
 
-/* Where frames go: straight out, or to be compressed/encrypted at flush. */
+/*
+ * client_ops.frames: where frames go, straight out or to be compressed
+ * and encrypted at flush.
+ */
 static struct buf *
-frames(struct client *c)
+conn_frames(struct client *c)
 {
 	return c->cz != NULL || c->ssl != NULL ? &c->plain : &c->out;
 }
@@ -87,13 +90,6 @@ seal(struct client *c, const char *p, size_t n)
 		n -= (size_t)w;
 	}
 	return drain_tls(c);
-}
-
-/* client_ops.frames */
-static struct buf *
-conn_frames(struct client *c)
-{
-	return frames(c);
 }
 
 /* client_ops.queued: the tick writes them. */
@@ -235,7 +231,7 @@ conn_ready(const struct client *c)
 static void
 conn_send_message(struct client *c, struct cmsg *m)
 {
-	if (v2_message_frame(frames(c), m) == -1) {
+	if (v2_message_frame(conn_frames(c), m) == -1) {
 		conn_close(c, "output buffer full");
 		return;
 	}

@@ -12,7 +12,8 @@
 
 #include "client.h"
 
-#define V2_MAX_LINE	16384	/* a line and its \n: Go nsqd's buffer */
+/* A line and its \n: Go nsqd's buffer. */
+#define V2_MAX_LINE	16384
 
 /*
  * Set the engine's part of a new client: defaults of Go's client (its

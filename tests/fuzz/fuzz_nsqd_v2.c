@@ -308,7 +308,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((n.syncer = syncer_new(loop)) == NULL)
 		abort();
 	if (data[0] & 0x40)
-		n.ssl_ctx = (SSL_CTX *)&dummy_ctx;	/* tested for NULL only */
+		/* A stand-in: the engine only tests it for NULL. */
+		n.ssl_ctx = (SSL_CTX *)&dummy_ctx;
 	n.tls_required = (data[0] & 0x80) != 0;
 
 	client_open(&f[0], &n, "10.0.0.1:1");
