@@ -22,6 +22,7 @@
 #include "log.h"
 #include "nsqd.h"
 #include "options.h"
+#include "statfields.h"
 #include "xmalloc.h"
 
 static int
@@ -184,113 +185,6 @@ pub_counts(const struct client *c, const char *topic, size_t *first)
 	return k;
 }
 
-static void
-jw_client(struct jw *w, const struct client *c, const char *topic)
-{
-	size_t i, first;
-
-	jw_obj_begin(w);
-	jw_key(w, "client_id");
-	jw_str(w, c->client_id);
-	jw_key(w, "hostname");
-	jw_str(w, c->hostname);
-	jw_key(w, "version");
-	jw_str(w, "V2");
-	jw_key(w, "remote_address");
-	jw_str(w, c->remote);
-	jw_key(w, "state");
-	jw_int(w, c->state);
-	jw_key(w, "ready_count");
-	jw_int(w, c->rdy);
-	jw_key(w, "in_flight_count");
-	jw_int(w, c->in_flight);
-	jw_key(w, "message_count");
-	jw_uint(w, c->message_count);
-	jw_key(w, "finish_count");
-	jw_uint(w, c->finish_count);
-	jw_key(w, "requeue_count");
-	jw_uint(w, c->requeue_count);
-	jw_key(w, "connect_ts");
-	jw_int(w, c->connect_ts);
-	jw_key(w, "sample_rate");
-	jw_int(w, c->sample_rate);
-	jw_key(w, "deflate");
-	jw_bool(w, c->deflate);
-	jw_key(w, "snappy");
-	jw_bool(w, c->snappy);
-	jw_key(w, "user_agent");
-	jw_str(w, c->user_agent);
-	/* authed, auth_identity, auth_identity_url: omitempty, no auth. */
-	if (pub_counts(c, topic, &first) > 0) {
-		jw_key(w, "pub_counts");
-		jw_arr_begin(w);
-		for (i = first; i < c->npubs; i++) {
-			if (topic[0] != '\0' &&
-			    strcmp(c->pubs[i].topic, topic) != 0)
-				continue;
-			jw_obj_begin(w);
-			jw_key(w, "topic");
-			jw_str(w, c->pubs[i].topic);
-			jw_key(w, "count");
-			jw_uint(w, c->pubs[i].count);
-			jw_obj_end(w);
-		}
-		jw_arr_end(w);
-	}
-	jw_key(w, "tls");
-	jw_bool(w, c->tls);
-	jw_key(w, "tls_cipher_suite");
-	jw_str(w, "");
-	jw_key(w, "tls_version");
-	jw_str(w, "");
-	jw_key(w, "tls_negotiated_protocol");
-	jw_str(w, "");
-	jw_key(w, "tls_negotiated_protocol_is_mutual");
-	jw_bool(w, false);
-	jw_obj_end(w);
-}
-
-static void
-jw_channel(struct jw *w, struct nsqd *n, struct channel *ch, bool clients,
-    const char *topic)
-{
-	size_t i;
-
-	jw_obj_begin(w);
-	jw_key(w, "channel_name");
-	jw_str(w, ch->name);
-	jw_key(w, "depth");
-	jw_int(w, channel_depth(ch));
-	jw_key(w, "backend_depth");
-	jw_int(w, channel_backend_depth(ch));
-	jw_key(w, "in_flight_count");
-	jw_uint(w, ch->inflight.n);
-	jw_key(w, "deferred_count");
-	jw_uint(w, ch->deferred_pq.n);
-	jw_key(w, "message_count");
-	jw_uint(w, ch->message_count);
-	jw_key(w, "requeue_count");
-	jw_uint(w, ch->requeue_count);
-	jw_key(w, "timeout_count");
-	jw_uint(w, ch->timeout_count);
-	jw_key(w, "client_count");
-	jw_uint(w, ch->nclients);
-	jw_key(w, "clients");
-	if (!clients)
-		jw_null(w);
-	else {
-		jw_arr_begin(w);
-		for (i = 0; i < ch->nclients; i++)
-			jw_client(w, ch->clients[i], topic);
-		jw_arr_end(w);
-	}
-	jw_key(w, "paused");
-	jw_bool(w, ch->paused);
-	jw_key(w, "e2e_processing_latency");
-	jw_e2e(w, n, ch->e2e);
-	jw_obj_end(w);
-}
-
 /*
  * The topics a filter selects, as Go's GetStats: a topic filter naming
  * no topic selects nothing and *missing is set (Go then answers null
@@ -342,15 +236,132 @@ select_channels(struct topic *t, const char *channel, size_t *np)
 	return v;
 }
 
+/* What the nested fields of one /stats request show. */
+struct jctx {
+	struct nsqd	*n;
+	const char	*topic;		/* the filters, "" for none */
+	const char	*channel;
+	bool		 clients;
+};
+
+static void	jw_fields(struct jw *, const struct sf_level *, void *,
+		    const struct jctx *);
+
+/* A client's pub_counts, left out when it has none (omitempty). */
+static void
+jw_pubs(struct jw *w, const struct client *c, const char *topic)
+{
+	size_t i, first;
+
+	if (pub_counts(c, topic, &first) == 0)
+		return;
+	jw_key(w, "pub_counts");
+	jw_arr_begin(w);
+	for (i = first; i < c->npubs; i++) {
+		if (topic[0] != '\0' && strcmp(c->pubs[i].topic, topic) != 0)
+			continue;
+		jw_obj_begin(w);
+		jw_key(w, "topic");
+		jw_str(w, c->pubs[i].topic);
+		jw_key(w, "count");
+		jw_uint(w, c->pubs[i].count);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+}
+
+static void
+jw_nest(struct jw *w, const struct sf_level *l, const struct statfield *f,
+    void *obj, const struct jctx *x)
+{
+	struct channel **cs, *ch = obj;
+	struct quantile *q;
+	size_t i, nc;
+	bool owned;
+
+	if (f->nest == SF_N_PUBS) {
+		jw_pubs(w, obj, x->topic);
+		return;
+	}
+	jw_key(w, f->key);
+	switch (f->nest) {
+	case SF_N_CHANNELS:
+		jw_arr_begin(w);
+		cs = select_channels(obj, x->channel, &nc);
+		for (i = 0; i < nc; i++)
+			jw_fields(w, &sf_channel, cs[i], x);
+		free(cs);
+		jw_arr_end(w);
+		break;
+	case SF_N_CLIENTS:
+		if (!x->clients) {
+			jw_null(w);
+			break;
+		}
+		jw_arr_begin(w);
+		for (i = 0; i < ch->nclients; i++)
+			jw_fields(w, &sf_client, ch->clients[i], x);
+		jw_arr_end(w);
+		break;
+	default:
+		q = sf_e2e(l, obj, &owned);
+		jw_e2e(w, x->n, q);
+		if (owned)
+			quantile_free(q);
+		break;
+	}
+}
+
+/* One object: the level's fields with a JSON key, in table order. */
+static void
+jw_fields(struct jw *w, const struct sf_level *l, void *obj,
+    const struct jctx *x)
+{
+	const struct statfield *f;
+	uint64_t v;
+	size_t i;
+
+	jw_obj_begin(w);
+	for (i = 0; i < l->n; i++) {
+		f = &l->f[i];
+		if (f->key == NULL)
+			continue;
+		if (f->type == SF_NEST) {
+			jw_nest(w, l, f, obj, x);
+			continue;
+		}
+		jw_key(w, f->key);
+		v = sf_value(f, obj);
+		switch (f->type) {
+		case SF_STR:
+		case SF_CHARS:
+		case SF_LIT:
+			jw_str(w, sf_str(f, obj));
+			break;
+		case SF_BOOL:
+		case SF_FALSE:
+			jw_bool(w, v != 0);
+			break;
+		default:
+			if (sf_signed(f))
+				jw_int(w, (int64_t)v);
+			else
+				jw_uint(w, v);
+			break;
+		}
+	}
+	jw_obj_end(w);
+}
+
 void
 stats_json(struct nsqd *n, struct buf *b, const char *topic,
     const char *channel, bool clients, bool mem)
 {
+	struct jctx x = { n, topic, channel, clients };
 	struct topic **ts;
-	struct channel **cs;
 	struct client *c;
 	struct jw w;
-	size_t nt, nc, i, j;
+	size_t nt, i;
 	bool missing, any = false;
 
 	ts = select_topics(n, topic, channel, &nt, &missing);
@@ -367,36 +378,8 @@ stats_json(struct nsqd *n, struct buf *b, const char *topic,
 		jw_null(&w);
 	else
 		jw_arr_begin(&w);
-	for (i = 0; i < nt; i++) {
-		struct topic *t = ts[i];
-		struct quantile *q;
-
-		jw_obj_begin(&w);
-		jw_key(&w, "topic_name");
-		jw_str(&w, t->name);
-		jw_key(&w, "channels");
-		jw_arr_begin(&w);
-		cs = select_channels(t, channel, &nc);
-		for (j = 0; j < nc; j++)
-			jw_channel(&w, n, cs[j], clients, topic);
-		free(cs);
-		jw_arr_end(&w);
-		jw_key(&w, "depth");
-		jw_int(&w, topic_depth(t));
-		jw_key(&w, "backend_depth");
-		jw_int(&w, topic_backend_depth(t));
-		jw_key(&w, "message_count");
-		jw_uint(&w, t->message_count);
-		jw_key(&w, "message_bytes");
-		jw_uint(&w, t->message_bytes);
-		jw_key(&w, "paused");
-		jw_bool(&w, t->paused);
-		jw_key(&w, "e2e_processing_latency");
-		q = stats_topic_e2e(t);
-		jw_e2e(&w, n, q);
-		quantile_free(q);
-		jw_obj_end(&w);
-	}
+	for (i = 0; i < nt; i++)
+		jw_fields(&w, &sf_topic, ts[i], &x);
 	free(ts);
 	if (!missing)
 		jw_arr_end(&w);
@@ -405,26 +388,7 @@ stats_json(struct nsqd *n, struct buf *b, const char *topic,
 
 		stats_mem(n, &m);
 		jw_key(&w, "memory");
-		jw_obj_begin(&w);
-		jw_key(&w, "heap_objects");
-		jw_uint(&w, m.heap_objects);
-		jw_key(&w, "heap_idle_bytes");
-		jw_uint(&w, m.heap_idle_bytes);
-		jw_key(&w, "heap_in_use_bytes");
-		jw_uint(&w, m.heap_in_use_bytes);
-		jw_key(&w, "heap_released_bytes");
-		jw_uint(&w, m.heap_released_bytes);
-		jw_key(&w, "gc_pause_usec_100");
-		jw_uint(&w, m.gc_pause_usec_100);
-		jw_key(&w, "gc_pause_usec_99");
-		jw_uint(&w, m.gc_pause_usec_99);
-		jw_key(&w, "gc_pause_usec_95");
-		jw_uint(&w, m.gc_pause_usec_95);
-		jw_key(&w, "next_gc_bytes");
-		jw_uint(&w, m.next_gc_bytes);
-		jw_key(&w, "gc_total_runs");
-		jw_uint(&w, m.gc_total_runs);
-		jw_obj_end(&w);
+		jw_fields(&w, &sf_mem, &m, &x);
 	}
 	/* Go's nil slice: null unless some producer is there. */
 	jw_key(&w, "producers");
@@ -436,7 +400,7 @@ stats_json(struct nsqd *n, struct buf *b, const char *topic,
 			if (!any)
 				jw_arr_begin(&w);
 			any = true;
-			jw_client(&w, c, topic);
+			jw_fields(&w, &sf_client, c, &x);
 		}
 	}
 	if (any)
