@@ -438,8 +438,39 @@ connected(struct nsqd *n, const struct client *c, char *d, size_t len)
 	format_duration((s > 0 ? s : 0) * NS_SEC, d, len);
 }
 
+/*
+ * The fields of obj the text format takes, each as "label: value " (the
+ * value left-aligned in its width), e2e as "e2e%: " and the durations.
+ */
 static void
-text_client(struct buf *b, struct nsqd *n, const struct client *c,
+text_fields(struct buf *b, struct nsqd *n, const struct sf_level *l,
+    void *obj)
+{
+	const struct statfield *v[SF_MAX];
+	struct quantile *q;
+	size_t i, k;
+	bool owned;
+
+	k = sf_order(l, SF_TEXT, v);
+	for (i = 0; i < k; i++) {
+		if (v[i]->nest == SF_N_E2E) {
+			(void)!buf_appendf(b, "%s: ", v[i]->text);
+			q = sf_e2e(l, obj, &owned);
+			text_e2e(b, n, q);
+			if (owned)
+				quantile_free(q);
+		} else if (sf_signed(v[i]))
+			(void)!buf_appendf(b, "%s: %-*lld ", v[i]->text,
+			    v[i]->width, (long long)sf_value(v[i], obj));
+		else
+			(void)!buf_appendf(b, "%s: %-*llu ", v[i]->text,
+			    v[i]->width,
+			    (unsigned long long)sf_value(v[i], obj));
+	}
+}
+
+static void
+text_client(struct buf *b, struct nsqd *n, struct client *c,
     const char *topic)
 {
 	const char *port = strrchr(c->remote, ':');
@@ -469,12 +500,9 @@ text_client(struct buf *b, struct nsqd *n, const struct client *c,
 		(void)!buf_appendf(b, " connected: %s", d);
 		return;
 	}
-	(void)!buf_appendf(b, "[V2 %-21s] state: %d inflt: %-4lld rdy: %-4lld "
-	    "fin: %-8llu re-q: %-8llu msgs: %-8llu connected: %s", id,
-	    (int)c->state, (long long)c->in_flight, (long long)c->rdy,
-	    (unsigned long long)c->finish_count,
-	    (unsigned long long)c->requeue_count,
-	    (unsigned long long)c->message_count, d);
+	(void)!buf_appendf(b, "[V2 %-21s] ", id);
+	text_fields(b, n, &sf_client, c);
+	(void)!buf_appendf(b, "connected: %s", d);
 }
 
 /* The text format of Go's printStats (informational; tools read JSON). */
@@ -488,7 +516,7 @@ stats_text(struct nsqd *n, struct buf *b, const char *topic,
 	struct tm tm;
 	time_t st = (time_t)n->start_time;
 	char when[64], up[64];
-	size_t nt, nc, i, j, k;
+	size_t nt, nc, nf, i, j, k;
 	bool missing, any = false;
 
 	localtime_r(&st, &tm);
@@ -509,58 +537,32 @@ stats_text(struct nsqd *n, struct buf *b, const char *topic,
 	(void)!buf_appendf(b, "start_time %s\nuptime %s\n", when, up);
 	(void)!buf_appendf(b, "\nHealth: %s\n", nsqd_health(n));
 	if (mem) {
+		const struct statfield *v[SF_MAX];
 		struct nsqd_mem m;
-		static const char *const keys[] = { "heap_objects",
-		    "heap_idle_bytes", "heap_in_use_bytes",
-		    "heap_released_bytes", "gc_pause_usec_100",
-		    "gc_pause_usec_99", "gc_pause_usec_95", "next_gc_bytes",
-		    "gc_total_runs" };
-		uint64_t vals[9];
 
 		stats_mem(n, &m);
-		vals[0] = m.heap_objects;
-		vals[1] = m.heap_idle_bytes;
-		vals[2] = m.heap_in_use_bytes;
-		vals[3] = m.heap_released_bytes;
-		vals[4] = m.gc_pause_usec_100;
-		vals[5] = m.gc_pause_usec_99;
-		vals[6] = m.gc_pause_usec_95;
-		vals[7] = m.next_gc_bytes;
-		vals[8] = m.gc_total_runs;
 		(void)!buf_appendf(b, "\nMemory:\n");
-		for (i = 0; i < 9; i++)
-			(void)!buf_appendf(b, "   %-25s\t%llu\n", keys[i],
-			    (unsigned long long)vals[i]);
+		nf = sf_order(&sf_mem, SF_TEXT, v);
+		for (i = 0; i < nf; i++)
+			(void)!buf_appendf(b, "   %-25s\t%llu\n", v[i]->key,
+			    (unsigned long long)sf_value(v[i], &m));
 	}
 	ts = select_topics(n, topic, channel, &nt, &missing);
 	(void)!buf_appendf(b, nt == 0 ? "\nTopics: None\n" : "\nTopics:");
 	for (i = 0; i < nt; i++) {
 		struct topic *t = ts[i];
-		struct quantile *q = stats_topic_e2e(t);
 
-		(void)!buf_appendf(b, "\n%s[%-15s] depth: %-5lld be-depth: "
-		    "%-5lld msgs: %-8llu e2e%%: ", t->paused ? "*P " : "   ",
-		    t->name, (long long)topic_depth(t),
-		    (long long)topic_backend_depth(t),
-		    (unsigned long long)t->message_count);
-		text_e2e(b, n, q);
-		quantile_free(q);
+		(void)!buf_appendf(b, "\n%s[%-15s] ", t->paused ? "*P " : "   ",
+		    t->name);
+		text_fields(b, n, &sf_topic, t);
 		(void)!buf_append(b, "\n", 1);
 		cs = select_channels(t, channel, &nc);
 		for (j = 0; j < nc; j++) {
 			struct channel *ch = cs[j];
 
-			(void)!buf_appendf(b, "%s[%-25s] depth: %-5lld "
-			    "be-depth: %-5lld inflt: %-4zu def: %-4zu "
-			    "re-q: %-5llu timeout: %-5llu msgs: %-8llu "
-			    "e2e%%: ", ch->paused ? "   *P " : "      ",
-			    ch->name, (long long)channel_depth(ch),
-			    (long long)channel_backend_depth(ch),
-			    ch->inflight.n, ch->deferred_pq.n,
-			    (unsigned long long)ch->requeue_count,
-			    (unsigned long long)ch->timeout_count,
-			    (unsigned long long)ch->message_count);
-			text_e2e(b, n, ch->e2e);
+			(void)!buf_appendf(b, "%s[%-25s] ",
+			    ch->paused ? "   *P " : "      ", ch->name);
+			text_fields(b, n, &sf_channel, ch);
 			(void)!buf_append(b, "\n", 1);
 			if (!clients)
 				continue;
