@@ -298,6 +298,15 @@ def between_pushes(n):
     """After the first push: more messages and a requeue, so the second
     push's counters are the change since the first."""
     n.post('/mpub?topic=alpha', b'late1\nlate22')
+    # Made again under the same name: counted from 0, as a new object.
+    n.post('/topic/delete?topic=held')
+    n.post('/pub?topic=held', b'again')
+    n.post('/channel/delete?topic=alpha&channel=paused')
+    n.post('/channel/create?topic=alpha&channel=paused')
+    n.post('/topic/create?topic=newer')
+    n.post('/pub?topic=newer', b'new')
+    n.post('/topic/delete?topic=stopped')
+    n.post('/mpub?topic=stopped', b'1\n2\n3\n4')
     c = n.conns['beta']
     c.cmd('REQ %s 0' % n.inflight)
     sync(c)
