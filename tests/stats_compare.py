@@ -128,9 +128,15 @@ class Nsqd(object):
         for c in self.conns.values():
             c.close()
         self.p.terminate()
-        self.p.wait(10)
+        rc = self.p.wait(30)
         self.statsd.stop = True
+        self.log.close()
+        if rc != 0:
+            # A sanitizer build reports there: show it.
+            sys.stdout.write(open(os.path.join(self.dir, 'log')).read())
+            print('%s: exit status %d' % (self.label, rc))
         shutil.rmtree(self.dir, ignore_errors=True)
+        return rc
 
 
 def ok_after(c):
@@ -390,10 +396,9 @@ def main(argv):
             for name, a in outs['new']:
                 print('== %s\n%s' % (name, a))
     finally:
-        old.close()
-        new.close()
+        bad = (old.close() != 0) + (new.close() != 0)
     print('%d outputs compared, %d differ' % (compared, failed))
-    return 1 if failed else 0
+    return 1 if failed or bad else 0
 
 
 if __name__ == '__main__':
