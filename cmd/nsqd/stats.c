@@ -2,7 +2,10 @@
  * What nsqd reports about itself: GET /stats as JSON (the document
  * nsqadmin, nsq_stat and our nsq-stat read, field for field and in Go's
  * key order, with Go's null versus [] and names sorted) or as text, and
- * the figures /metrics and statsd share.
+ * the figures /metrics and statsd share.  Which fields each level shows,
+ * in what order and under which names, is statfields.c's tables; this
+ * file walks them and writes the nested parts (channels, clients,
+ * pub_counts, e2e latency) and the document's top.
  *
  * Go's memory block comes from its runtime; a C daemon has no garbage
  * collector, so the keys are kept and filled from what glibc's
@@ -505,6 +508,26 @@ text_client(struct buf *b, struct nsqd *n, struct client *c,
 	(void)!buf_appendf(b, "connected: %s", d);
 }
 
+/* The start time in local time, RFC 3339 as Go prints it. */
+static void
+start_time(const struct nsqd *n, char *when, size_t len)
+{
+	time_t st = (time_t)n->start_time;
+	struct tm tm;
+
+	localtime_r(&st, &tm);
+	strftime(when, len, "%Y-%m-%dT%H:%M:%S%z", &tm);
+	/* RFC 3339 wants +hh:mm (or Z, which Go prints for UTC). */
+	if (tm.tm_gmtoff == 0)
+		strftime(when, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	else {
+		size_t l = strlen(when);
+
+		memmove(when + l - 1, when + l - 2, 3);
+		when[l - 2] = ':';
+	}
+}
+
 /* The text format of Go's printStats (informational; tools read JSON). */
 void
 stats_text(struct nsqd *n, struct buf *b, const char *topic,
@@ -513,23 +536,11 @@ stats_text(struct nsqd *n, struct buf *b, const char *topic,
 	struct topic **ts;
 	struct channel **cs;
 	struct client *c;
-	struct tm tm;
-	time_t st = (time_t)n->start_time;
 	char when[64], up[64];
 	size_t nt, nc, nf, i, j, k;
 	bool missing, any = false;
 
-	localtime_r(&st, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S%z", &tm);
-	/* RFC 3339 wants +hh:mm (or Z, which Go prints for UTC). */
-	if (tm.tm_gmtoff == 0)
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	else {
-		size_t l = strlen(when);
-
-		memmove(when + l - 1, when + l - 2, 3);
-		when[l - 2] = ':';
-	}
+	start_time(n, when, sizeof(when));
 	format_duration((int64_t)((ev_now(n->loop) - (double)n->start_time) *
 	    1e9), up, sizeof(up));
 	(void)!buf_appendf(b, "nsqd v%s (built w/nsq in C %s)\n",

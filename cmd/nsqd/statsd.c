@@ -1,7 +1,7 @@
 /*
  * statsd (Go nsqd/statsd.go): every --statsd-interval, the figures of
  * /stats go over UDP to --statsd-address as statsd lines, with Go's
- * names:
+ * names (the fields, their names and order are statfields.c's):
  *
  *   <prefix>topic.<t>.message_count:<n>|c     (counters: the change
  *   <prefix>topic.<t>.message_bytes:<n>|c      since the last push)
@@ -20,7 +20,8 @@
  * '_', and a '.' is appended if missing (the option then reads so, as in
  * Go).  The socket is made again for each push, so a statsd that moves
  * is found; the address is resolved with getaddrinfo(), which may block
- * the loop if it is a name and DNS is slow: give an address.
+ * the loop if it is a name and DNS is slow: give an address.  The
+ * counters' values at the last push are statsd's own (struct sd_snap).
  */
 #include <sys/socket.h>
 #include <errno.h>
