@@ -18,8 +18,8 @@
  * A pos is the field's place in that output, from 1; 0 leaves it out.
  * The outputs' orders differ (Go's statsd.go and printStats each have
  * their own), hence a place per output rather than one order.  Fields of
- * type SF_NEST (names' lists, e2e latencies, pub_counts) are written by
- * the output itself at that place.
+ * type SF_NEST (the channel and client lists, e2e latencies, pub_counts)
+ * are written by the output itself at that place.
  */
 #ifndef NSQD_STATFIELDS_H
 #define NSQD_STATFIELDS_H
