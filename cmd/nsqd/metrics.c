@@ -19,7 +19,8 @@
  *       --e2e-processing-latency-percentile is set: the quantiles, _sum
  *       and _count cover the sliding window, not the daemon's life.
  *
- * Samples of one family are contiguous, topics and channels sorted.
+ * Samples of one family are contiguous, topics and channels sorted.  The
+ * families, names and HELP texts come from statfields.c's tables.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@
 
 #include "json.h"
 #include "nsqd.h"
+#include "statfields.h"
 #include "xmalloc.h"
 
 /* A label value, escaped: backslash, double quote, newline. */
@@ -44,10 +46,11 @@ label(struct buf *b, const char *s)
 }
 
 static void
-family(struct buf *b, const char *name, const char *type, const char *help)
+family(struct buf *b, const struct statfield *f)
 {
-	(void)!buf_appendf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help,
-	    name, type);
+	(void)!buf_appendf(b, "# HELP %s %s\n# TYPE %s %s\n", f->prom,
+	    f->help, f->prom, f->kind == SF_COUNTER ? "counter" :
+	    f->kind == SF_SUMMARY ? "summary" : "gauge");
 }
 
 /* name{topic="t"[,channel="c"][,quantile="q"]} */
@@ -62,85 +65,6 @@ sample_start(struct buf *b, const char *name, const struct topic *t,
 		label(b, ch->name);
 	}
 	(void)!buf_append(b, "\"", 1);
-}
-
-enum tfield { T_DEPTH, T_BACKEND, T_PAUSED, T_MSGS, T_BYTES };
-enum cfield { C_DEPTH, C_BACKEND, C_INFLIGHT, C_DEFERRED, C_CLIENTS,
-    C_PAUSED, C_MSGS, C_REQUEUES, C_TIMEOUTS };
-
-static const struct {
-	const char	*name;
-	const char	*type;
-	const char	*help;
-} tfams[] = {
-	{ "nsqd_topic_depth", "gauge",
-	  "Messages held by the topic, in memory and on disk." },
-	{ "nsqd_topic_backend_depth", "gauge",
-	  "Messages held in the topic's disk queue." },
-	{ "nsqd_topic_paused", "gauge", "1 while the topic is paused." },
-	{ "nsqd_topic_messages_total", "counter",
-	  "Messages published to the topic." },
-	{ "nsqd_topic_message_bytes_total", "counter",
-	  "Bytes of message bodies published to the topic." },
-}, cfams[] = {
-	{ "nsqd_channel_depth", "gauge",
-	  "Messages queued in the channel, in memory and on disk." },
-	{ "nsqd_channel_backend_depth", "gauge",
-	  "Messages queued in the channel's disk queue." },
-	{ "nsqd_channel_in_flight", "gauge",
-	  "Messages sent to a client and not yet finished." },
-	{ "nsqd_channel_deferred", "gauge",
-	  "Messages deferred (DPUB, REQ with a delay)." },
-	{ "nsqd_channel_clients", "gauge", "Clients subscribed." },
-	{ "nsqd_channel_paused", "gauge", "1 while the channel is paused." },
-	{ "nsqd_channel_messages_total", "counter",
-	  "Messages the channel received from its topic." },
-	{ "nsqd_channel_requeues_total", "counter",
-	  "Messages requeued by clients (REQ)." },
-	{ "nsqd_channel_timeouts_total", "counter",
-	  "Messages requeued because their client timed out." },
-};
-
-static uint64_t
-tvalue(const struct topic *t, int f)
-{
-	switch (f) {
-	case T_DEPTH:
-		return (uint64_t)topic_depth(t);
-	case T_BACKEND:
-		return (uint64_t)topic_backend_depth(t);
-	case T_PAUSED:
-		return t->paused;
-	case T_MSGS:
-		return t->message_count;
-	default:
-		return t->message_bytes;
-	}
-}
-
-static uint64_t
-cvalue(const struct channel *ch, int f)
-{
-	switch (f) {
-	case C_DEPTH:
-		return (uint64_t)channel_depth(ch);
-	case C_BACKEND:
-		return (uint64_t)channel_backend_depth(ch);
-	case C_INFLIGHT:
-		return ch->inflight.n;
-	case C_DEFERRED:
-		return ch->deferred_pq.n;
-	case C_CLIENTS:
-		return ch->nclients;
-	case C_PAUSED:
-		return ch->paused;
-	case C_MSGS:
-		return ch->message_count;
-	case C_REQUEUES:
-		return ch->requeue_count;
-	default:
-		return ch->timeout_count;
-	}
 }
 
 /* One summary's samples (quantiles, _sum, _count), in seconds. */
@@ -169,97 +93,88 @@ summary(struct buf *b, struct nsqd *n, const char *name,
 	    (unsigned long long)quantile_count(q, now));
 }
 
+/*
+ * The samples of one topic or channel family f (chans), every topic or
+ * channel in order; its HELP and TYPE before the first, none without
+ * one (a summary has none where there is no latency).
+ */
+static void
+level_family(struct buf *b, struct nsqd *n, const struct statfield *f,
+    bool chans, struct topic **ts, size_t nt, struct channel ***cs,
+    const size_t *nc)
+{
+	const struct sf_level *l = chans ? &sf_channel : &sf_topic;
+	struct channel *ch = NULL;
+	struct quantile *q;
+	size_t i, j;
+	bool owned, header = false;
+	void *obj;
+
+	for (i = 0; i < nt; i++) {
+		for (j = 0; j < (chans ? nc[i] : 1); j++) {
+			if (chans)
+				ch = cs[i][j];
+			obj = chans ? (void *)ch : (void *)ts[i];
+			q = NULL;
+			owned = false;
+			if (f->kind == SF_SUMMARY &&
+			    (q = sf_e2e(l, obj, &owned)) == NULL)
+				continue;
+			if (!header)
+				family(b, f);
+			header = true;
+			if (q != NULL) {
+				summary(b, n, f->prom, ts[i], ch, q);
+				if (owned)
+					quantile_free(q);
+				continue;
+			}
+			sample_start(b, f->prom, ts[i], ch);
+			(void)!buf_appendf(b, "} %llu\n",
+			    (unsigned long long)sf_value(f, obj));
+		}
+	}
+}
+
+/* The families of a level in their order: summaries or the others. */
+static void
+level(struct buf *b, struct nsqd *n, bool chans, bool summaries,
+    struct topic **ts, size_t nt, struct channel ***cs, const size_t *nc)
+{
+	const struct statfield *v[SF_MAX];
+	size_t i, k;
+
+	k = sf_order(chans ? &sf_channel : &sf_topic, SF_PROM, v);
+	for (i = 0; i < k; i++) {
+		if ((v[i]->kind == SF_SUMMARY) == summaries)
+			level_family(b, n, v[i], chans, ts, nt, cs, nc);
+	}
+}
+
 void
 metrics_write(struct nsqd *n, struct buf *b)
 {
+	const struct statfield *v[SF_MAX];
 	struct topic **ts;
 	struct channel ***cs;
-	struct client *c;
-	size_t nt, *nc, i, j, f;
-	uint64_t nclients = 0, nprod = 0;
-	bool header;
+	size_t nt, *nc, i, k;
 
-	for (c = TAILQ_FIRST(&n->clients); c != NULL;
-	    c = TAILQ_NEXT(c, link)) {
-		nclients++;
-		nprod += c->npubs > 0;
+	k = sf_order(&sf_nsqd, SF_PROM, v);
+	for (i = 0; i < k; i++) {
+		family(b, v[i]);
+		(void)!buf_appendf(b, "%s %llu\n", v[i]->prom,
+		    (unsigned long long)sf_value(v[i], n));
 	}
-	family(b, "nsqd_healthy", "gauge",
-	    "1 when healthy; 0 after a failed disk queue write.");
-	(void)!buf_appendf(b, "nsqd_healthy %d\n", n->health[0] == '\0');
-	family(b, "nsqd_start_time_seconds", "gauge",
-	    "When nsqd started, in seconds since the epoch.");
-	(void)!buf_appendf(b, "nsqd_start_time_seconds %lld\n",
-	    (long long)n->start_time);
-	family(b, "nsqd_tcp_clients", "gauge", "Open TCP connections.");
-	(void)!buf_appendf(b, "nsqd_tcp_clients %llu\n",
-	    (unsigned long long)nclients);
-	family(b, "nsqd_producers", "gauge",
-	    "TCP connections that have published.");
-	(void)!buf_appendf(b, "nsqd_producers %llu\n",
-	    (unsigned long long)nprod);
-
 	ts = stats_topics(n, &nt);
 	cs = xcalloc(nt + 1, sizeof(*cs));
 	nc = xcalloc(nt + 1, sizeof(*nc));
 	for (i = 0; i < nt; i++)
 		cs[i] = stats_channels(ts[i], &nc[i]);
-	for (f = 0; f < sizeof(tfams) / sizeof(tfams[0]) && nt > 0; f++) {
-		family(b, tfams[f].name, tfams[f].type, tfams[f].help);
-		for (i = 0; i < nt; i++) {
-			sample_start(b, tfams[f].name, ts[i], NULL);
-			(void)!buf_appendf(b, "} %llu\n",
-			    (unsigned long long)tvalue(ts[i], (int)f));
-		}
-	}
-	for (f = 0; f < sizeof(cfams) / sizeof(cfams[0]); f++) {
-		header = false;
-		for (i = 0; i < nt; i++) {
-			for (j = 0; j < nc[i]; j++) {
-				if (!header)
-					family(b, cfams[f].name, cfams[f].type,
-					    cfams[f].help);
-				header = true;
-				sample_start(b, cfams[f].name, ts[i],
-				    cs[i][j]);
-				(void)!buf_appendf(b, "} %llu\n",
-				    (unsigned long long)cvalue(cs[i][j],
-				    (int)f));
-			}
-		}
-	}
+	level(b, n, false, false, ts, nt, cs, nc);
+	level(b, n, true, false, ts, nt, cs, nc);
 	if (n->o->e2e_percentiles.n > 0) {
-		const char *tn = "nsqd_topic_e2e_processing_latency_seconds";
-		const char *cn = "nsqd_channel_e2e_processing_latency_seconds";
-
-		header = false;
-		for (i = 0; i < nt; i++) {
-			struct quantile *q = stats_topic_e2e(ts[i]);
-
-			if (q == NULL)
-				continue;
-			if (!header)
-				family(b, tn, "summary", "Time from publish "
-				    "to FIN over the topic's channels, in the "
-				    "sliding window.");
-			header = true;
-			summary(b, n, tn, ts[i], NULL, q);
-			quantile_free(q);
-		}
-		header = false;
-		for (i = 0; i < nt; i++) {
-			for (j = 0; j < nc[i]; j++) {
-				if (cs[i][j]->e2e == NULL)
-					continue;
-				if (!header)
-					family(b, cn, "summary", "Time from "
-					    "publish to FIN, in the sliding "
-					    "window.");
-				header = true;
-				summary(b, n, cn, ts[i], cs[i][j],
-				    cs[i][j]->e2e);
-			}
-		}
+		level(b, n, false, true, ts, nt, cs, nc);
+		level(b, n, true, true, ts, nt, cs, nc);
 	}
 	for (i = 0; i < nt; i++)
 		free(cs[i]);

@@ -200,9 +200,6 @@ struct channel {
 	uint64_t	 requeue_count;
 	uint64_t	 timeout_count;
 	struct quantile	*e2e;		/* FIN latency; NULL if not asked */
-	uint64_t	 sd_message_count;	/* at the last statsd push */
-	uint64_t	 sd_requeue_count;
-	uint64_t	 sd_timeout_count;
 };
 
 struct topic {
@@ -224,8 +221,6 @@ struct topic {
 	struct guid_gen	 guid;
 	uint64_t	 message_count;
 	uint64_t	 message_bytes;
-	uint64_t	 sd_message_count;	/* at the last statsd push */
-	uint64_t	 sd_message_bytes;
 };
 
 enum client_state {

@@ -2,7 +2,10 @@
  * What nsqd reports about itself: GET /stats as JSON (the document
  * nsqadmin, nsq_stat and our nsq-stat read, field for field and in Go's
  * key order, with Go's null versus [] and names sorted) or as text, and
- * the figures /metrics and statsd share.
+ * the figures /metrics and statsd share.  Which fields each level shows,
+ * in what order and under which names, is statfields.c's tables; this
+ * file walks them and writes the nested parts (channels, clients,
+ * pub_counts, e2e latency) and the document's top.
  *
  * Go's memory block comes from its runtime; a C daemon has no garbage
  * collector, so the keys are kept and filled from what glibc's
@@ -22,6 +25,7 @@
 #include "log.h"
 #include "nsqd.h"
 #include "options.h"
+#include "statfields.h"
 #include "xmalloc.h"
 
 static int
@@ -184,113 +188,6 @@ pub_counts(const struct client *c, const char *topic, size_t *first)
 	return k;
 }
 
-static void
-jw_client(struct jw *w, const struct client *c, const char *topic)
-{
-	size_t i, first;
-
-	jw_obj_begin(w);
-	jw_key(w, "client_id");
-	jw_str(w, c->client_id);
-	jw_key(w, "hostname");
-	jw_str(w, c->hostname);
-	jw_key(w, "version");
-	jw_str(w, "V2");
-	jw_key(w, "remote_address");
-	jw_str(w, c->remote);
-	jw_key(w, "state");
-	jw_int(w, c->state);
-	jw_key(w, "ready_count");
-	jw_int(w, c->rdy);
-	jw_key(w, "in_flight_count");
-	jw_int(w, c->in_flight);
-	jw_key(w, "message_count");
-	jw_uint(w, c->message_count);
-	jw_key(w, "finish_count");
-	jw_uint(w, c->finish_count);
-	jw_key(w, "requeue_count");
-	jw_uint(w, c->requeue_count);
-	jw_key(w, "connect_ts");
-	jw_int(w, c->connect_ts);
-	jw_key(w, "sample_rate");
-	jw_int(w, c->sample_rate);
-	jw_key(w, "deflate");
-	jw_bool(w, c->deflate);
-	jw_key(w, "snappy");
-	jw_bool(w, c->snappy);
-	jw_key(w, "user_agent");
-	jw_str(w, c->user_agent);
-	/* authed, auth_identity, auth_identity_url: omitempty, no auth. */
-	if (pub_counts(c, topic, &first) > 0) {
-		jw_key(w, "pub_counts");
-		jw_arr_begin(w);
-		for (i = first; i < c->npubs; i++) {
-			if (topic[0] != '\0' &&
-			    strcmp(c->pubs[i].topic, topic) != 0)
-				continue;
-			jw_obj_begin(w);
-			jw_key(w, "topic");
-			jw_str(w, c->pubs[i].topic);
-			jw_key(w, "count");
-			jw_uint(w, c->pubs[i].count);
-			jw_obj_end(w);
-		}
-		jw_arr_end(w);
-	}
-	jw_key(w, "tls");
-	jw_bool(w, c->tls);
-	jw_key(w, "tls_cipher_suite");
-	jw_str(w, "");
-	jw_key(w, "tls_version");
-	jw_str(w, "");
-	jw_key(w, "tls_negotiated_protocol");
-	jw_str(w, "");
-	jw_key(w, "tls_negotiated_protocol_is_mutual");
-	jw_bool(w, false);
-	jw_obj_end(w);
-}
-
-static void
-jw_channel(struct jw *w, struct nsqd *n, struct channel *ch, bool clients,
-    const char *topic)
-{
-	size_t i;
-
-	jw_obj_begin(w);
-	jw_key(w, "channel_name");
-	jw_str(w, ch->name);
-	jw_key(w, "depth");
-	jw_int(w, channel_depth(ch));
-	jw_key(w, "backend_depth");
-	jw_int(w, channel_backend_depth(ch));
-	jw_key(w, "in_flight_count");
-	jw_uint(w, ch->inflight.n);
-	jw_key(w, "deferred_count");
-	jw_uint(w, ch->deferred_pq.n);
-	jw_key(w, "message_count");
-	jw_uint(w, ch->message_count);
-	jw_key(w, "requeue_count");
-	jw_uint(w, ch->requeue_count);
-	jw_key(w, "timeout_count");
-	jw_uint(w, ch->timeout_count);
-	jw_key(w, "client_count");
-	jw_uint(w, ch->nclients);
-	jw_key(w, "clients");
-	if (!clients)
-		jw_null(w);
-	else {
-		jw_arr_begin(w);
-		for (i = 0; i < ch->nclients; i++)
-			jw_client(w, ch->clients[i], topic);
-		jw_arr_end(w);
-	}
-	jw_key(w, "paused");
-	jw_bool(w, ch->paused);
-	jw_key(w, "e2e_processing_latency");
-	jw_e2e(w, n, ch->e2e);
-	jw_obj_end(w);
-}
-
 /*
  * The topics a filter selects, as Go's GetStats: a topic filter naming
  * no topic selects nothing and *missing is set (Go then answers null
@@ -342,15 +239,132 @@ select_channels(struct topic *t, const char *channel, size_t *np)
 	return v;
 }
 
+/* What the nested fields of one /stats request show. */
+struct jctx {
+	struct nsqd	*n;
+	const char	*topic;		/* the filters, "" for none */
+	const char	*channel;
+	bool		 clients;
+};
+
+static void	jw_fields(struct jw *, const struct sf_level *, void *,
+		    const struct jctx *);
+
+/* A client's pub_counts, left out when it has none (omitempty). */
+static void
+jw_pubs(struct jw *w, const struct client *c, const char *topic)
+{
+	size_t i, first;
+
+	if (pub_counts(c, topic, &first) == 0)
+		return;
+	jw_key(w, "pub_counts");
+	jw_arr_begin(w);
+	for (i = first; i < c->npubs; i++) {
+		if (topic[0] != '\0' && strcmp(c->pubs[i].topic, topic) != 0)
+			continue;
+		jw_obj_begin(w);
+		jw_key(w, "topic");
+		jw_str(w, c->pubs[i].topic);
+		jw_key(w, "count");
+		jw_uint(w, c->pubs[i].count);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+}
+
+static void
+jw_nest(struct jw *w, const struct sf_level *l, const struct statfield *f,
+    void *obj, const struct jctx *x)
+{
+	struct channel **cs, *ch = obj;
+	struct quantile *q;
+	size_t i, nc;
+	bool owned;
+
+	if (f->nest == SF_N_PUBS) {
+		jw_pubs(w, obj, x->topic);
+		return;
+	}
+	jw_key(w, f->key);
+	switch (f->nest) {
+	case SF_N_CHANNELS:
+		jw_arr_begin(w);
+		cs = select_channels(obj, x->channel, &nc);
+		for (i = 0; i < nc; i++)
+			jw_fields(w, &sf_channel, cs[i], x);
+		free(cs);
+		jw_arr_end(w);
+		break;
+	case SF_N_CLIENTS:
+		if (!x->clients) {
+			jw_null(w);
+			break;
+		}
+		jw_arr_begin(w);
+		for (i = 0; i < ch->nclients; i++)
+			jw_fields(w, &sf_client, ch->clients[i], x);
+		jw_arr_end(w);
+		break;
+	default:
+		q = sf_e2e(l, obj, &owned);
+		jw_e2e(w, x->n, q);
+		if (owned)
+			quantile_free(q);
+		break;
+	}
+}
+
+/* One object: the level's fields with a JSON key, in table order. */
+static void
+jw_fields(struct jw *w, const struct sf_level *l, void *obj,
+    const struct jctx *x)
+{
+	const struct statfield *f;
+	uint64_t v;
+	size_t i;
+
+	jw_obj_begin(w);
+	for (i = 0; i < l->n; i++) {
+		f = &l->f[i];
+		if (f->key == NULL)
+			continue;
+		if (f->type == SF_NEST) {
+			jw_nest(w, l, f, obj, x);
+			continue;
+		}
+		jw_key(w, f->key);
+		v = sf_value(f, obj);
+		switch (f->type) {
+		case SF_STR:
+		case SF_CHARS:
+		case SF_LIT:
+			jw_str(w, sf_str(f, obj));
+			break;
+		case SF_BOOL:
+		case SF_FALSE:
+			jw_bool(w, v != 0);
+			break;
+		default:
+			if (sf_signed(f))
+				jw_int(w, (int64_t)v);
+			else
+				jw_uint(w, v);
+			break;
+		}
+	}
+	jw_obj_end(w);
+}
+
 void
 stats_json(struct nsqd *n, struct buf *b, const char *topic,
     const char *channel, bool clients, bool mem)
 {
+	struct jctx x = { n, topic, channel, clients };
 	struct topic **ts;
-	struct channel **cs;
 	struct client *c;
 	struct jw w;
-	size_t nt, nc, i, j;
+	size_t nt, i;
 	bool missing, any = false;
 
 	ts = select_topics(n, topic, channel, &nt, &missing);
@@ -367,36 +381,8 @@ stats_json(struct nsqd *n, struct buf *b, const char *topic,
 		jw_null(&w);
 	else
 		jw_arr_begin(&w);
-	for (i = 0; i < nt; i++) {
-		struct topic *t = ts[i];
-		struct quantile *q;
-
-		jw_obj_begin(&w);
-		jw_key(&w, "topic_name");
-		jw_str(&w, t->name);
-		jw_key(&w, "channels");
-		jw_arr_begin(&w);
-		cs = select_channels(t, channel, &nc);
-		for (j = 0; j < nc; j++)
-			jw_channel(&w, n, cs[j], clients, topic);
-		free(cs);
-		jw_arr_end(&w);
-		jw_key(&w, "depth");
-		jw_int(&w, topic_depth(t));
-		jw_key(&w, "backend_depth");
-		jw_int(&w, topic_backend_depth(t));
-		jw_key(&w, "message_count");
-		jw_uint(&w, t->message_count);
-		jw_key(&w, "message_bytes");
-		jw_uint(&w, t->message_bytes);
-		jw_key(&w, "paused");
-		jw_bool(&w, t->paused);
-		jw_key(&w, "e2e_processing_latency");
-		q = stats_topic_e2e(t);
-		jw_e2e(&w, n, q);
-		quantile_free(q);
-		jw_obj_end(&w);
-	}
+	for (i = 0; i < nt; i++)
+		jw_fields(&w, &sf_topic, ts[i], &x);
 	free(ts);
 	if (!missing)
 		jw_arr_end(&w);
@@ -405,26 +391,7 @@ stats_json(struct nsqd *n, struct buf *b, const char *topic,
 
 		stats_mem(n, &m);
 		jw_key(&w, "memory");
-		jw_obj_begin(&w);
-		jw_key(&w, "heap_objects");
-		jw_uint(&w, m.heap_objects);
-		jw_key(&w, "heap_idle_bytes");
-		jw_uint(&w, m.heap_idle_bytes);
-		jw_key(&w, "heap_in_use_bytes");
-		jw_uint(&w, m.heap_in_use_bytes);
-		jw_key(&w, "heap_released_bytes");
-		jw_uint(&w, m.heap_released_bytes);
-		jw_key(&w, "gc_pause_usec_100");
-		jw_uint(&w, m.gc_pause_usec_100);
-		jw_key(&w, "gc_pause_usec_99");
-		jw_uint(&w, m.gc_pause_usec_99);
-		jw_key(&w, "gc_pause_usec_95");
-		jw_uint(&w, m.gc_pause_usec_95);
-		jw_key(&w, "next_gc_bytes");
-		jw_uint(&w, m.next_gc_bytes);
-		jw_key(&w, "gc_total_runs");
-		jw_uint(&w, m.gc_total_runs);
-		jw_obj_end(&w);
+		jw_fields(&w, &sf_mem, &m, &x);
 	}
 	/* Go's nil slice: null unless some producer is there. */
 	jw_key(&w, "producers");
@@ -436,7 +403,7 @@ stats_json(struct nsqd *n, struct buf *b, const char *topic,
 			if (!any)
 				jw_arr_begin(&w);
 			any = true;
-			jw_client(&w, c, topic);
+			jw_fields(&w, &sf_client, c, &x);
 		}
 	}
 	if (any)
@@ -474,8 +441,39 @@ connected(struct nsqd *n, const struct client *c, char *d, size_t len)
 	format_duration((s > 0 ? s : 0) * NS_SEC, d, len);
 }
 
+/*
+ * The fields of obj the text format takes, each as "label: value " (the
+ * value left-aligned in its width), e2e as "e2e%: " and the durations.
+ */
 static void
-text_client(struct buf *b, struct nsqd *n, const struct client *c,
+text_fields(struct buf *b, struct nsqd *n, const struct sf_level *l,
+    void *obj)
+{
+	const struct statfield *v[SF_MAX];
+	struct quantile *q;
+	size_t i, k;
+	bool owned;
+
+	k = sf_order(l, SF_TEXT, v);
+	for (i = 0; i < k; i++) {
+		if (v[i]->nest == SF_N_E2E) {
+			(void)!buf_appendf(b, "%s: ", v[i]->text);
+			q = sf_e2e(l, obj, &owned);
+			text_e2e(b, n, q);
+			if (owned)
+				quantile_free(q);
+		} else if (sf_signed(v[i]))
+			(void)!buf_appendf(b, "%s: %-*lld ", v[i]->text,
+			    v[i]->width, (long long)sf_value(v[i], obj));
+		else
+			(void)!buf_appendf(b, "%s: %-*llu ", v[i]->text,
+			    v[i]->width,
+			    (unsigned long long)sf_value(v[i], obj));
+	}
+}
+
+static void
+text_client(struct buf *b, struct nsqd *n, struct client *c,
     const char *topic)
 {
 	const char *port = strrchr(c->remote, ':');
@@ -505,12 +503,29 @@ text_client(struct buf *b, struct nsqd *n, const struct client *c,
 		(void)!buf_appendf(b, " connected: %s", d);
 		return;
 	}
-	(void)!buf_appendf(b, "[V2 %-21s] state: %d inflt: %-4lld rdy: %-4lld "
-	    "fin: %-8llu re-q: %-8llu msgs: %-8llu connected: %s", id,
-	    (int)c->state, (long long)c->in_flight, (long long)c->rdy,
-	    (unsigned long long)c->finish_count,
-	    (unsigned long long)c->requeue_count,
-	    (unsigned long long)c->message_count, d);
+	(void)!buf_appendf(b, "[V2 %-21s] ", id);
+	text_fields(b, n, &sf_client, c);
+	(void)!buf_appendf(b, "connected: %s", d);
+}
+
+/* The start time in local time, RFC 3339 as Go prints it. */
+static void
+start_time(const struct nsqd *n, char *when, size_t len)
+{
+	time_t st = (time_t)n->start_time;
+	struct tm tm;
+
+	localtime_r(&st, &tm);
+	strftime(when, len, "%Y-%m-%dT%H:%M:%S%z", &tm);
+	/* RFC 3339 wants +hh:mm (or Z, which Go prints for UTC). */
+	if (tm.tm_gmtoff == 0)
+		strftime(when, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	else {
+		size_t l = strlen(when);
+
+		memmove(when + l - 1, when + l - 2, 3);
+		when[l - 2] = ':';
+	}
 }
 
 /* The text format of Go's printStats (informational; tools read JSON). */
@@ -521,23 +536,11 @@ stats_text(struct nsqd *n, struct buf *b, const char *topic,
 	struct topic **ts;
 	struct channel **cs;
 	struct client *c;
-	struct tm tm;
-	time_t st = (time_t)n->start_time;
 	char when[64], up[64];
-	size_t nt, nc, i, j, k;
+	size_t nt, nc, nf, i, j, k;
 	bool missing, any = false;
 
-	localtime_r(&st, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S%z", &tm);
-	/* RFC 3339 wants +hh:mm (or Z, which Go prints for UTC). */
-	if (tm.tm_gmtoff == 0)
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	else {
-		size_t l = strlen(when);
-
-		memmove(when + l - 1, when + l - 2, 3);
-		when[l - 2] = ':';
-	}
+	start_time(n, when, sizeof(when));
 	format_duration((int64_t)((ev_now(n->loop) - (double)n->start_time) *
 	    1e9), up, sizeof(up));
 	(void)!buf_appendf(b, "nsqd v%s (built w/nsq in C %s)\n",
@@ -545,58 +548,32 @@ stats_text(struct nsqd *n, struct buf *b, const char *topic,
 	(void)!buf_appendf(b, "start_time %s\nuptime %s\n", when, up);
 	(void)!buf_appendf(b, "\nHealth: %s\n", nsqd_health(n));
 	if (mem) {
+		const struct statfield *v[SF_MAX];
 		struct nsqd_mem m;
-		static const char *const keys[] = { "heap_objects",
-		    "heap_idle_bytes", "heap_in_use_bytes",
-		    "heap_released_bytes", "gc_pause_usec_100",
-		    "gc_pause_usec_99", "gc_pause_usec_95", "next_gc_bytes",
-		    "gc_total_runs" };
-		uint64_t vals[9];
 
 		stats_mem(n, &m);
-		vals[0] = m.heap_objects;
-		vals[1] = m.heap_idle_bytes;
-		vals[2] = m.heap_in_use_bytes;
-		vals[3] = m.heap_released_bytes;
-		vals[4] = m.gc_pause_usec_100;
-		vals[5] = m.gc_pause_usec_99;
-		vals[6] = m.gc_pause_usec_95;
-		vals[7] = m.next_gc_bytes;
-		vals[8] = m.gc_total_runs;
 		(void)!buf_appendf(b, "\nMemory:\n");
-		for (i = 0; i < 9; i++)
-			(void)!buf_appendf(b, "   %-25s\t%llu\n", keys[i],
-			    (unsigned long long)vals[i]);
+		nf = sf_order(&sf_mem, SF_TEXT, v);
+		for (i = 0; i < nf; i++)
+			(void)!buf_appendf(b, "   %-25s\t%llu\n", v[i]->key,
+			    (unsigned long long)sf_value(v[i], &m));
 	}
 	ts = select_topics(n, topic, channel, &nt, &missing);
 	(void)!buf_appendf(b, nt == 0 ? "\nTopics: None\n" : "\nTopics:");
 	for (i = 0; i < nt; i++) {
 		struct topic *t = ts[i];
-		struct quantile *q = stats_topic_e2e(t);
 
-		(void)!buf_appendf(b, "\n%s[%-15s] depth: %-5lld be-depth: "
-		    "%-5lld msgs: %-8llu e2e%%: ", t->paused ? "*P " : "   ",
-		    t->name, (long long)topic_depth(t),
-		    (long long)topic_backend_depth(t),
-		    (unsigned long long)t->message_count);
-		text_e2e(b, n, q);
-		quantile_free(q);
+		(void)!buf_appendf(b, "\n%s[%-15s] ", t->paused ? "*P " : "   ",
+		    t->name);
+		text_fields(b, n, &sf_topic, t);
 		(void)!buf_append(b, "\n", 1);
 		cs = select_channels(t, channel, &nc);
 		for (j = 0; j < nc; j++) {
 			struct channel *ch = cs[j];
 
-			(void)!buf_appendf(b, "%s[%-25s] depth: %-5lld "
-			    "be-depth: %-5lld inflt: %-4zu def: %-4zu "
-			    "re-q: %-5llu timeout: %-5llu msgs: %-8llu "
-			    "e2e%%: ", ch->paused ? "   *P " : "      ",
-			    ch->name, (long long)channel_depth(ch),
-			    (long long)channel_backend_depth(ch),
-			    ch->inflight.n, ch->deferred_pq.n,
-			    (unsigned long long)ch->requeue_count,
-			    (unsigned long long)ch->timeout_count,
-			    (unsigned long long)ch->message_count);
-			text_e2e(b, n, ch->e2e);
+			(void)!buf_appendf(b, "%s[%-25s] ",
+			    ch->paused ? "   *P " : "      ", ch->name);
+			text_fields(b, n, &sf_channel, ch);
 			(void)!buf_append(b, "\n", 1);
 			if (!clients)
 				continue;

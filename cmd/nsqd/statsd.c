@@ -1,7 +1,7 @@
 /*
  * statsd (Go nsqd/statsd.go): every --statsd-interval, the figures of
  * /stats go over UDP to --statsd-address as statsd lines, with Go's
- * names:
+ * names (the fields, their names and order are statfields.c's):
  *
  *   <prefix>topic.<t>.message_count:<n>|c     (counters: the change
  *   <prefix>topic.<t>.message_bytes:<n>|c      since the last push)
@@ -20,7 +20,8 @@
  * '_', and a '.' is appended if missing (the option then reads so, as in
  * Go).  The socket is made again for each push, so a statsd that moves
  * is found; the address is resolved with getaddrinfo(), which may block
- * the loop if it is a name and DNS is slow: give an address.
+ * the loop if it is a name and DNS is slow: give an address.  The
+ * counters' values at the last push are statsd's own (struct sd_snap).
  */
 #include <sys/socket.h>
 #include <errno.h>
@@ -35,7 +36,20 @@
 #include "net.h"
 #include "nsqd.h"
 #include "options.h"
+#include "statfields.h"
 #include "xmalloc.h"
+
+/*
+ * A topic's or a channel's counters at the last push, by field index in
+ * its level: statsd sends counters as the change since then.  Kept here,
+ * not in the topic or channel: only statsd needs them.
+ */
+struct sd_snap {
+	char		*topic;
+	char		*channel;	/* NULL: the topic's own */
+	const void	*obj;		/* whose they were */
+	uint64_t	 v[];
+};
 
 struct statsd {
 	struct nsqd	*n;
@@ -47,7 +61,11 @@ struct statsd {
 	size_t		 next;		/* the next one to send */
 	struct buf	 line;
 	struct buf	 cur;		/* the datagram being filled */
-	uint64_t	 gc_runs;	/* at the last push */
+	struct sd_snap	**snap;		/* the last push's, sorted */
+	size_t		 nsnap;
+	struct sd_snap	**fresh;	/* this push's, in push order */
+	size_t		 nfresh;
+	uint64_t	 mem[SF_MAX];	/* memory counters, last push */
 };
 
 /*
@@ -152,10 +170,10 @@ emit(struct statsd *s, const char *stat, int64_t v, char type)
 }
 
 static void
-emit_e2e(struct statsd *s, const char *base, struct quantile *q)
+emit_e2e(struct statsd *s, const char *stat, struct quantile *q)
 {
 	struct nsqd *n = s->n;
-	char stat[1024];
+	char name[1500];
 	size_t i;
 
 	if (q == NULL)
@@ -163,9 +181,144 @@ emit_e2e(struct statsd *s, const char *base, struct quantile *q)
 	for (i = 0; i < n->o->e2e_percentiles.n; i++) {
 		double p = n->o->e2e_percentiles.v[i];
 
-		snprintf(stat, sizeof(stat), "%s.e2e_processing_latency_%.0f",
-		    base, p * 100.0);
-		emit(s, stat, quantile_query(q, p, nsqd_now(n)), 'g');
+		snprintf(name, sizeof(name), "%s_%.0f", stat, p * 100.0);
+		emit(s, name, quantile_query(q, p, nsqd_now(n)), 'g');
+	}
+}
+
+/* Snapshots in (topic, channel) order, a topic's own first. */
+static int
+snap_cmp(const char *topic, const char *channel, const struct sd_snap *b)
+{
+	int c = strcmp(topic, b->topic);
+
+	if (c != 0 || (channel == NULL && b->channel == NULL))
+		return c;
+	if (channel == NULL || b->channel == NULL)
+		return channel == NULL ? -1 : 1;
+	return strcmp(channel, b->channel);
+}
+
+static int
+snap_sort(const void *a, const void *b)
+{
+	const struct sd_snap *x = *(struct sd_snap *const *)a;
+
+	return snap_cmp(x->topic, x->channel, *(struct sd_snap *const *)b);
+}
+
+/* The last push's counters of this topic or channel, or NULL. */
+static const struct sd_snap *
+snap_find(const struct statsd *s, const char *topic, const char *channel)
+{
+	size_t lo = 0, hi = s->nsnap, mid;
+	int c;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		c = snap_cmp(topic, channel, s->snap[mid]);
+		if (c == 0)
+			return s->snap[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+static void
+snap_free(struct sd_snap **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i]->topic);
+		free(v[i]->channel);
+		free(v[i]);
+	}
+	free(v);
+}
+
+/* This push's snapshots become the last push's. */
+static void
+snap_rotate(struct statsd *s)
+{
+	snap_free(s->snap, s->nsnap);
+	qsort(s->fresh, s->nfresh, sizeof(*s->fresh), snap_sort);
+	s->snap = s->fresh;
+	s->nsnap = s->nfresh;
+	s->fresh = NULL;
+	s->nfresh = 0;
+}
+
+/*
+ * The counters obj had at the last push, and a snapshot of its counters
+ * now.  A topic or channel deleted and made again under its name is
+ * another object (so it counts from 0, as when the counters lived in
+ * it); a new one at the same address is told by a counter lower than
+ * the snapshot's.
+ */
+static const uint64_t *
+snap_take(struct statsd *s, const struct sf_level *l, void *obj,
+    const char *topic, const char *channel)
+{
+	static const uint64_t zero[SF_MAX];
+	const struct sd_snap *old = snap_find(s, topic, channel);
+	struct sd_snap *sn;
+	size_t i;
+
+	sn = xcalloc(1, sizeof(*sn) + l->n * sizeof(sn->v[0]));
+	sn->topic = xstrdup(topic);
+	sn->channel = channel != NULL ? xstrdup(channel) : NULL;
+	sn->obj = obj;
+	for (i = 0; i < l->n; i++) {
+		if (l->f[i].kind != SF_COUNTER)
+			continue;
+		sn->v[i] = sf_value(&l->f[i], obj);
+		if (old != NULL && sn->v[i] < old->v[i])
+			old = NULL;
+	}
+	s->fresh = xreallocarray(s->fresh, s->nfresh + 1, sizeof(*s->fresh));
+	s->fresh[s->nfresh++] = sn;
+	return old != NULL && old->obj == obj ? old->v : zero;
+}
+
+/*
+ * The statsd lines of one object: the fields the table gives statsd, in
+ * its order, as <base>.<name>; counters as the change since prev (and
+ * prev then set to now when it is writable).
+ */
+static void
+emit_level(struct statsd *s, const struct sf_level *l, void *obj,
+    const char *base, const uint64_t *prev, uint64_t *now)
+{
+	const struct statfield *v[SF_MAX];
+	struct quantile *q;
+	char stat[1100];
+	uint64_t cur;
+	size_t i, k, f;
+	bool owned;
+
+	k = sf_order(l, SF_STATSD, v);
+	for (i = 0; i < k; i++) {
+		f = (size_t)(v[i] - l->f);
+		snprintf(stat, sizeof(stat), "%s.%s", base, v[i]->statsd);
+		if (v[i]->nest == SF_N_E2E) {
+			q = sf_e2e(l, obj, &owned);
+			emit_e2e(s, stat, q);
+			if (owned)
+				quantile_free(q);
+			continue;
+		}
+		cur = sf_value(v[i], obj);
+		if (v[i]->kind != SF_COUNTER) {
+			emit(s, stat, (int64_t)cur, 'g');
+			continue;
+		}
+		emit(s, stat, (int64_t)(cur - prev[f]), 'c');
+		if (now != NULL)
+			now[f] = cur;
 	}
 }
 
@@ -216,8 +369,7 @@ push(struct statsd *s)
 	struct nsqd_opts *o = n->o;
 	struct topic **ts;
 	struct channel **cs;
-	struct quantile *q;
-	char base[1024], stat[1100];
+	char base[1024];
 	size_t nt, nc, i, j;
 	double gap;
 
@@ -232,21 +384,8 @@ push(struct statsd *s)
 		if (excluded(n, t->name))
 			continue;
 		snprintf(base, sizeof(base), "topic.%s", t->name);
-		snprintf(stat, sizeof(stat), "%s.message_count", base);
-		emit(s, stat, (int64_t)(t->message_count -
-		    t->sd_message_count), 'c');
-		t->sd_message_count = t->message_count;
-		snprintf(stat, sizeof(stat), "%s.message_bytes", base);
-		emit(s, stat, (int64_t)(t->message_bytes -
-		    t->sd_message_bytes), 'c');
-		t->sd_message_bytes = t->message_bytes;
-		snprintf(stat, sizeof(stat), "%s.depth", base);
-		emit(s, stat, topic_depth(t), 'g');
-		snprintf(stat, sizeof(stat), "%s.backend_depth", base);
-		emit(s, stat, topic_backend_depth(t), 'g');
-		q = stats_topic_e2e(t);
-		emit_e2e(s, base, q);
-		quantile_free(q);
+		emit_level(s, &sf_topic, t, base,
+		    snap_take(s, &sf_topic, t, t->name, NULL), NULL);
 		cs = stats_channels(t, &nc);
 		for (j = 0; j < nc; j++) {
 			struct channel *ch = cs[j];
@@ -255,55 +394,19 @@ push(struct statsd *s)
 				continue;
 			snprintf(base, sizeof(base), "topic.%s.channel.%s",
 			    t->name, ch->name);
-			snprintf(stat, sizeof(stat), "%s.message_count", base);
-			emit(s, stat, (int64_t)(ch->message_count -
-			    ch->sd_message_count), 'c');
-			ch->sd_message_count = ch->message_count;
-			snprintf(stat, sizeof(stat), "%s.depth", base);
-			emit(s, stat, channel_depth(ch), 'g');
-			snprintf(stat, sizeof(stat), "%s.backend_depth", base);
-			emit(s, stat, channel_backend_depth(ch), 'g');
-			snprintf(stat, sizeof(stat), "%s.in_flight_count",
-			    base);
-			emit(s, stat, (int64_t)ch->inflight.n, 'g');
-			snprintf(stat, sizeof(stat), "%s.deferred_count", base);
-			emit(s, stat, (int64_t)ch->deferred_pq.n, 'g');
-			snprintf(stat, sizeof(stat), "%s.requeue_count", base);
-			emit(s, stat, (int64_t)(ch->requeue_count -
-			    ch->sd_requeue_count), 'c');
-			ch->sd_requeue_count = ch->requeue_count;
-			snprintf(stat, sizeof(stat), "%s.timeout_count", base);
-			emit(s, stat, (int64_t)(ch->timeout_count -
-			    ch->sd_timeout_count), 'c');
-			ch->sd_timeout_count = ch->timeout_count;
-			snprintf(stat, sizeof(stat), "%s.clients", base);
-			emit(s, stat, (int64_t)ch->nclients, 'g');
-			emit_e2e(s, base, ch->e2e);
+			emit_level(s, &sf_channel, ch, base,
+			    snap_take(s, &sf_channel, ch, t->name, ch->name),
+			    NULL);
 		}
 		free(cs);
 	}
 	free(ts);
+	snap_rotate(s);
 	if (o->statsd_mem_stats) {
 		struct nsqd_mem m;
 
 		stats_mem(n, &m);
-		emit(s, "mem.heap_objects", (int64_t)m.heap_objects, 'g');
-		emit(s, "mem.heap_idle_bytes", (int64_t)m.heap_idle_bytes,
-		    'g');
-		emit(s, "mem.heap_in_use_bytes", (int64_t)m.heap_in_use_bytes,
-		    'g');
-		emit(s, "mem.heap_released_bytes",
-		    (int64_t)m.heap_released_bytes, 'g');
-		emit(s, "mem.gc_pause_usec_100", (int64_t)m.gc_pause_usec_100,
-		    'g');
-		emit(s, "mem.gc_pause_usec_99", (int64_t)m.gc_pause_usec_99,
-		    'g');
-		emit(s, "mem.gc_pause_usec_95", (int64_t)m.gc_pause_usec_95,
-		    'g');
-		emit(s, "mem.next_gc_bytes", (int64_t)m.next_gc_bytes, 'g');
-		emit(s, "mem.gc_runs", (int64_t)(m.gc_total_runs - s->gc_runs),
-		    'c');
-		s->gc_runs = m.gc_total_runs;
+		emit_level(s, &sf_mem, &m, "mem", s->mem, s->mem);
 	}
 	end_pkt(s);
 	if (s->npkts == 0) {
@@ -390,6 +493,7 @@ statsd_stop(struct nsqd *n)
 	flush_all(s);
 	buf_free(&s->line);
 	buf_free(&s->cur);
+	snap_free(s->snap, s->nsnap);
 	free(s);
 	n->statsd = NULL;
 }
