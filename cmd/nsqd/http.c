@@ -10,6 +10,10 @@
  * request is wrong twice: /pub looks at the body before the query, and
  * creates the topic before it looks at "defer".
  *
+ * Documents (/stats, /metrics, /info, /config) are built in lib/http's
+ * reply buffer: one past its limit (HTTP_REPLY_MAX) is answered 500
+ * INTERNAL_ERROR and logged once, never sent cut.
+ *
  * Beyond Go: GET /metrics (metrics.c).  Left out: Go's /debug/pprof
  * (runtime profiles); POST /debug/freememory calls malloc_trim().
  */

@@ -11,6 +11,10 @@
  * INVALID_REQUEST wherever Go parses one.  A parameter that is present
  * but empty counts as given, as in Go.  Lists are in registration order
  * where Go's follow its map's random order.
+ *
+ * Replies are built in lib/http's reply buffer: one past its limit
+ * (HTTP_REPLY_MAX) is answered 500 INTERNAL_ERROR and logged once, never
+ * sent cut.
  */
 #include <stdio.h>
 #include <stdlib.h>
