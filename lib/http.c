@@ -616,8 +616,9 @@ req_reply(struct http_req *req, int status, const char *ctype,
  */
 static void
 req_reply_body(struct http_req *req, int status, const char *ctype,
-    const void *body, size_t len, int failed)
+    const void *body, size_t len, const struct buf *b)
 {
+	int failed = b != NULL && buf_failed(b);
 	struct http_conn *c = req->conn;
 	char why[128];
 
@@ -630,8 +631,9 @@ req_reply_body(struct http_req *req, int status, const char *ctype,
 	}
 	if (c != NULL && c->srv->warnfn != NULL) {
 		if (failed)
-			snprintf(why, sizeof(why), "reply body did not fit "
-			    "its buffer, answered 500");
+			snprintf(why, sizeof(why), "reply body over its "
+			    "buffer's limit of %zu bytes, answered 500",
+			    b->max);
 		else
 			snprintf(why, sizeof(why), "reply body of %zu bytes "
 			    "over the limit of %zu, answered 500", len,
@@ -1507,14 +1509,14 @@ void
 http_reply(struct http_req *req, int status, const char *content_type,
     const void *body, size_t len)
 {
-	req_reply_body(req, status, content_type, body, len, 0);
+	req_reply_body(req, status, content_type, body, len, NULL);
 }
 
 void
 http_reply_json(struct http_req *req, int status, const struct buf *json)
 {
 	req_reply_body(req, status, "application/json; charset=utf-8",
-	    buf_data(json), buf_len(json), buf_failed(json));
+	    buf_data(json), buf_len(json), json);
 }
 
 struct buf *
@@ -1530,7 +1532,7 @@ http_reply_end(struct http_req *req, int status, const char *content_type)
 
 	/* An empty body may have no allocation at all. */
 	req_reply_body(req, status, content_type,
-	    buf_len(b) > 0 ? buf_data(b) : "", buf_len(b), buf_failed(b));
+	    buf_len(b) > 0 ? buf_data(b) : "", buf_len(b), b);
 }
 
 void
@@ -1543,7 +1545,7 @@ void
 http_reply_text(struct http_req *req, int status, const char *text)
 {
 	req_reply_body(req, status, "text/plain; charset=utf-8", text,
-	    strlen(text), 0);
+	    strlen(text), NULL);
 }
 
 void

@@ -846,6 +846,8 @@ test_reply_too_big(void **state)
 	roundtrip(f, &c, "GET /failedjson HTTP/1.1\r\n\r\n", &r);
 	assert_error(&r, 500, "INTERNAL_ERROR");
 	assert_int_equal(f->nwarned, 1);
+	assert_string_equal(f->lastwarn, "reply body over its buffer's limit "
+	    "of 8 bytes, answered 500");
 	client_close(&c);
 	wait_nconns(f, f->srv, 0);
 }
