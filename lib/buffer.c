@@ -2,6 +2,8 @@
  * Bounded byte buffers.  Growth doubles up to the hard maximum; compaction
  * moves unread bytes to the front only when asked (once per read), so a
  * parser that consumes record by record never pays a memmove per record.
+ * The sticky error is set by the buf_add* appenders only: a checked append
+ * that fails has its caller's attention already.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -22,6 +24,7 @@ buf_init(struct buf *b, size_t cap, size_t max)
 	b->off = b->len = 0;
 	b->cap = cap;
 	b->max = max;
+	b->failed = 0;
 }
 
 void
@@ -32,12 +35,14 @@ buf_free(struct buf *b)
 	free(b->data);
 	b->data = NULL;
 	b->off = b->len = b->cap = 0;
+	b->failed = 0;
 }
 
 void
 buf_reset(struct buf *b)
 {
 	b->off = b->len = 0;
+	b->failed = 0;
 }
 
 void
@@ -51,8 +56,9 @@ buf_compact(struct buf *b)
 	b->off = 0;
 }
 
-int
-buf_reserve(struct buf *b, size_t n)
+/* buf_reserve without the sticky error: reading is not appending. */
+static int
+grow(struct buf *b, size_t n)
 {
 	size_t need, ncap;
 
@@ -79,6 +85,16 @@ buf_reserve(struct buf *b, size_t n)
 }
 
 int
+buf_reserve(struct buf *b, size_t n)
+{
+	if (b->failed) {
+		errno = ENOBUFS;
+		return -1;
+	}
+	return grow(b, n);
+}
+
+int
 buf_append(struct buf *b, const void *p, size_t n)
 {
 	if (buf_reserve(b, n) == -1)
@@ -89,16 +105,19 @@ buf_append(struct buf *b, const void *p, size_t n)
 	return 0;
 }
 
-int
-buf_appendf(struct buf *b, const char *fmt, ...)
+static int	vappendf(struct buf *, const char *, va_list)
+		    __attribute__((format(printf, 2, 0)));
+
+static int
+vappendf(struct buf *b, const char *fmt, va_list ap)
 {
-	va_list ap;
+	va_list aq;
 	char *tmp;
 	int n;
 
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
+	va_copy(aq, ap);
+	n = vsnprintf(NULL, 0, fmt, aq);
+	va_end(aq);
 	if (n < 0 || buf_reserve(b, (size_t)n) == -1)
 		return -1;
 	/*
@@ -108,19 +127,26 @@ buf_appendf(struct buf *b, const char *fmt, ...)
 	if (b->cap - b->len == (size_t)n &&
 	    buf_reserve(b, (size_t)n + 1) == -1) {
 		tmp = xmalloc((size_t)n + 1);
-		va_start(ap, fmt);
 		vsnprintf(tmp, (size_t)n + 1, fmt, ap);
-		va_end(ap);
 		if (n > 0)
 			memcpy(b->data + b->len, tmp, (size_t)n);
 		free(tmp);
-	} else {
-		va_start(ap, fmt);
+	} else
 		vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-		va_end(ap);
-	}
 	b->len += (size_t)n;
 	return 0;
+}
+
+int
+buf_appendf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vappendf(b, fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 int
@@ -151,6 +177,47 @@ buf_append_u64(struct buf *b, uint64_t v)
 }
 
 void
+buf_add(struct buf *b, const void *p, size_t n)
+{
+	if (buf_append(b, p, n) == -1)
+		b->failed = 1;
+}
+
+void
+buf_addf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vappendf(b, fmt, ap);
+	va_end(ap);
+	if (rc == -1)
+		b->failed = 1;
+}
+
+void
+buf_add_u16(struct buf *b, uint16_t v)
+{
+	if (buf_append_u16(b, v) == -1)
+		b->failed = 1;
+}
+
+void
+buf_add_u32(struct buf *b, uint32_t v)
+{
+	if (buf_append_u32(b, v) == -1)
+		b->failed = 1;
+}
+
+void
+buf_add_u64(struct buf *b, uint64_t v)
+{
+	if (buf_append_u64(b, v) == -1)
+		b->failed = 1;
+}
+
+void
 buf_consume(struct buf *b, size_t n)
 {
 	if (n >= b->len - b->off) {
@@ -171,7 +238,7 @@ buf_read_fd(struct buf *b, int fd)
 	if (room < 4096 && b->cap < b->max) {
 		size_t want = b->max - b->len < 16384 ? b->max - b->len : 16384;
 
-		if (buf_reserve(b, want) == -1)
+		if (grow(b, want) == -1)
 			return -1;
 		room = b->cap - b->len;
 	}

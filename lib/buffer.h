@@ -2,8 +2,18 @@
  * A bounded, binary-safe byte buffer with a read cursor.  Data lives in
  * data[off, len); appends go at len; consumers advance off.  Space is
  * reclaimed by buf_compact(), once per read, never per consumed record.
- * A buffer never grows beyond the maximum given at init: appends that
- * would exceed it fail with -1 and leave the buffer unchanged.
+ * A buffer never grows beyond the maximum given at init.
+ *
+ * Two kinds of appenders.  The checked ones (buf_append*, buf_reserve)
+ * are for code that reacts at once: -1 (errno ENOBUFS) leaves the buffer
+ * as it was and still usable, so a frame encoder can roll back and a
+ * connection can drop one reply and go on.  The buf_add* ones are for
+ * building a whole reply, document or request that is checked once at
+ * the end: they return nothing, and the first one that does not fit
+ * leaves the buffer failed (a sticky error, as curl's dynbuf and
+ * lib/json's struct jw): every later append of either kind does nothing
+ * (the checked ones return -1), and the owner asks buf_failed() before it
+ * uses the contents, which are then incomplete.  buf_reset() clears it.
  */
 #ifndef NSQ_BUFFER_H
 #define NSQ_BUFFER_H
@@ -18,15 +28,16 @@ struct buf {
 	size_t	 len;		/* end of data */
 	size_t	 cap;		/* allocated */
 	size_t	 max;		/* hard limit on cap */
+	int	 failed;	/* sticky: a buf_add* did not fit */
 };
 
 void	buf_init(struct buf *, size_t cap, size_t max);
 void	buf_free(struct buf *);
-/* Drop all data, keeping the allocation. */
+/* Drop all data and the sticky error, keeping the allocation. */
 void	buf_reset(struct buf *);
 /* Move unread data to the front. */
 void	buf_compact(struct buf *);
-/* Make room for n more bytes; -1 if that would exceed max. */
+/* Make room for n more bytes; -1 if that would exceed max or failed. */
 int	buf_reserve(struct buf *, size_t n) __attribute__((warn_unused_result));
 int	buf_append(struct buf *, const void *, size_t)
 	    __attribute__((warn_unused_result));
@@ -35,6 +46,16 @@ int	buf_appendf(struct buf *, const char *, ...)
 int	buf_append_u16(struct buf *, uint16_t) __attribute__((warn_unused_result));
 int	buf_append_u32(struct buf *, uint32_t) __attribute__((warn_unused_result));
 int	buf_append_u64(struct buf *, uint64_t) __attribute__((warn_unused_result));
+/*
+ * The same appends for a whole build checked once: on failure the buffer
+ * is unchanged by this append and failed from now on (see above).
+ */
+void	buf_add(struct buf *, const void *, size_t);
+void	buf_addf(struct buf *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	buf_add_u16(struct buf *, uint16_t);
+void	buf_add_u32(struct buf *, uint32_t);
+void	buf_add_u64(struct buf *, uint64_t);
 /* Consume n bytes from the front (n <= buf_len). */
 void	buf_consume(struct buf *, size_t n);
 /*
@@ -45,6 +66,13 @@ void	buf_consume(struct buf *, size_t n);
 ssize_t	buf_read_fd(struct buf *, int fd);
 /* Write once from the front; returns bytes written or -1 with errno. */
 ssize_t	buf_write_fd(struct buf *, int fd);
+
+/* 1 once a buf_add* did not fit, until buf_reset(); else 0. */
+static inline int
+buf_failed(const struct buf *b)
+{
+	return b->failed;
+}
 
 static inline const char *
 buf_data(const struct buf *b)

@@ -62,7 +62,12 @@
 /* Parse no more while this much output waits; keep HTTP_OUT_KEEP idle. */
 #define HTTP_OUT_HIWAT		(256 * 1024)
 #define HTTP_OUT_KEEP		(64 * 1024)
-#define HTTP_OUT_MAX		((size_t)1 << 30)
+/*
+ * The output holds one reply body (up to the reply limit) beyond this:
+ * what waits when a handler runs (under HTTP_OUT_HIWAT, a 100 Continue)
+ * and the reply's header block.
+ */
+#define HTTP_OUT_SLACK		(HTTP_OUT_HIWAT + 64 * 1024)
 #define HTTP_LINGER		0.5	/* discard input after a close */
 #define HTTP_ACCEPT_PAUSE	0.25	/* after EMFILE and such */
 #define HTTP_ACCEPT_BATCH	64
@@ -113,6 +118,8 @@ struct http_req {
 	struct buf		 body;
 	size_t			 body_max;
 	const char		*too_big;
+	struct buf		 reply;	/* http_reply_begin's body */
+	size_t			 reply_max;
 	int			 qstate;	/* 0 not yet, 1, -1 bad */
 	char			*qbuf;
 	struct qpair		*q;
@@ -166,6 +173,7 @@ struct http_server {
 	struct http_limits	 lim;
 	void			*arg;
 	http_log_fn		 logfn;
+	http_warn_fn		 warnfn;
 	struct conn_list	 conns;
 	struct conn_list	 dead;
 	struct conn_list	 kicked;
@@ -199,6 +207,13 @@ static void	conn_close(struct http_conn *);
 static void	conn_update(struct http_conn *);
 static void	accept_update(struct http_server *);
 
+/* A connection's output: a reply body within the limit always fits. */
+static size_t
+out_max(const struct http_server *srv)
+{
+	return srv->lim.max_reply_bytes + HTTP_OUT_SLACK;
+}
+
 /*
  * Requests.
  */
@@ -217,6 +232,8 @@ req_new(struct http_conn *c)
 	/* Two NULs per header at most; bytes are counted before this. */
 	buf_init(&req->hdr, 0, 2 * srv->lim.max_header_bytes + 64);
 	buf_init(&req->body, 0, srv->lim.max_body_bytes);
+	buf_init(&req->reply, 0, srv->lim.max_reply_bytes);
+	req->reply_max = srv->lim.max_reply_bytes;
 	return req;
 }
 
@@ -228,6 +245,7 @@ req_free(struct http_req *req)
 	buf_free(&req->url);
 	buf_free(&req->hdr);
 	buf_free(&req->body);
+	buf_free(&req->reply);
 	free(req->path);
 	free(req->fields);
 	free(req->qbuf);
@@ -487,7 +505,8 @@ json_escape(struct buf *b, const char *s)
  * was HEAD, so the body is left out (its length is still announced).
  * close: say "Connection: close"; ka10: say "Connection: keep-alive" to
  * an HTTP/1.0 client that asked for it.  On failure (the output would pass
- * HTTP_OUT_MAX) the connection is closed.
+ * its maximum, which a body within the reply limit cannot make it do) the
+ * connection is closed.
  */
 static void
 conn_put(struct http_conn *c, int status, const char *ctype,
@@ -588,6 +607,40 @@ req_reply(struct http_req *req, int status, const char *ctype,
 		c->kicked = 1;
 	}
 	ev_idle_start(c->srv->loop, &c->srv->idle_w);
+}
+
+/*
+ * A reply with a body.  A body that cannot go out whole (past the reply
+ * limit, or built in a buffer that failed) is never sent cut: the reply
+ * is a 500 instead, reported once through the warn hook.
+ */
+static void
+req_reply_body(struct http_req *req, int status, const char *ctype,
+    const void *body, size_t len, const struct buf *b)
+{
+	int failed = b != NULL && buf_failed(b);
+	struct http_conn *c = req->conn;
+	char why[128];
+
+	if (req->replied)
+		return;
+	if (!failed && len <= req->reply_max) {
+		req_reply(req, status, ctype, NULL, len > 0 ? body : "", len,
+		    NULL);
+		return;
+	}
+	if (c != NULL && c->srv->warnfn != NULL) {
+		if (failed)
+			snprintf(why, sizeof(why), "reply body over its "
+			    "buffer's limit of %zu bytes, answered 500",
+			    b->max);
+		else
+			snprintf(why, sizeof(why), "reply body of %zu bytes "
+			    "over the limit of %zu, answered 500", len,
+			    req->reply_max);
+		c->srv->warnfn(req, why, c->srv->arg);
+	}
+	req_reply(req, 500, NULL, NULL, NULL, 0, "INTERNAL_ERROR");
 }
 
 /* Replies made by the server itself: 404, 405, OPTIONS. */
@@ -937,7 +990,7 @@ conn_flush(struct http_conn *c)
 	}
 	if (c->out.cap > HTTP_OUT_KEEP) {
 		buf_free(&c->out);
-		buf_init(&c->out, 0, HTTP_OUT_MAX);
+		buf_init(&c->out, 0, out_max(c->srv));
 	}
 	if (c->close_after && c->state == CONN_READING)
 		conn_linger(c);
@@ -1156,7 +1209,7 @@ conn_new(struct http_server *srv, int fd)
 		setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 	}
 	buf_init(&c->in, 0, HTTP_IN_MAX);
-	buf_init(&c->out, 0, HTTP_OUT_MAX);
+	buf_init(&c->out, 0, out_max(srv));
 	http_parser_init(&c->parser, HTTP_REQUEST);
 	c->parser.data = c;
 	ev_io_init(&c->rd, conn_rd_cb, fd, EV_READ);
@@ -1280,6 +1333,9 @@ http_server_new(struct ev_loop *loop, int listen_fd,
 		srv->lim.idle_timeout = HTTP_DEF_IDLE;
 	if (srv->lim.max_conns <= 0)
 		srv->lim.max_conns = HTTP_DEF_CONNS;
+	if (srv->lim.max_reply_bytes == 0 ||
+	    srv->lim.max_reply_bytes > SIZE_MAX / 2)
+		srv->lim.max_reply_bytes = HTTP_REPLY_MAX;
 	TAILQ_INIT(&srv->conns);
 	TAILQ_INIT(&srv->dead);
 	TAILQ_INIT(&srv->kicked);
@@ -1352,6 +1408,12 @@ void
 http_server_set_log(struct http_server *srv, http_log_fn fn)
 {
 	srv->logfn = fn;
+}
+
+void
+http_server_set_warn(struct http_server *srv, http_warn_fn fn)
+{
+	srv->warnfn = fn;
 }
 
 /*
@@ -1447,14 +1509,30 @@ void
 http_reply(struct http_req *req, int status, const char *content_type,
     const void *body, size_t len)
 {
-	req_reply(req, status, content_type, NULL, body, len, NULL);
+	req_reply_body(req, status, content_type, body, len, NULL);
 }
 
 void
 http_reply_json(struct http_req *req, int status, const struct buf *json)
 {
-	req_reply(req, status, "application/json; charset=utf-8", NULL,
-	    buf_data(json), buf_len(json), NULL);
+	req_reply_body(req, status, "application/json; charset=utf-8",
+	    buf_data(json), buf_len(json), json);
+}
+
+struct buf *
+http_reply_begin(struct http_req *req)
+{
+	return &req->reply;
+}
+
+void
+http_reply_end(struct http_req *req, int status, const char *content_type)
+{
+	const struct buf *b = &req->reply;
+
+	/* An empty body may have no allocation at all. */
+	req_reply_body(req, status, content_type,
+	    buf_len(b) > 0 ? buf_data(b) : "", buf_len(b), b);
 }
 
 void
@@ -1466,7 +1544,7 @@ http_reply_error(struct http_req *req, int status, const char *message)
 void
 http_reply_text(struct http_req *req, int status, const char *text)
 {
-	req_reply(req, status, "text/plain; charset=utf-8", NULL, text,
+	req_reply_body(req, status, "text/plain; charset=utf-8", text,
 	    strlen(text), NULL);
 }
 

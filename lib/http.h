@@ -27,6 +27,15 @@
  * Every reply carries "X-NSQ-Content-Type: nsq; version=1.0", Date and
  * Content-Length (except 204/304).  A request that is incomplete when the
  * client closes gets no reply, as in Go.
+ *
+ * Reply bodies grow as they need to, up to a hard limit: HTTP_REPLY_MAX
+ * (512 MiB) unless http_limits says otherwise.  A body past it, or built
+ * in a buffer whose sticky error is set (lib/buffer's buf_add*, a struct
+ * jw that did not fit), is never sent cut: the reply becomes
+ *
+ *   500 INTERNAL_ERROR      in NSQ's JSON error shape, as Go's RespondV1
+ *                           answers a value it cannot marshal; reported
+ *                           once through the warn hook
  */
 #ifndef NSQ_HTTP_H
 #define NSQ_HTTP_H
@@ -58,16 +67,21 @@ struct http_route {
 	const char	*too_big;
 };
 
+/* The default hard limit of a reply body (a /stats of 10,000 topics). */
+#define HTTP_REPLY_MAX	((size_t)512 << 20)
+
 /*
  * Limits; 0 means the default: 80 KiB of request line + headers (also
  * http-parser's own compiled-in ceiling), 5 MiB of body (nsqd's
- * max-body-size), 120 s idle, 4096 connections.
+ * max-body-size), 120 s idle, 4096 connections, HTTP_REPLY_MAX of reply
+ * body.
  */
 struct http_limits {
 	size_t	max_header_bytes;
 	size_t	max_body_bytes;
 	double	idle_timeout;
 	int	max_conns;
+	size_t	max_reply_bytes;
 };
 
 /* Called after every reply made while the connection is open. */
@@ -97,6 +111,14 @@ void	http_server_accept(struct http_server *, int on);
 int	http_server_nconns(const struct http_server *);
 /* Install an access-log hook (NULL to remove). */
 void	http_server_set_log(struct http_server *, http_log_fn);
+/*
+ * Called once when lib/http answers 500 in place of the handler's reply
+ * (a body past the reply limit); why is a sentence for the log.
+ */
+typedef void (*http_warn_fn)(const struct http_req *, const char *why,
+	    void *arg);
+/* Install the warn hook (NULL to remove). */
+void	http_server_set_warn(struct http_server *, http_warn_fn);
 
 /* "GET", "POST", ... */
 const char *http_req_method(const struct http_req *);
@@ -134,13 +156,30 @@ int	http_query_valid(struct http_req *);
  * content_type NULL sends none; the body is copied.  A reply may come
  * after the handler returned if it called http_req_hold; pipelined
  * requests wait for it.  Outside the handler, the request is freed by the
- * reply: do not touch it afterwards.
+ * reply: do not touch it afterwards.  A body past the reply limit is
+ * answered 500 (see above).
  */
 void	http_reply(struct http_req *, int status, const char *content_type,
 	    const void *body, size_t len);
-/* Reply with json's unread bytes, "application/json; charset=utf-8". */
+/*
+ * Reply with json's unread bytes, "application/json; charset=utf-8"; 500
+ * instead when buf_failed(json) or past the limit.
+ */
 void	http_reply_json(struct http_req *, int status,
 	    const struct buf *json);
+/*
+ * The body of a reply to build: an empty buffer owned by the request,
+ * growing up to the reply limit; the same one until the reply.  Fill it
+ * with buf_add* or a struct jw, without checking each append, and send it
+ * with http_reply_end(), which checks it once.
+ */
+struct buf *http_reply_begin(struct http_req *);
+/*
+ * Reply with what was built in http_reply_begin()'s buffer (content_type
+ * NULL sends none), or 500 INTERNAL_ERROR if it failed.
+ */
+void	http_reply_end(struct http_req *, int status,
+	    const char *content_type);
 /* Reply {"message":"<message>"} as JSON, as NSQ's errors. */
 void	http_reply_error(struct http_req *, int status,
 	    const char *message);

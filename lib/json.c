@@ -807,14 +807,18 @@ json_obj_get_go(const struct json *j, int obj, const char *key)
 	return found;
 }
 
-/* The writer. */
+/*
+ * The writer.  A document that does not fit also fails its buffer, so an
+ * owner that checks buf_failed() once (lib/http's replies) sees it too.
+ */
 
 static void
 jw_put(struct jw *w, const void *p, size_t n)
 {
 	if (w->err)
 		return;
-	if (buf_append(w->b, p, n) == -1)
+	buf_add(w->b, p, n);
+	if (buf_failed(w->b))
 		w->err = -1;
 }
 

@@ -71,11 +71,12 @@ log_parse_level(const char *s)
 static void
 log_vemit(enum log_level level, int errnum, const char *fmt, va_list ap)
 {
-	char line[4096];
+	char line[4096], *p;
 	struct timeval tv;
 	struct tm tm;
 	size_t n;
-	int r;
+	ssize_t w;
+	int r, saved;
 
 	gettimeofday(&tv, NULL);
 	localtime_r(&tv.tv_sec, &tm);
@@ -96,7 +97,19 @@ log_vemit(enum log_level level, int errnum, const char *fmt, va_list ap)
 	if (n >= sizeof(line) - 1)
 		n = sizeof(line) - 2;
 	line[n++] = '\n';
-	(void)!write(STDERR_FILENO, line, n);
+	/*
+	 * A log has nowhere to report its own failure: a line that cannot be
+	 * written (stderr closed, disk full) is dropped, without touching
+	 * the caller's errno.
+	 */
+	saved = errno;
+	for (p = line; n > 0; p += w, n -= (size_t)w) {
+		if ((w = write(STDERR_FILENO, p, n)) == -1 && errno == EINTR)
+			w = 0;
+		else if (w <= 0)
+			break;
+	}
+	errno = saved;
 }
 
 void

@@ -137,11 +137,11 @@ escape(struct buf *b, const char *s)
 		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
 		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' ||
 		    ch == '_' || ch == '~')
-			(void)!buf_append(b, s, 1);
+			buf_add(b, s, 1);
 		else {
 			char e[3] = { '%', hex[ch >> 4], hex[ch & 15] };
 
-			(void)!buf_append(b, e, 3);
+			buf_add(b, e, 3);
 		}
 	}
 }
@@ -155,32 +155,36 @@ lookup_url(const char *addr, const char *topic)
 
 	buf_init(&b, 128, 1 << 16);
 	if (strstr(addr, "://") == NULL)
-		(void)!buf_append(&b, "http://", 7);
-	(void)!buf_append(&b, addr, strlen(addr));
-	(void)!buf_append(&b, "", 1);
+		buf_add(&b, "http://", 7);
+	buf_add(&b, addr, strlen(addr));
+	buf_add(&b, "", 1);
+	if (buf_failed(&b)) {
+		buf_free(&b);
+		return NULL;
+	}
 	url = xstrdup(b.data);
 	buf_reset(&b);
 	hostp = strstr(url, "://") + 3;
 	path = hostp + strcspn(hostp, "/?#");
-	(void)!buf_append(&b, url, (size_t)(path - url));
+	buf_add(&b, url, (size_t)(path - url));
 	q = strchr(path, '?');
 	if (path[0] == '\0' || path[0] == '?' || path[0] == '#' ||
 	    (path[0] == '/' && (path[1] == '\0' || path[1] == '?' ||
 	    path[1] == '#')))
-		(void)!buf_append(&b, "/lookup", 7);
+		buf_add(&b, "/lookup", 7);
 	else
-		(void)!buf_append(&b, path, q != NULL ? (size_t)(q - path) :
+		buf_add(&b, path, q != NULL ? (size_t)(q - path) :
 		    strcspn(path, "#"));
-	(void)!buf_append(&b, "?", 1);
+	buf_add(&b, "?", 1);
 	if (q != NULL && q[1] != '\0' && q[1] != '#') {
-		(void)!buf_append(&b, q + 1, strcspn(q + 1, "#"));
-		(void)!buf_append(&b, "&", 1);
+		buf_add(&b, q + 1, strcspn(q + 1, "#"));
+		buf_add(&b, "&", 1);
 	}
-	(void)!buf_append(&b, "topic=", 6);
+	buf_add(&b, "topic=", 6);
 	escape(&b, topic);
-	(void)!buf_append(&b, "", 1);
+	buf_add(&b, "", 1);
 	free(url);
-	url = xstrdup(b.data);
+	url = buf_failed(&b) ? NULL : xstrdup(b.data);
 	buf_free(&b);
 	return url;
 }
@@ -378,7 +382,11 @@ lookup_add(struct lookup *lk, const char *addr, char *err, size_t errlen)
 		snprintf(err, errlen, "empty nsqlookupd address");
 		return -1;
 	}
-	url = lookup_url(addr, lk->topic);
+	if ((url = lookup_url(addr, lk->topic)) == NULL) {
+		snprintf(err, errlen, "nsqlookupd address too long (%zu "
+		    "bytes)", strlen(addr));
+		return -1;
+	}
 	for (i = 0; i < lk->neps; i++)
 		if (strcmp(lk->eps[i]->url, url) == 0) {
 			free(url);

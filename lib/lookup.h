@@ -33,7 +33,10 @@ int	lookup_add(struct lookup *, const char *addr, char *err,
 	    size_t errlen) __attribute__((warn_unused_result));
 /* Query again soon (at most once a second), e.g. after a disconnect. */
 void	lookup_recheck(struct lookup *);
-/* The URL queried for addr and topic (caller frees). */
+/*
+ * The URL queried for addr and topic (caller frees); NULL when it would
+ * pass 64 KiB.
+ */
 char	*lookup_url(const char *addr, const char *topic);
 /*
  * The producers of a /lookup reply: nsqlookupd 1.x's object, or the

@@ -229,7 +229,7 @@ base64(struct buf *b, const unsigned char *p, size_t n)
 		q[1] = b64[(v >> 12) & 63];
 		q[2] = b64[(v >> 6) & 63];
 		q[3] = b64[v & 63];
-		(void)!buf_append(b, q, 4);
+		buf_add(b, q, 4);
 	}
 	if (i < n) {
 		v = (uint32_t)p[i] << 16;
@@ -239,7 +239,7 @@ base64(struct buf *b, const unsigned char *p, size_t n)
 		q[1] = b64[(v >> 12) & 63];
 		q[2] = i + 1 < n ? b64[(v >> 6) & 63] : '=';
 		q[3] = '=';
-		(void)!buf_append(b, q, 4);
+		buf_add(b, q, 4);
 	}
 }
 
@@ -281,25 +281,30 @@ utf8_valid(const unsigned char *s, size_t n)
 	return true;
 }
 
-/* The output line of m in st.line. */
-static void
+/*
+ * The output line of m in st.line; -1 if it could not be built whole
+ * (the buffers are bounded by SIZE_MAX / 2 only: memory runs out first).
+ */
+static int
 format(struct nsq_consumer *c, struct nsq_message *m)
 {
 	const char *body;
 	size_t len;
 	struct jw w;
+	bool cut = false;
+	int rc;
 
 	body = nsq_msg_body(m, &len);
 	buf_reset(&st.line);
 	if (!st.json) {
 		if (o.print_topic) {
-			(void)!buf_append(&st.line, nsq_consumer_topic(c),
+			buf_add(&st.line, nsq_consumer_topic(c),
 			    strlen(nsq_consumer_topic(c)));
-			(void)!buf_append(&st.line, " | ", 3);
+			buf_add(&st.line, " | ", 3);
 		}
-		(void)!buf_append(&st.line, body, len);
-		(void)!buf_append(&st.line, "\n", 1);
-		return;
+		buf_add(&st.line, body, len);
+		buf_add(&st.line, "\n", 1);
+		return buf_failed(&st.line) ? -1 : 0;
 	}
 	jw_init(&w, &st.line);
 	jw_obj_begin(&w);
@@ -320,13 +325,15 @@ format(struct nsq_consumer *c, struct nsq_message *m)
 		buf_init(&b64buf, len / 3 * 4 + 8, SIZE_MAX / 2);
 		base64(&b64buf, (const unsigned char *)body, len);
 		jw_strn(&w, buf_data(&b64buf), buf_len(&b64buf));
+		cut = buf_failed(&b64buf);
 		buf_free(&b64buf);
 		jw_key(&w, "body_base64");
 		jw_bool(&w, true);
 	}
 	jw_obj_end(&w);
-	(void)jw_finish(&w);
-	(void)!buf_append(&st.line, "\n", 1);
+	rc = jw_finish(&w);
+	buf_add(&st.line, "\n", 1);
+	return rc == -1 || cut || buf_failed(&st.line) ? -1 : 0;
 }
 
 static void
@@ -338,7 +345,15 @@ message_cb(struct nsq_consumer *c, struct nsq_message *m, void *arg)
 		(void)nsq_msg_requeue(m, 0, false);
 		return;
 	}
-	format(c, m);
+	if (format(c, m) == -1) {
+		/* Never a cut line: the message goes back, and we stop. */
+		warnx("message %s: too big to print", nsq_msg_id(m));
+		(void)nsq_msg_requeue(m, 0, false);
+		st.rc = 1;
+		st.done = true;
+		stop_all();
+		return;
+	}
 	if (fwrite(buf_data(&st.line), 1, buf_len(&st.line), stdout) !=
 	    buf_len(&st.line)) {
 		(void)nsq_msg_requeue(m, 0, false);

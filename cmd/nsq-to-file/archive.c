@@ -357,8 +357,11 @@ deflate_in(struct archive *a, const void *p, size_t n, bool finish,
 			seterr(err, errlen, "deflate failed");
 			return -1;
 		}
-		(void)!buf_append(&a->out, chunk,
-		    sizeof(chunk) - a->z.avail_out);
+		if (buf_append(&a->out, chunk,
+		    sizeof(chunk) - a->z.avail_out) == -1) {
+			seterr(err, errlen, "%s: output buffer full", a->path);
+			return -1;
+		}
 	} while (finish ? r != Z_STREAM_END : a->z.avail_out == 0);
 	if (finish)
 		drop_member(a);
@@ -397,8 +400,13 @@ archive_write(struct archive *a, const void *body, size_t len, char *err,
 	if (a->conf.gzip)
 		return deflate_in(a, body, len, false, err, errlen) == -1 ||
 		    deflate_in(a, "\n", 1, false, err, errlen) == -1 ? -1 : 0;
-	(void)!buf_append(&a->out, body, len);
-	(void)!buf_append(&a->out, "\n", 1);
+	/* The line goes in whole or not at all: files get whole lines. */
+	if (buf_reserve(&a->out, len + 1) == -1) {
+		seterr(err, errlen, "%s: output buffer full", a->path);
+		return -1;
+	}
+	buf_add(&a->out, body, len);
+	buf_add(&a->out, "\n", 1);
 	if (buf_len(&a->out) >= FLUSH_AT)
 		return write_out(a, err, errlen);
 	return 0;

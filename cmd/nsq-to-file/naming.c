@@ -23,10 +23,22 @@ static const char *const days[] = {
 	"Saturday",
 };
 
+/*
+ * Names are built in buffers bounded by SIZE_MAX / 2, which memory runs
+ * out before (and xmalloc aborts): a failed one is a broken invariant,
+ * and a cut file name is never used.
+ */
 static void
 put(struct buf *b, const char *s, size_t n)
 {
-	(void)!buf_append(b, s, n);
+	buf_add(b, s, n);
+}
+
+static void
+check(const struct buf *b)
+{
+	if (buf_failed(b))
+		abort();
 }
 
 static void
@@ -38,7 +50,7 @@ puts_(struct buf *b, const char *s)
 static void
 putnum(struct buf *b, long v, int width)
 {
-	(void)!buf_appendf(b, "%0*ld", width, v);
+	buf_addf(b, "%0*ld", width, v);
 }
 
 /* Go's -0700: the sign, then hours and minutes of the offset. */
@@ -128,6 +140,7 @@ ntf_strftime(char *out, size_t len, const char *fmt, const struct tm *tm)
 		}
 		p++;
 	}
+	check(&b);
 	n = buf_len(&b);
 	if (len > 0) {
 		size_t k = n < len - 1 ? n : len - 1;
@@ -154,6 +167,7 @@ ntf_replace(const char *s, const char *token, const char *with)
 		s = p + tl;
 	}
 	puts_(&b, s);
+	check(&b);
 	r = xmalloc(buf_len(&b) + 1);
 	memcpy(r, buf_data(&b), buf_len(&b));
 	r[buf_len(&b)] = '\0';

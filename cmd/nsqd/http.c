@@ -10,6 +10,10 @@
  * request is wrong twice: /pub looks at the body before the query, and
  * creates the topic before it looks at "defer".
  *
+ * Documents (/stats, /metrics, /info, /config) are built in lib/http's
+ * reply buffer: one past its limit (HTTP_REPLY_MAX) is answered 500
+ * INTERNAL_ERROR and logged once, never sent cut.
+ *
  * Beyond Go: GET /metrics (metrics.c).  Left out: Go's /debug/pprof
  * (runtime profiles); POST /debug/freememory calls malloc_trim().
  */
@@ -19,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buffer.h"
 #include "http.h"
 #include "json.h"
 #include "log.h"
@@ -29,7 +34,7 @@
 #include "xmalloc.h"
 
 #define TEXT		"text/plain; charset=utf-8"
-#define DOC_MAX		((size_t)256 << 20)	/* /stats, /metrics */
+#define JSON		"application/json; charset=utf-8"
 
 static const char *const bool_true[] = { "true", "1" };
 static const char *const bool_false[] = { "false", "0" };
@@ -74,6 +79,20 @@ reply_empty(struct http_req *req)
 	http_reply(req, 200, NULL, "", 0);
 }
 
+/*
+ * A JSON reply built in the request's reply buffer.  A document that
+ * does not fit is answered 500 by lib/http (and logged by http_warn);
+ * one the writer refused (NaN, unbalanced) is answered 500 here.
+ */
+static void
+reply_jw(struct http_req *req, struct jw *w)
+{
+	if (jw_finish(w) == -1 && !buf_failed(http_reply_begin(req)))
+		http_reply_error(req, 500, "INTERNAL_ERROR");
+	else
+		http_reply_end(req, 200, JSON);
+}
+
 static bool
 query_ok(struct http_req *req)
 {
@@ -100,12 +119,10 @@ h_info(struct http_req *req, void *arg)
 	struct nsqd *n = arg;
 	struct nsqd_opts *o = n->o;
 	char host[256] = "";
-	struct buf b;
 	struct jw w;
 
 	gethostname(host, sizeof(host) - 1);
-	buf_init(&b, 512, 1 << 16);
-	jw_init(&w, &b);
+	jw_init(&w, http_reply_begin(req));
 	jw_obj_begin(&w);
 	jw_key(&w, "version");
 	jw_str(&w, NSQ_COMPAT_VERSION);
@@ -128,11 +145,7 @@ h_info(struct http_req *req, void *arg)
 	jw_key(&w, "max_deflate_level");
 	jw_int(&w, o->max_deflate_level);
 	jw_obj_end(&w);
-	if (jw_finish(&w) == 0)
-		http_reply_json(req, 200, &b);
-	else
-		http_reply_error(req, 500, "INTERNAL_ERROR");
-	buf_free(&b);
+	reply_jw(req, &w);
 }
 
 /*
@@ -497,7 +510,7 @@ h_stats(struct http_req *req, void *arg)
 	struct nsqd *n = arg;
 	const char *topic, *channel;
 	bool json, clients, mem;
-	struct buf b;
+	struct buf *b;
 
 	if (!query_ok(req))
 		return;
@@ -506,27 +519,21 @@ h_stats(struct http_req *req, void *arg)
 	channel = query_str(req, "channel");
 	clients = query_bool(req, "include_clients", true);
 	mem = query_bool(req, "include_mem", true);
-	buf_init(&b, 4096, DOC_MAX);
+	b = http_reply_begin(req);
 	if (json) {
-		stats_json(n, &b, topic, channel, clients, mem);
-		http_reply_json(req, 200, &b);
+		stats_json(n, b, topic, channel, clients, mem);
+		http_reply_end(req, 200, JSON);
 	} else {
-		stats_text(n, &b, topic, channel, clients, mem);
-		reply_string(req, buf_data(&b), buf_len(&b));
+		stats_text(n, b, topic, channel, clients, mem);
+		http_reply_end(req, 200, buf_len(b) > 0 ? TEXT : NULL);
 	}
-	buf_free(&b);
 }
 
 static void
 h_metrics(struct http_req *req, void *arg)
 {
-	struct buf b;
-
-	buf_init(&b, 4096, DOC_MAX);
-	metrics_write(arg, &b);
-	http_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8",
-	    buf_data(&b), buf_len(&b));
-	buf_free(&b);
+	metrics_write(arg, http_reply_begin(req));
+	http_reply_end(req, 200, "text/plain; version=0.0.4; charset=utf-8");
 }
 
 static void
@@ -561,7 +568,6 @@ reply_option(struct nsqd *n, struct http_req *req, const char *name)
 {
 	const struct opt *op = NULL;
 	char cfg[128];
-	struct buf b;
 	struct jw w;
 	size_t i;
 
@@ -575,8 +581,7 @@ reply_option(struct nsqd *n, struct http_req *req, const char *name)
 	if (op == NULL || strcmp(name, "config") == 0 ||
 	    strcmp(name, "version") == 0 || strcmp(name, "worker_id") == 0)
 		return -1;
-	buf_init(&b, 256, 1 << 20);
-	jw_init(&w, &b);
+	jw_init(&w, http_reply_begin(req));
 	if (strcmp(name, "log_level") == 0)
 		jw_int(&w, log_get_level());
 	else if (strcmp(name, "tls_required") == 0) {
@@ -604,7 +609,6 @@ reply_option(struct nsqd *n, struct http_req *req, const char *name)
 		case OPT_BOOLSTR: {
 			const char *v = *(char **)op->val;
 
-			buf_free(&b);
 			reply_string(req, v, strlen(v));
 			return 0;
 		}
@@ -636,11 +640,7 @@ reply_option(struct nsqd *n, struct http_req *req, const char *name)
 		}
 		}
 	}
-	if (jw_finish(&w) == 0)
-		http_reply_json(req, 200, &b);
-	else
-		http_reply_error(req, 500, "INTERNAL_ERROR");
-	buf_free(&b);
+	reply_jw(req, &w);
 	return 0;
 }
 
@@ -754,6 +754,15 @@ h_tls_required(struct http_req *req, void *arg)
 	    strlen(body));
 }
 
+/* lib/http answered 500 for a reply that could not go out whole. */
+static void
+http_warn(const struct http_req *req, const char *why, void *arg)
+{
+	(void)arg;
+	log_error("HTTP: %s %s: %s", http_req_method(req), http_req_uri(req),
+	    why);
+}
+
 /* Go logs every API call but /pub and /mpub. */
 static void
 access_log(const struct http_req *req, int status, void *arg)
@@ -817,6 +826,7 @@ http_start(struct nsqd *n)
 		n->http = http_server_new(n->loop, fd, routes,
 		    sizeof(routes) / sizeof(routes[0]), &lim, n);
 	http_server_set_log(n->http, access_log);
+	http_server_set_warn(n->http, http_warn);
 	log_info("HTTP: listening on %s", net_bound_name(fd, o->http_address,
 	    err, sizeof(err)));
 	return 0;

@@ -588,11 +588,20 @@ lookup_precreate(struct nsqd *n, const struct topic *t)
 		memcpy(pc->topic, t->name, t->namelen + 1);
 		buf_init(&pc->b, 512, PRE_MAX);
 		/* Names are URL-safe but for the '#' of #ephemeral. */
-		(void)!buf_appendf(&pc->b, "GET /channels?topic=%.*s%s "
+		buf_addf(&pc->b, "GET /channels?topic=%.*s%s "
 		    "HTTP/1.0\r\nHost: %s\r\nAccept: application/vnd.nsq; "
 		    "version=1.0\r\n\r\n", (int)(t->ephemeral ?
 		    t->namelen - 10 : t->namelen), t->name,
 		    t->ephemeral ? "%23ephemeral" : "", host);
+		if (buf_failed(&pc->b)) {
+			/* A name and a host name cannot make 1 MiB. */
+			log_warnx("LOOKUP: /channels?topic=%s: request too "
+			    "big", t->name);
+			close(fd);
+			buf_free(&pc->b);
+			free(pc);
+			continue;
+		}
 		ev_io_init(&pc->io, pre_io_cb, fd, EV_WRITE);
 		pc->io.data = pc;
 		ev_io_start(n->loop, &pc->io);

@@ -11,11 +11,16 @@
  * INVALID_REQUEST wherever Go parses one.  A parameter that is present
  * but empty counts as given, as in Go.  Lists are in registration order
  * where Go's follow its map's random order.
+ *
+ * Replies are built in lib/http's reply buffer: one past its limit
+ * (HTTP_REPLY_MAX) is answered 500 INTERNAL_ERROR and logged once, never
+ * sent cut.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "buffer.h"
 #include "http.h"
 #include "json.h"
 #include "log.h"
@@ -26,8 +31,6 @@
 
 /* time.Time{}.UnixNano() in Go: year 1 overflows int64 and wraps. */
 #define GO_ZERO_TIME_UNIXNANO	(-6795364578871345152LL)
-
-#define REPLY_MAX	(256 * 1024 * 1024)
 
 /*
  * Parse the query as Go's http_api.NewReqParams does; false (after a 400
@@ -87,21 +90,18 @@ reply_empty(struct http_req *req)
 	http_reply(req, 200, NULL, "", 0);
 }
 
+/*
+ * A JSON reply built in the request's reply buffer (jw_init on
+ * http_reply_begin).  A document past lib/http's reply limit is answered
+ * 500 there (and logged by http_warn); one the writer refused, here.
+ */
 static void
-reply_json(struct http_req *req, struct buf *b, struct jw *w)
+reply_json(struct http_req *req, struct jw *w)
 {
-	if (jw_finish(w) == -1)
+	if (jw_finish(w) == -1 && !buf_failed(http_reply_begin(req)))
 		http_reply_error(req, 500, "INTERNAL_ERROR");
 	else
-		http_reply_json(req, 200, b);
-	buf_free(b);
-}
-
-static void
-jw_init_buf(struct jw *w, struct buf *b)
-{
-	buf_init(b, 4096, REPLY_MAX);
-	jw_init(w, b);
+		http_reply_end(req, 200, "application/json; charset=utf-8");
 }
 
 /* The keys (or subkeys) of registrations as a JSON list. */
@@ -126,16 +126,15 @@ h_ping(struct http_req *req, void *arg)
 static void
 h_info(struct http_req *req, void *arg)
 {
-	struct buf b;
 	struct jw w;
 
 	(void)arg;
-	jw_init_buf(&w, &b);
+	jw_init(&w, http_reply_begin(req));
 	jw_obj_begin(&w);
 	jw_key(&w, "version");
 	jw_str(&w, NSQ_COMPAT_VERSION);
 	jw_obj_end(&w);
-	reply_json(req, &b, &w);
+	reply_json(req, &w);
 }
 
 static void
@@ -143,17 +142,16 @@ h_topics(struct http_req *req, void *arg)
 {
 	struct lookupd *l = arg;
 	struct regvec regs = { NULL, 0, 0 };
-	struct buf b;
 	struct jw w;
 
 	reg_find(&l->reg, "topic", "*", "", &regs);
-	jw_init_buf(&w, &b);
+	jw_init(&w, http_reply_begin(req));
 	jw_obj_begin(&w);
 	jw_key(&w, "topics");
 	jw_reg_names(&w, &regs, false);
 	jw_obj_end(&w);
 	regvec_free(&regs);
-	reply_json(req, &b, &w);
+	reply_json(req, &w);
 }
 
 static void
@@ -162,19 +160,18 @@ h_channels(struct http_req *req, void *arg)
 	struct lookupd *l = arg;
 	struct regvec regs = { NULL, 0, 0 };
 	const char *topic;
-	struct buf b;
 	struct jw w;
 
 	if (!topic_param(req, &topic))
 		return;
 	reg_find(&l->reg, "channel", topic, "*", &regs);
-	jw_init_buf(&w, &b);
+	jw_init(&w, http_reply_begin(req));
 	jw_obj_begin(&w);
 	jw_key(&w, "channels");
 	jw_reg_names(&w, &regs, true);
 	jw_obj_end(&w);
 	regvec_free(&regs);
-	reply_json(req, &b, &w);
+	reply_json(req, &w);
 }
 
 /* Go's PeerInfo, in its field order. */
@@ -204,7 +201,6 @@ h_lookup(struct http_req *req, void *arg)
 	struct prodvec prods = { NULL, 0, 0 };
 	int64_t now = lookupd_now(l);
 	const char *topic;
-	struct buf b;
 	struct jw w;
 	size_t i;
 
@@ -219,7 +215,7 @@ h_lookup(struct http_req *req, void *arg)
 	regvec_free(&regs);
 	reg_find(&l->reg, "channel", topic, "*", &regs);
 	reg_find_producers(&l->reg, "topic", topic, "", &prods);
-	jw_init_buf(&w, &b);
+	jw_init(&w, http_reply_begin(req));
 	jw_obj_begin(&w);
 	jw_key(&w, "channels");
 	jw_reg_names(&w, &regs, true);
@@ -237,7 +233,7 @@ h_lookup(struct http_req *req, void *arg)
 	jw_obj_end(&w);
 	regvec_free(&regs);
 	prodvec_free(&prods);
-	reply_json(req, &b, &w);
+	reply_json(req, &w);
 }
 
 static void
@@ -250,12 +246,11 @@ h_nodes(struct http_req *req, void *arg)
 	int64_t now = lookupd_now(l);
 	struct producer *tp;
 	struct peer *p;
-	struct buf b;
 	struct jw w;
 	size_t i, k;
 
 	reg_find_producers(&l->reg, "client", "", "", &prods);
-	jw_init_buf(&w, &b);
+	jw_init(&w, http_reply_begin(req));
 	jw_obj_begin(&w);
 	jw_key(&w, "producers");
 	jw_arr_begin(&w);
@@ -291,7 +286,7 @@ h_nodes(struct http_req *req, void *arg)
 	jw_obj_end(&w);
 	regvec_free(&regs);
 	prodvec_free(&prods);
-	reply_json(req, &b, &w);
+	reply_json(req, &w);
 }
 
 struct debug_ent {
@@ -317,7 +312,6 @@ h_debug(struct http_req *req, void *arg)
 	struct registration *g;
 	struct debug_ent *ents = NULL;
 	struct producer *p;
-	struct buf b;
 	struct jw w;
 	size_t n = 0, cap = 0, i, pos;
 
@@ -335,7 +329,7 @@ h_debug(struct http_req *req, void *arg)
 	}
 	if (n > 0)
 		qsort(ents, n, sizeof(*ents), debug_cmp);
-	jw_init_buf(&w, &b);
+	jw_init(&w, http_reply_begin(req));
 	jw_obj_begin(&w);
 	for (i = 0; i < n; i++) {
 		jw_key(&w, ents[i].name);
@@ -369,7 +363,7 @@ h_debug(struct http_req *req, void *arg)
 	}
 	jw_obj_end(&w);
 	free(ents);
-	reply_json(req, &b, &w);
+	reply_json(req, &w);
 }
 
 static void
@@ -512,6 +506,15 @@ access_log(const struct http_req *req, int status, void *arg)
 	    http_req_uri(req), http_req_peer(req), took);
 }
 
+/* lib/http answered 500 for a reply that could not go out whole. */
+static void
+http_warn(const struct http_req *req, const char *why, void *arg)
+{
+	(void)arg;
+	log_error("HTTP: %s %s: %s", http_req_method(req), http_req_uri(req),
+	    why);
+}
+
 struct http_server *
 lookupd_http_new(struct lookupd *l, int fd)
 {
@@ -520,5 +523,6 @@ lookupd_http_new(struct lookupd *l, int fd)
 	srv = http_server_new(l->loop, fd, routes,
 	    sizeof(routes) / sizeof(routes[0]), NULL, l);
 	http_server_set_log(srv, access_log);
+	http_server_set_warn(srv, http_warn);
 	return srv;
 }

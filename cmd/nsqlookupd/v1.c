@@ -39,14 +39,20 @@ struct params {
 	size_t		 n;		/* all of them, even past MAX_PARAMS */
 };
 
-/* Append one reply: [int32 size][data]. */
+/*
+ * Append one reply: [int32 size][data], whole or not at all (a size
+ * without its data would garble every later reply).
+ */
 static void
 reply(struct v1_session *s, const char *data, size_t len)
 {
-	if (buf_append_u32(&s->out, (uint32_t)len) == -1 ||
-	    buf_append(&s->out, data, len) == -1)
+	if (buf_reserve(&s->out, 4 + len) == -1) {
 		log_error("[%s] - output buffer full, reply dropped",
 		    s->remote);
+		return;
+	}
+	buf_add_u32(&s->out, (uint32_t)len);
+	buf_add(&s->out, data, len);
 }
 
 /* A fatal error: "<code> <text>" is the last reply. */

@@ -143,7 +143,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct ev_loop *loop;
-	struct http_limits lim = { 512, 1024, 30.0, 8 };
+	struct http_limits lim = { 512, 1024, 30.0, 8, 0 };
 	struct http_server *srv;
 	size_t step, off = 0, total = 0;
 	ssize_t w;

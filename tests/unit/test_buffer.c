@@ -1,7 +1,8 @@
 /*
  * Unit tests for lib/buffer: bounds, growth up to max exactly,
  * compaction keeping unread bytes, codecs, and reads and writes on pipes
- * (a full buffer, EAGAIN, EOF, partial writes).
+ * (a full buffer, EAGAIN, EOF, partial writes); the sticky error of the
+ * buf_add* appenders.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -419,6 +420,117 @@ test_write_fd(void **state)
 	free(big);
 }
 
+/*
+ * The first buf_add that does not fit fails the buffer: it stays failed,
+ * later appends of both kinds do nothing (even ones that would fit), the
+ * bytes before the failure stay as they were, and reset clears it.
+ */
+static void
+test_sticky_error(void **state)
+{
+	struct buf b;
+	char big[40];
+	int i;
+
+	(void)state;
+	memset(big, 'x', sizeof(big));
+	buf_init(&b, 4, 32);
+	buf_add(&b, "abc", 3);
+	buf_addf(&b, "%d", 42);
+	buf_add_u16(&b, 0x0102);
+	buf_add_u32(&b, 0x03040506);
+	buf_add_u64(&b, 0x0708090a0b0c0d0eULL);
+	assert_false(buf_failed(&b));
+	assert_int_equal(buf_len(&b), 19);
+	assert_memory_equal(buf_data(&b), "abc42\x01\x02\x03\x04\x05\x06"
+	    "\x07\x08\x09\x0a\x0b\x0c\x0d\x0e", 19);
+	/* 19 + 14 > 32: refused whole, and the buffer is failed. */
+	buf_add(&b, big, 14);
+	assert_true(buf_failed(&b));
+	assert_int_equal(buf_len(&b), 19);
+	/* One byte would fit, but nothing is appended any more. */
+	for (i = 0; i < 3; i++) {
+		buf_add(&b, "y", 1);
+		buf_addf(&b, "%s", "z");
+		buf_add_u16(&b, 1);
+		buf_add_u32(&b, 1);
+		buf_add_u64(&b, 1);
+		assert_true(buf_failed(&b));
+	}
+	errno = 0;
+	assert_int_equal(buf_append(&b, "y", 1), -1);
+	assert_int_equal(errno, ENOBUFS);
+	assert_int_equal(buf_appendf(&b, "y"), -1);
+	assert_int_equal(buf_append_u32(&b, 1), -1);
+	assert_int_equal(buf_reserve(&b, 1), -1);
+	assert_int_equal(buf_len(&b), 19);
+	assert_memory_equal(buf_data(&b), "abc42", 5);
+	/* Consuming does not clear it: the contents are still incomplete. */
+	buf_consume(&b, buf_len(&b));
+	assert_true(buf_failed(&b));
+	buf_add(&b, "y", 1);
+	assert_int_equal(buf_len(&b), 0);
+	/* Reset does. */
+	buf_reset(&b);
+	assert_false(buf_failed(&b));
+	buf_add(&b, big, 32);
+	assert_false(buf_failed(&b));
+	assert_int_equal(buf_len(&b), 32);
+	/* buf_addf fails the same way, text exactly at max still fits. */
+	buf_reset(&b);
+	buf_addf(&b, "%.*s", 32, big);
+	assert_false(buf_failed(&b));
+	buf_addf(&b, "%d", 7);
+	assert_true(buf_failed(&b));
+	assert_int_equal(buf_len(&b), 32);
+	buf_free(&b);
+	/* init and free leave no error behind either. */
+	buf_init(&b, 0, 2);
+	buf_add(&b, "abc", 3);
+	assert_true(buf_failed(&b));
+	buf_free(&b);
+	assert_false(buf_failed(&b));
+	buf_init(&b, 0, 2);
+	assert_false(buf_failed(&b));
+	buf_free(&b);
+}
+
+/*
+ * A checked append that fails leaves the buffer usable (its caller
+ * reacted), and a read into a full buffer is not an append failure.
+ */
+static void
+test_checked_not_sticky(void **state)
+{
+	struct buf b;
+	char big[16];
+	int fds[2];
+
+	(void)state;
+	memset(big, 'x', sizeof(big));
+	buf_init(&b, 4, 16);
+	assert_int_equal(buf_append(&b, big, 12), 0);
+	assert_int_equal(buf_append(&b, big, 5), -1);
+	assert_int_equal(buf_appendf(&b, "%s", "12345"), -1);
+	assert_int_equal(buf_append_u64(&b, 1), -1);
+	assert_int_equal(buf_reserve(&b, 5), -1);
+	assert_false(buf_failed(&b));
+	assert_int_equal(buf_append(&b, big, 4), 0);
+	assert_int_equal(buf_len(&b), 16);
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(write(fds[1], "abc", 3), 3);
+	errno = 0;
+	assert_int_equal(buf_read_fd(&b, fds[0]), -1);
+	assert_int_equal(errno, ENOBUFS);
+	assert_false(buf_failed(&b));
+	buf_consume(&b, 16);
+	assert_int_equal(buf_read_fd(&b, fds[0]), 3);
+	assert_memory_equal(buf_data(&b), "abc", 3);
+	close(fds[0]);
+	close(fds[1]);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -434,6 +546,8 @@ main(void)
 		cmocka_unit_test(test_read_fd_growth),
 		cmocka_unit_test(test_appendf_bounds),
 		cmocka_unit_test(test_write_fd),
+		cmocka_unit_test(test_sticky_error),
+		cmocka_unit_test(test_checked_not_sticky),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -27,6 +27,7 @@
 
 #include "buffer.h"
 #include "http.h"
+#include "json.h"
 
 #define WAIT	3.0	/* seconds, for what must happen */
 #define QUIET	0.05	/* seconds, to see that nothing happens */
@@ -39,6 +40,8 @@ struct fx {
 	int			 nheld;
 	int			 nlogged;
 	int			 laststatus;
+	int			 nwarned;
+	char			 lastwarn[128];
 };
 
 struct client {
@@ -213,6 +216,82 @@ h_json(struct http_req *req, void *arg)
 	buf_free(&b);
 }
 
+/*
+ * Replies built in the request's buffer, the reply limit (1 MiB here)
+ * plus n bytes long: "?n=0" fits exactly, "?n=1" is one byte over.  The
+ * JSON one is a string of that many bytes with its quotes.
+ */
+static size_t
+over_by(struct http_req *req)
+{
+	const char *v;
+
+	return http_query_get(req, "n", &v) == 1 ? strtoul(v, NULL, 10) : 0;
+}
+
+static void
+h_built(struct http_req *req, void *arg)
+{
+	struct buf *b = http_reply_begin(req);
+	size_t i, n = ((size_t)1 << 20) + over_by(req);
+
+	(void)arg;
+	assert_ptr_equal(http_reply_begin(req), b);
+	for (i = 0; i < n / 8; i++)
+		buf_add(b, "abcdefgh", 8);
+	buf_add(b, "abcdefgh", n % 8);
+	/* Past the limit: appends after the failure do nothing. */
+	buf_addf(b, "%s", "");
+	http_reply_end(req, 200, "text/plain");
+}
+
+static void
+h_built_json(struct http_req *req, void *arg)
+{
+	size_t n = ((size_t)1 << 20) + over_by(req) - 2;
+	char *s = malloc(n);
+	struct jw w;
+
+	(void)arg;
+	assert_non_null(s);
+	memset(s, 'j', n);
+	jw_init(&w, http_reply_begin(req));
+	jw_strn(&w, s, n);
+	free(s);
+	/* The writer's failure is its buffer's too: http_reply_end sees it. */
+	assert_int_equal(jw_finish(&w), over_by(req) > 0 ? -1 : 0);
+	http_reply_end(req, 200, "application/json; charset=utf-8");
+}
+
+/* The same through http_reply: a body past the limit. */
+static void
+h_raw(struct http_req *req, void *arg)
+{
+	size_t n = ((size_t)1 << 20) + over_by(req);
+	char *p = malloc(n);
+
+	(void)arg;
+	assert_non_null(p);
+	memset(p, 'r', n);
+	http_reply(req, 200, "text/plain", p, n);
+	free(p);
+}
+
+/* A failed buffer of the handler's own, through http_reply_json. */
+static void
+h_failed_json(struct http_req *req, void *arg)
+{
+	struct buf b;
+
+	(void)arg;
+	buf_init(&b, 0, 8);
+	buf_add(&b, "{\"x\":", 5);
+	buf_add(&b, "12345", 5);
+	assert_true(buf_failed(&b));
+	http_reply_json(req, 200, &b);
+	buf_free(&b);
+}
+
 static void
 h_err(struct http_req *req, void *arg)
 {
@@ -237,6 +316,10 @@ static const struct http_route routes[] = {
 	{ "GET", "/big", h_big, 0, NULL },
 	{ "GET", "/json", h_json, 0, NULL },
 	{ "GET", "/err", h_err, 0, NULL },
+	{ "GET", "/built", h_built, 0, NULL },
+	{ "GET", "/builtjson", h_built_json, 0, NULL },
+	{ "GET", "/raw", h_raw, 0, NULL },
+	{ "GET", "/failedjson", h_failed_json, 0, NULL },
 	{ "POST", "/small", h_echo, 8, "MSG_TOO_BIG" },
 };
 
@@ -248,6 +331,16 @@ logger(const struct http_req *req, int status, void *arg)
 	assert_non_null(http_req_method(req));
 	f->nlogged++;
 	f->laststatus = status;
+}
+
+static void
+warner(const struct http_req *req, const char *why, void *arg)
+{
+	struct fx *f = arg;
+
+	assert_non_null(http_req_uri(req));
+	f->nwarned++;
+	snprintf(f->lastwarn, sizeof(f->lastwarn), "%s", why);
 }
 
 static struct http_server *
@@ -267,7 +360,7 @@ server_new(struct fx *f, const struct http_limits *lim)
 static int
 setup(void **state)
 {
-	struct http_limits lim = { 4096, 1024, 5.0, 64 };
+	struct http_limits lim = { 4096, 1024, 5.0, 64, 1 << 20 };
 	struct fx *f;
 
 	f = calloc(1, sizeof(*f));
@@ -276,6 +369,7 @@ setup(void **state)
 	assert_non_null(f->loop);
 	f->srv = server_new(f, &lim);
 	http_server_set_log(f->srv, logger);
+	http_server_set_warn(f->srv, warner);
 	*state = f;
 	return 0;
 }
@@ -710,6 +804,52 @@ test_pipeline(void **state)
 	assert_int_equal(r[0].body[12345], 'a' + 12345 % 26);
 	assert_string_equal(r[1].body, "OK");
 	client_close(&c);
+}
+
+/*
+ * A reply body past the reply limit is a 500 in NSQ's error shape,
+ * reported once; never a cut 200.  Exactly the limit is a normal reply,
+ * and the connection goes on serving after either.
+ */
+static void
+test_reply_too_big(void **state)
+{
+	static const char *const paths[] = { "/built", "/builtjson", "/raw" };
+	struct fx *f = *state;
+	struct client c;
+	struct resp r;
+	char req[64];
+	size_t i;
+
+	client_open(f, &c);
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		snprintf(req, sizeof(req), "GET %s?n=0 HTTP/1.1\r\n\r\n",
+		    paths[i]);
+		roundtrip(f, &c, req, &r);
+		assert_int_equal(r.status, 200);
+		assert_int_equal(r.blen, 1 << 20);
+		assert_int_equal(f->nwarned, 0);
+		snprintf(req, sizeof(req), "GET %s?n=1 HTTP/1.1\r\n\r\n",
+		    paths[i]);
+		roundtrip(f, &c, req, &r);
+		assert_error(&r, 500, "INTERNAL_ERROR");
+		assert_int_equal(f->laststatus, 500);
+		assert_int_equal(f->nwarned, 1);
+		assert_true(strstr(f->lastwarn, "answered 500") != NULL);
+		f->nwarned = 0;
+		roundtrip(f, &c, "GET /ping HTTP/1.1\r\n\r\n", &r);
+		assert_int_equal(r.status, 200);
+		assert_string_equal(r.body, "OK");
+	}
+	assert_string_equal(f->lastwarn, "reply body of 1048577 bytes over "
+	    "the limit of 1048576, answered 500");
+	roundtrip(f, &c, "GET /failedjson HTTP/1.1\r\n\r\n", &r);
+	assert_error(&r, 500, "INTERNAL_ERROR");
+	assert_int_equal(f->nwarned, 1);
+	assert_string_equal(f->lastwarn, "reply body over its buffer's limit "
+	    "of 8 bytes, answered 500");
+	client_close(&c);
+	wait_nconns(f, f->srv, 0);
 }
 
 static void
@@ -1269,7 +1409,7 @@ static void
 test_idle_timeout(void **state)
 {
 	struct fx *f = *state;
-	struct http_limits lim = { 0, 0, 0.1, 0 };
+	struct http_limits lim = { 0, 0, 0.1, 0, 0 };
 	struct http_server *srv = f->srv;
 	struct client c, d;
 	struct resp r;
@@ -1295,7 +1435,7 @@ static void
 test_max_conns(void **state)
 {
 	struct fx *f = *state;
-	struct http_limits lim = { 0, 0, 0, 2 };
+	struct http_limits lim = { 0, 0, 0, 2, 0 };
 	struct http_server *srv = f->srv;
 	struct client c[3];
 	struct resp r;
@@ -1502,6 +1642,7 @@ main(void)
 		T(test_post_body),
 		T(test_chunked),
 		T(test_pipeline),
+		T(test_reply_too_big),
 		T(test_connection_close),
 		T(test_http10),
 		T(test_body_too_big),

@@ -41,6 +41,24 @@ test_url(void **state)
 		assert_string_equal(u, t[i].want);
 		free(u);
 	}
+	/* Past 64 KiB: no URL at all rather than a cut one. */
+	{
+		char *big = malloc(70000);
+
+		assert_non_null(big);
+		memset(big, 'h', 69999);
+		big[69999] = '\0';
+		assert_null(lookup_url(big, "t"));
+		/* The address fits, the escaped topic does not. */
+		memcpy(big, "http://h:1/", 11);
+		big[65536 - 40] = '\0';
+		assert_null(lookup_url(big, "a#b#c#d#e#f#g#h#i#j"));
+		big[30] = '\0';
+		u = lookup_url(big, "t");
+		assert_non_null(u);
+		free(u);
+		free(big);
+	}
 }
 
 static void
