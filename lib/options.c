@@ -30,8 +30,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buffer.h"
 #include "errbuf.h"
 #include "options.h"
+#include "text.h"
 #include "xmalloc.h"
 
 /* Largest config file read. */
@@ -409,65 +411,20 @@ format_duration(int64_t d, char *out, size_t len)
 /* Errors. */
 
 
-/* s quoted as Go's %q does for the usual cases. */
+/* s quoted as Go's %q (text_goquote) into out[len], cut to fit. */
 static void
 goquote(const char *s, char *out, size_t len)
 {
-	size_t o = 0;
-	char t[8];
-	const unsigned char *p = (const unsigned char *)s;
+	struct buf b;
+	size_t n = strlen(s);
 
-	if (len < 3) {
-		if (len > 0)
-			out[0] = '\0';
-		return;
-	}
-	out[o++] = '"';
-	for (; *p != '\0'; p++) {
-		switch (*p) {
-		case '"':
-			strcpy(t, "\\\"");
-			break;
-		case '\\':
-			strcpy(t, "\\\\");
-			break;
-		case '\a':
-			strcpy(t, "\\a");
-			break;
-		case '\b':
-			strcpy(t, "\\b");
-			break;
-		case '\f':
-			strcpy(t, "\\f");
-			break;
-		case '\n':
-			strcpy(t, "\\n");
-			break;
-		case '\r':
-			strcpy(t, "\\r");
-			break;
-		case '\t':
-			strcpy(t, "\\t");
-			break;
-		case '\v':
-			strcpy(t, "\\v");
-			break;
-		default:
-			if (*p < 0x20 || *p == 0x7f)
-				snprintf(t, sizeof(t), "\\x%02x", *p);
-			else {
-				t[0] = (char)*p;
-				t[1] = '\0';
-			}
-			break;
-		}
-		if (o + strlen(t) + 2 > len)
-			break;
-		memcpy(out + o, t, strlen(t));
-		o += strlen(t);
-	}
-	out[o++] = '"';
-	out[o] = '\0';
+	/* \xXX for a byte is the most any input grows. */
+	buf_init(&b, 64, 4 * n + 2);
+	if (text_goquote(&b, s, n) == 0)
+		snprintf(out, len, "%.*s", (int)buf_len(&b), buf_data(&b));
+	else
+		snprintf(out, len, "\"\"");
+	buf_free(&b);
 }
 
 /* Parsing state shared by the command line and the config file. */
