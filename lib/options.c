@@ -897,26 +897,6 @@ cfg_end_line(struct cfg *c)
 	    chdesc(*c->p, cb, sizeof(cb)));
 }
 
-static void
-put_utf8(char *o, size_t *k, uint32_t r)
-{
-	if (r < 0x80)
-		o[(*k)++] = (char)r;
-	else if (r < 0x800) {
-		o[(*k)++] = (char)(0xc0 | (r >> 6));
-		o[(*k)++] = (char)(0x80 | (r & 0x3f));
-	} else if (r < 0x10000) {
-		o[(*k)++] = (char)(0xe0 | (r >> 12));
-		o[(*k)++] = (char)(0x80 | ((r >> 6) & 0x3f));
-		o[(*k)++] = (char)(0x80 | (r & 0x3f));
-	} else {
-		o[(*k)++] = (char)(0xf0 | (r >> 18));
-		o[(*k)++] = (char)(0x80 | ((r >> 12) & 0x3f));
-		o[(*k)++] = (char)(0x80 | ((r >> 6) & 0x3f));
-		o[(*k)++] = (char)(0x80 | (r & 0x3f));
-	}
-}
-
 /* A one-line string at the cursor, "basic" or 'literal'. */
 static int
 cfg_string(struct cfg *c, char **out)
@@ -988,7 +968,7 @@ cfg_string(struct cfg *c, char **out)
 			return cfg_fail(c, "invalid unicode code point in "
 			    "string");
 		}
-		put_utf8(o, &k, r);
+		k += text_utf8_encode(o + k, r);
 	}
 	o[k] = '\0';
 	if (memchr(o, '\0', k) != NULL) {
