@@ -1,8 +1,9 @@
 /*
  * Text helpers (see text.h).  The decoder is the one rule of well-formed
  * UTF-8 here; the quoting and escaping functions all read runes through
- * it, so each treats invalid bytes one at a time as Go does.  Output goes
- * into a struct buf, appended a run of unchanged bytes at a time.
+ * it, so each treats invalid bytes one at a time as Go does.  The quoting
+ * functions append to a struct buf a run of unchanged bytes at a time;
+ * the query escape sizes its string first, so it cannot fail.
  */
 #include <stdbool.h>
 #include <stddef.h>

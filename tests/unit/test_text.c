@@ -95,11 +95,11 @@ test_decode_table(void **state)
 		{ "\xf4\x90\x80\x80", 4, 0xfffd, 1 },	/* past U+10FFFF */
 		{ "\xf5\x80\x80\x80", 4, 0xfffd, 1 },
 		{ "\xf8\x88\x80\x80\x80", 5, 0xfffd, 1 },
-		{ "\x80", 1, 0xfffd, 1 },		/* a lone continuation */
+		{ "\x80", 1, 0xfffd, 1 },		/* lone continuation */
 		{ "\xbf\x80", 2, 0xfffd, 1 },
 		{ "\xfe", 1, 0xfffd, 1 },
 		{ "\xff", 1, 0xfffd, 1 },
-		{ "\xe2\x82z", 3, 0xfffd, 1 },		/* cut by an ASCII byte */
+		{ "\xe2\x82z", 3, 0xfffd, 1 },		/* cut by ASCII */
 		{ "\xc3\xa9z", 3, 0xe9, 2 },
 	};
 	size_t i;
@@ -311,7 +311,8 @@ test_json_quote(void **state)
 		Q("", "\"\""),
 		Q("plain /text/", "\"plain /text/\""),
 		Q("<a href=\"x\">&</a>",
-		    "\"\\u003ca href=\\\"x\\\"\\u003e\\u0026\\u003c/a\\u003e\""),
+		    "\"\\u003ca href=\\\"x\\\"\\u003e\\u0026"
+		    "\\u003c/a\\u003e\""),
 		Q("\"\\", "\"\\\"\\\\\""),
 		Q("\b\f\n\r\t", "\"\\b\\f\\n\\r\\t\""),
 		Q("\0\x01\a\v\x1b\x1f", "\"\\u0000\\u0001\\u0007\\u000b"
