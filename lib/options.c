@@ -30,7 +30,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "buffer.h"
 #include "errbuf.h"
 #include "options.h"
 #include "text.h"
@@ -415,16 +414,10 @@ format_duration(int64_t d, char *out, size_t len)
 static void
 goquote(const char *s, char *out, size_t len)
 {
-	struct buf b;
-	size_t n = strlen(s);
+	char *q = text_goquote_str(s);
 
-	/* \xXX for a byte is the most any input grows. */
-	buf_init(&b, 64, 4 * n + 2);
-	if (text_goquote(&b, s, n) == 0)
-		snprintf(out, len, "%.*s", (int)buf_len(&b), buf_data(&b));
-	else
-		snprintf(out, len, "\"\"");
-	buf_free(&b);
+	snprintf(out, len, "%s", q);
+	free(q);
 }
 
 /* Parsing state shared by the command line and the config file. */

@@ -189,6 +189,23 @@ text_goquote(struct buf *b, const char *s, size_t n)
 	return rc;
 }
 
+char *
+text_goquote_str(const char *s)
+{
+	struct buf b;
+	size_t n = strlen(s);
+	char *r;
+
+	/* \xXX for a byte is the most any input grows, so this fits. */
+	buf_init(&b, 4 * n + 3, 4 * n + 3);
+	if (text_goquote(&b, s, n) == -1 || buf_append(&b, "", 1) == -1)
+		r = xstrdup("\"\"");
+	else
+		r = xstrdup(buf_data(&b));
+	buf_free(&b);
+	return r;
+}
+
 int
 text_json_quote(struct buf *b, const char *s, size_t n)
 {

@@ -55,6 +55,12 @@ int	text_goquote(struct buf *b, const char *s, size_t n)
 	    __attribute__((warn_unused_result));
 
 /*
+ * Go's %q of the C string s (text_goquote) in a new string: for error
+ * texts built with printf.  Caller frees.
+ */
+char	*text_goquote_str(const char *s);
+
+/*
  * Append s[0, n) as a JSON string, the quotes included, as Go's
  * encoding/json writes it: HTML-safe (\u003c \u003e \u0026), \b \f \n \r
  * \t short forms (Go 1.22 and later), \u00XX for the other control

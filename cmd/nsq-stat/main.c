@@ -402,8 +402,11 @@ check_options(void)
 	if (o.count[0] != '\0') {
 		if (parse_int64(o.count, 0, &n) != 0 || n > INT32_MAX ||
 		    n < INT32_MIN) {
-			snprintf(why, sizeof(why), "invalid value \"%s\" for "
-			    "flag -count: parse error", o.count);
+			char *q = text_goquote_str(o.count);
+
+			snprintf(why, sizeof(why), "invalid value %s for flag "
+			    "-count: parse error", q);
+			free(q);
 			tool_usage_exit(why);
 		}
 		if (n <= 0)

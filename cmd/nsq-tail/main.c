@@ -386,8 +386,11 @@ make_config(void)
 	for (i = 0; i < o.consumer_opts.n; i++)
 		if (nsq_config_set_opt(cfg, o.consumer_opts.v[i], err,
 		    sizeof(err)) == -1) {
-			fprintf(stderr, "invalid value \"%s\" for flag "
-			    "-consumer-opt: %s\n", o.consumer_opts.v[i], err);
+			char *q = text_goquote_str(o.consumer_opts.v[i]);
+
+			fprintf(stderr, "invalid value %s for flag "
+			    "-consumer-opt: %s\n", q, err);
+			free(q);
 			exit(2);
 		}
 	/* Don't ask for more messages than we want. */

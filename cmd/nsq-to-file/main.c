@@ -42,6 +42,7 @@
 #include "naming.h"
 #include "nsq.h"
 #include "options.h"
+#include "text.h"
 #include "xmalloc.h"
 
 #define PROG		"nsq-to-file"
@@ -778,8 +779,11 @@ make_config(void)
 	for (i = 0; i < o.consumer_opts.n; i++)
 		if (nsq_config_set_opt(cfg, o.consumer_opts.v[i], err,
 		    sizeof(err)) == -1) {
-			fprintf(stderr, "invalid value \"%s\" for flag "
-			    "-consumer-opt: %s\n", o.consumer_opts.v[i], err);
+			char *q = text_goquote_str(o.consumer_opts.v[i]);
+
+			fprintf(stderr, "invalid value %s for flag "
+			    "-consumer-opt: %s\n", q, err);
+			free(q);
 			exit(2);
 		}
 	ua = xasprintf("%s/%s nsq-c/%s", PROG, NSQ_VERSION, nsq_version());

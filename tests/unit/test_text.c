@@ -304,6 +304,24 @@ test_goquote(void **state)
 }
 
 static void
+test_goquote_str(void **state)
+{
+	char *q;
+
+	(void)state;
+	q = text_goquote_str("");
+	assert_string_equal(q, "\"\"");
+	free(q);
+	q = text_goquote_str("x=\xff\t\"");
+	assert_string_equal(q, "\"x=\\xff\\t\\\"\"");
+	free(q);
+	/* The worst growth, four bytes out for one in. */
+	q = text_goquote_str("\x01\x02\x03\x80\xff");
+	assert_string_equal(q, "\"\\x01\\x02\\x03\\x80\\xff\"");
+	free(q);
+}
+
+static void
 test_json_quote(void **state)
 {
 	/* encoding/json's output (Go 1.22 and later) for each input. */
@@ -425,6 +443,7 @@ main(void)
 		cmocka_unit_test(test_valid),
 		cmocka_unit_test(test_isprint),
 		cmocka_unit_test(test_goquote),
+		cmocka_unit_test(test_goquote_str),
 		cmocka_unit_test(test_json_quote),
 		cmocka_unit_test(test_quote_prefixes),
 		cmocka_unit_test(test_quote_full),
