@@ -74,6 +74,16 @@ buf_failed(const struct buf *b)
 	return b->failed;
 }
 
+/*
+ * Mark b failed, as a buf_add* that did not fit does: for a builder made
+ * of checked appends that gives the buf_add* promise (lib/text's quoting).
+ */
+static inline void
+buf_fail(struct buf *b)
+{
+	b->failed = 1;
+}
+
 static inline const char *
 buf_data(const struct buf *b)
 {

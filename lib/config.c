@@ -17,6 +17,7 @@
 #include "errbuf.h"
 #include "config.h"
 #include "options.h"
+#include "text.h"
 #include "xmalloc.h"
 
 #define MS	NSQ_NS_MS
@@ -217,7 +218,7 @@ set_int(struct nsq_config *c, const struct cfg_opt *o, const char *v,
     char *err, size_t errlen)
 {
 	int64_t x;
-	char a[40], b[40];
+	char a[40], b[40], *q;
 
 	if (o->type == C_DUR) {
 		if (parse_duration(v, &x) == -1) {
@@ -226,9 +227,11 @@ set_int(struct nsq_config *c, const struct cfg_opt *o, const char *v,
 			return -1;
 		}
 	} else if (parse_int64(v, 0, &x) != 0) {
+		q = text_goquote_str(v);
 		errbuf_set(err, errlen, "failed to coerce option %s (%s) - "
-		    "strconv.ParseInt: parsing \"%s\": invalid syntax",
-		    o->name, v, v);
+		    "strconv.ParseInt: parsing %s: invalid syntax", o->name, v,
+		    q);
+		free(q);
 		return -1;
 	}
 	if (o->has_min && x < o->min) {
@@ -252,7 +255,7 @@ nsq_config_set(struct nsq_config *c, const char *key0, const char *value,
     char *err, size_t errlen)
 {
 	const struct cfg_opt *o = NULL;
-	char key[64], *end;
+	char key[64], *end, *q;
 	size_t i;
 	int b;
 	double d;
@@ -280,9 +283,11 @@ nsq_config_set(struct nsq_config *c, const char *key0, const char *value,
 		errno = 0;
 		d = strtod(value, &end);
 		if (*value == '\0' || *end != '\0' || errno != 0 || isnan(d)) {
+			q = text_goquote_str(value);
 			errbuf_set(err, errlen, "failed to coerce option %s (%s) - "
-			    "strconv.ParseFloat: parsing \"%s\": invalid "
-			    "syntax", o->name, value, value);
+			    "strconv.ParseFloat: parsing %s: invalid syntax",
+			    o->name, value, q);
+			free(q);
 			return -1;
 		}
 		if (o->has_min && d < o->fmin) {
@@ -306,9 +311,11 @@ nsq_config_set(struct nsq_config *c, const char *key0, const char *value,
 	}
 	case C_OFFBOOL:
 		if (parse_bool(value, &b) == -1) {
+			q = text_goquote_str(value);
 			errbuf_set(err, errlen, "failed to coerce option %s (%s) - "
-			    "strconv.ParseBool: parsing \"%s\": invalid syntax",
-			    o->name, value, value);
+			    "strconv.ParseBool: parsing %s: invalid syntax",
+			    o->name, value, q);
+			free(q);
 			return -1;
 		}
 		if (b) {

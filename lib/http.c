@@ -52,6 +52,7 @@
 #include "buffer.h"
 #include "http.h"
 #include "net.h"
+#include "text.h"
 #include "xmalloc.h"
 
 #define HTTP_DEF_HEADER_BYTES	(80 * 1024)
@@ -461,45 +462,6 @@ server_date(struct http_server *srv)
 	return srv->date;
 }
 
-/* JSON string contents, escaped as Go's encoding/json (HTML-safe). */
-static int
-json_escape(struct buf *b, const char *s)
-{
-	const unsigned char *p;
-	int rc = 0;
-
-	for (p = (const unsigned char *)s; *p != '\0' && rc == 0; p++) {
-		switch (*p) {
-		case '"':
-			rc = buf_append(b, "\\\"", 2);
-			break;
-		case '\\':
-			rc = buf_append(b, "\\\\", 2);
-			break;
-		case '\n':
-			rc = buf_append(b, "\\n", 2);
-			break;
-		case '\r':
-			rc = buf_append(b, "\\r", 2);
-			break;
-		case '\t':
-			rc = buf_append(b, "\\t", 2);
-			break;
-		case '<':
-		case '>':
-		case '&':
-			rc = buf_appendf(b, "\\u%04x", *p);
-			break;
-		default:
-			if (*p < 0x20)
-				rc = buf_appendf(b, "\\u%04x", *p);
-			else
-				rc = buf_append(b, p, 1);
-		}
-	}
-	return rc;
-}
-
 /*
  * Append a whole response to the connection's output.  head: the request
  * was HEAD, so the body is left out (its length is still announced).
@@ -555,8 +517,9 @@ conn_put_error(struct http_conn *c, int status, const char *message,
 	struct buf b;
 
 	buf_init(&b, 64, strlen(message) * 6 + 64);
-	if (buf_append(&b, "{\"message\":\"", 12) == 0 &&
-	    json_escape(&b, message) == 0 && buf_append(&b, "\"}", 2) == 0)
+	if (buf_append(&b, "{\"message\":", 11) == 0 &&
+	    text_json_quote(&b, message, strlen(message)) == 0 &&
+	    buf_append(&b, "}", 1) == 0)
 		conn_put(c, status, "application/json; charset=utf-8", extra,
 		    buf_data(&b), buf_len(&b), head, close, ka10);
 	else

@@ -9,11 +9,10 @@
  * which keeps its parent links and token layout for the accessors.  This is
  * the only file that includes jsmn.h, with static linkage.
  *
- * The writer follows Go's encoding/json byte for byte: HTML-safe escaping,
- * \b \f \n \r \t short forms (Go 1.22 and later), \u00XX for the other
- * control characters, U+2028/U+2029 escaped, invalid UTF-8 as \ufffd, and
- * floats in the shortest form that reads back, 'e' notation outside
- * [1e-6, 1e21).
+ * The writer follows Go's encoding/json byte for byte: strings escaped by
+ * lib/text's text_json_quote (HTML-safe, U+2028/U+2029 escaped, invalid
+ * UTF-8 as \ufffd), floats in the shortest form that reads back, 'e'
+ * notation outside [1e-6, 1e21).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -30,6 +29,7 @@
 
 #include "buffer.h"
 #include "json.h"
+#include "text.h"
 #include "xmalloc.h"
 
 /* Scanner states: what the next significant byte may be. */
@@ -556,69 +556,6 @@ json_get_double(const struct json *j, int tok, double *v)
 	return 0;
 }
 
-/*
- * Length of the valid UTF-8 sequence at s[0, n) as Go's utf8.DecodeRune
- * accepts it (no overlongs, no surrogates, at most U+10FFFF), or 0.
- */
-static size_t
-utf8_valid_len(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-	size_t need, i;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		need = 2;
-	else if (c >= 0xe0 && c <= 0xef) {
-		need = 3;
-		if (c == 0xe0)
-			lo = 0xa0;
-		else if (c == 0xed)
-			hi = 0x9f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		need = 4;
-		if (c == 0xf0)
-			lo = 0x90;
-		else if (c == 0xf4)
-			hi = 0x8f;
-	} else
-		return 0;
-	if (n < need)
-		return 0;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < need; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return need;
-}
-
-static size_t
-utf8_put(char *o, uint32_t r)
-{
-	if (r < 0x80) {
-		o[0] = (char)r;
-		return 1;
-	}
-	if (r < 0x800) {
-		o[0] = (char)(0xc0 | (r >> 6));
-		o[1] = (char)(0x80 | (r & 0x3f));
-		return 2;
-	}
-	if (r < 0x10000) {
-		o[0] = (char)(0xe0 | (r >> 12));
-		o[1] = (char)(0x80 | ((r >> 6) & 0x3f));
-		o[2] = (char)(0x80 | (r & 0x3f));
-		return 3;
-	}
-	o[0] = (char)(0xf0 | (r >> 18));
-	o[1] = (char)(0x80 | ((r >> 12) & 0x3f));
-	o[2] = (char)(0x80 | ((r >> 6) & 0x3f));
-	o[3] = (char)(0x80 | (r & 0x3f));
-	return 4;
-}
-
 /* The four hex digits at s[0, 4) if s[0, n) holds them, else -1. */
 static long
 hex4(const char *s, size_t n)
@@ -641,7 +578,8 @@ static char *
 unescape(const char *p, size_t n, size_t *outlen)
 {
 	char *o, *q;
-	size_t i = 0, k;
+	size_t i = 0;
+	uint32_t u;
 	long r, r2;
 
 	/* An invalid byte grows to U+FFFD's three bytes at most. */
@@ -650,16 +588,9 @@ unescape(const char *p, size_t n, size_t *outlen)
 		unsigned char c = (unsigned char)p[i];
 
 		if (c != '\\') {
-			k = utf8_valid_len((const unsigned char *)p + i,
-			    n - i);
-			if (k == 0) {
-				q += utf8_put(q, 0xfffd);
-				i++;
-			} else {
-				memcpy(q, p + i, k);
-				q += k;
-				i += k;
-			}
+			/* Re-encoding a rune keeps it; an error is U+FFFD. */
+			i += text_utf8_decode(p + i, n - i, &u);
+			q += text_utf8_encode(q, u);
 			continue;
 		}
 		if (i + 1 >= n)
@@ -702,7 +633,7 @@ unescape(const char *p, size_t n, size_t *outlen)
 					r = 0xfffd;
 			} else if (r >= 0xdc00 && r < 0xe000)
 				r = 0xfffd;
-			q += utf8_put(q, (uint32_t)r);
+			q += text_utf8_encode(q, (uint32_t)r);
 			break;
 		default:
 			goto bad;
@@ -895,82 +826,14 @@ jw_arr_end(struct jw *w)
 	jw_close(w, ']');
 }
 
+/* A string as Go's encoding/json writes it (text_json_quote). */
 static void
 jw_quote(struct jw *w, const char *s, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, start = 0, k;
-	char esc[6];
-
-	jw_put(w, "\"", 1);
-	while (i < n) {
-		unsigned char c = p[i];
-
-		if (c < 0x80) {
-			if (c >= 0x20 && c != '"' && c != '\\' && c != '<' &&
-			    c != '>' && c != '&') {
-				i++;
-				continue;
-			}
-			jw_put(w, s + start, i - start);
-			esc[0] = '\\';
-			switch (c) {
-			case '"': case '\\':
-				esc[1] = (char)c;
-				k = 2;
-				break;
-			case '\b':
-				esc[1] = 'b';
-				k = 2;
-				break;
-			case '\f':
-				esc[1] = 'f';
-				k = 2;
-				break;
-			case '\n':
-				esc[1] = 'n';
-				k = 2;
-				break;
-			case '\r':
-				esc[1] = 'r';
-				k = 2;
-				break;
-			case '\t':
-				esc[1] = 't';
-				k = 2;
-				break;
-			default:
-				memcpy(esc + 1, "u00", 3);
-				esc[4] = hex[c >> 4];
-				esc[5] = hex[c & 0xf];
-				k = 6;
-				break;
-			}
-			jw_put(w, esc, k);
-			start = ++i;
-			continue;
-		}
-		k = utf8_valid_len(p + i, n - i);
-		if (k == 0) {
-			jw_put(w, s + start, i - start);
-			jw_put(w, "\\ufffd", 6);
-			start = ++i;
-			continue;
-		}
-		/* U+2028 and U+2029 are E2 80 A8 and E2 80 A9. */
-		if (k == 3 && c == 0xe2 && p[i + 1] == 0x80 &&
-		    (p[i + 2] == 0xa8 || p[i + 2] == 0xa9)) {
-			jw_put(w, s + start, i - start);
-			jw_put(w, p[i + 2] == 0xa8 ? "\\u2028" : "\\u2029", 6);
-			i += 3;
-			start = i;
-			continue;
-		}
-		i += k;
-	}
-	jw_put(w, s + start, n - start);
-	jw_put(w, "\"", 1);
+	if (w->err)
+		return;
+	if (text_json_quote(w->b, s, n) == -1)
+		w->err = -1;
 }
 
 void

@@ -13,11 +13,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "buffer.h"
 #include "config.h"
 #include "httpc.h"
 #include "json.h"
 #include "lookup.h"
+#include "text.h"
 #include "xmalloc.h"
 
 #define LOOKUP_MAX_BODY		(4 * 1024 * 1024)
@@ -125,68 +125,69 @@ rand01(struct lookup *lk)
 	    9007199254740992.0;
 }
 
-/* Percent-encode s as a query value. */
-static void
-escape(struct buf *b, const char *s)
+/*
+ * Where the path of a URL starts (after "scheme://host"), and the
+ * lengths of that path and of the query after it (fragments dropped).
+ */
+static const char *
+url_split(const char *url, size_t *pathlen, const char **query,
+    size_t *querylen)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	unsigned char ch;
+	const char *host = strstr(url, "://") + 3;
+	const char *path = host + strcspn(host, "/?#");
 
-	for (; *s != '\0'; s++) {
-		ch = (unsigned char)*s;
-		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' ||
-		    ch == '_' || ch == '~')
-			buf_add(b, s, 1);
-		else {
-			char e[3] = { '%', hex[ch >> 4], hex[ch & 15] };
-
-			buf_add(b, e, 3);
-		}
+	*pathlen = strcspn(path, "?#");
+	*query = "";
+	*querylen = 0;
+	if (path[*pathlen] == '?') {
+		*query = path + *pathlen + 1;
+		*querylen = strcspn(*query, "#");
 	}
+	return path;
+}
+
+char *
+lookup_http_url(const char *addr, const char *pathq)
+{
+	const char *url, *path, *aq, *pq;
+	char *withscheme = NULL, *r;
+	size_t plen, aqlen, pplen;
+
+	url = addr;
+	if (strstr(addr, "://") == NULL)
+		url = withscheme = xasprintf("http://%s", addr);
+	path = url_split(url, &plen, &aq, &aqlen);
+	pplen = strcspn(pathq, "?");
+	pq = pathq[pplen] == '?' ? pathq + pplen + 1 : "";
+	/* "http://h/x/" and "/topics" join as "http://h/x/topics". */
+	if (plen > 0 && path[plen - 1] == '/' && pathq[0] == '/')
+		plen--;
+	r = xasprintf("%.*s%.*s%s%.*s%s%s", (int)(path + plen - url), url,
+	    (int)pplen, pathq, aqlen > 0 || pq[0] != '\0' ? "?" : "",
+	    (int)aqlen, aq, aqlen > 0 && pq[0] != '\0' ? "&" : "", pq);
+	free(withscheme);
+	return r;
 }
 
 char *
 lookup_url(const char *addr, const char *topic)
 {
-	struct buf b;
-	const char *hostp, *path, *q;
-	char *url;
+	const char *path, *aq;
+	char *url, *t, *r;
+	size_t plen, aqlen;
 
-	buf_init(&b, 128, 1 << 16);
-	if (strstr(addr, "://") == NULL)
-		buf_add(&b, "http://", 7);
-	buf_add(&b, addr, strlen(addr));
-	buf_add(&b, "", 1);
-	if (buf_failed(&b)) {
-		buf_free(&b);
-		return NULL;
-	}
-	url = xstrdup(b.data);
-	buf_reset(&b);
-	hostp = strstr(url, "://") + 3;
-	path = hostp + strcspn(hostp, "/?#");
-	buf_add(&b, url, (size_t)(path - url));
-	q = strchr(path, '?');
-	if (path[0] == '\0' || path[0] == '?' || path[0] == '#' ||
-	    (path[0] == '/' && (path[1] == '\0' || path[1] == '?' ||
-	    path[1] == '#')))
-		buf_add(&b, "/lookup", 7);
-	else
-		buf_add(&b, path, q != NULL ? (size_t)(q - path) :
-		    strcspn(path, "#"));
-	buf_add(&b, "?", 1);
-	if (q != NULL && q[1] != '\0' && q[1] != '#') {
-		buf_add(&b, q + 1, strcspn(q + 1, "#"));
-		buf_add(&b, "&", 1);
-	}
-	buf_add(&b, "topic=", 6);
-	escape(&b, topic);
-	buf_add(&b, "", 1);
+	url = strstr(addr, "://") == NULL ? xasprintf("http://%s", addr) :
+	    xstrdup(addr);
+	path = url_split(url, &plen, &aq, &aqlen);
+	t = text_query_escape(topic);
+	/* As go-nsq: an address with a path of its own names the endpoint. */
+	r = xasprintf("%s?topic=%s", plen == 0 || (plen == 1 &&
+	    path[0] == '/') ? "/lookup" : "", t);
+	free(t);
+	t = lookup_http_url(url, r);
+	free(r);
 	free(url);
-	url = buf_failed(&b) ? NULL : xstrdup(b.data);
-	buf_free(&b);
-	return url;
+	return t;
 }
 
 static int
@@ -382,11 +383,7 @@ lookup_add(struct lookup *lk, const char *addr, char *err, size_t errlen)
 		snprintf(err, errlen, "empty nsqlookupd address");
 		return -1;
 	}
-	if ((url = lookup_url(addr, lk->topic)) == NULL) {
-		snprintf(err, errlen, "nsqlookupd address too long (%zu "
-		    "bytes)", strlen(addr));
-		return -1;
-	}
+	url = lookup_url(addr, lk->topic);
 	for (i = 0; i < lk->neps; i++)
 		if (strcmp(lk->eps[i]->url, url) == 0) {
 			free(url);

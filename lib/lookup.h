@@ -34,8 +34,18 @@ int	lookup_add(struct lookup *, const char *addr, char *err,
 /* Query again soon (at most once a second), e.g. after a disconnect. */
 void	lookup_recheck(struct lookup *);
 /*
- * The URL queried for addr and topic (caller frees); NULL when it would
- * pass 64 KiB.
+ * The URL of pathq ("/path?query", either part may be empty) at an
+ * nsqlookupd (or nsqd) HTTP address as a command line gives it:
+ * "host:port" means http://host:port; an http:// or https:// URL is kept,
+ * its path a prefix of pathq's path and its query ahead of pathq's (its
+ * fragment dropped).  Every tool builds its nsqlookupd URLs here, so each
+ * takes the same addresses.  Caller frees.
+ */
+char	*lookup_http_url(const char *addr, const char *pathq);
+/*
+ * The /lookup URL queried for addr and topic, as go-nsq builds it: an
+ * address with a path of its own ("http://h/x") is queried there instead
+ * of at /lookup.  Caller frees.
  */
 char	*lookup_url(const char *addr, const char *topic);
 /*

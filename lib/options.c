@@ -32,6 +32,7 @@
 
 #include "errbuf.h"
 #include "options.h"
+#include "text.h"
 #include "xmalloc.h"
 
 /* Largest config file read. */
@@ -409,65 +410,14 @@ format_duration(int64_t d, char *out, size_t len)
 /* Errors. */
 
 
-/* s quoted as Go's %q does for the usual cases. */
+/* s quoted as Go's %q (text_goquote) into out[len], cut to fit. */
 static void
 goquote(const char *s, char *out, size_t len)
 {
-	size_t o = 0;
-	char t[8];
-	const unsigned char *p = (const unsigned char *)s;
+	char *q = text_goquote_str(s);
 
-	if (len < 3) {
-		if (len > 0)
-			out[0] = '\0';
-		return;
-	}
-	out[o++] = '"';
-	for (; *p != '\0'; p++) {
-		switch (*p) {
-		case '"':
-			strcpy(t, "\\\"");
-			break;
-		case '\\':
-			strcpy(t, "\\\\");
-			break;
-		case '\a':
-			strcpy(t, "\\a");
-			break;
-		case '\b':
-			strcpy(t, "\\b");
-			break;
-		case '\f':
-			strcpy(t, "\\f");
-			break;
-		case '\n':
-			strcpy(t, "\\n");
-			break;
-		case '\r':
-			strcpy(t, "\\r");
-			break;
-		case '\t':
-			strcpy(t, "\\t");
-			break;
-		case '\v':
-			strcpy(t, "\\v");
-			break;
-		default:
-			if (*p < 0x20 || *p == 0x7f)
-				snprintf(t, sizeof(t), "\\x%02x", *p);
-			else {
-				t[0] = (char)*p;
-				t[1] = '\0';
-			}
-			break;
-		}
-		if (o + strlen(t) + 2 > len)
-			break;
-		memcpy(out + o, t, strlen(t));
-		o += strlen(t);
-	}
-	out[o++] = '"';
-	out[o] = '\0';
+	snprintf(out, len, "%s", q);
+	free(q);
 }
 
 /* Parsing state shared by the command line and the config file. */
@@ -940,26 +890,6 @@ cfg_end_line(struct cfg *c)
 	    chdesc(*c->p, cb, sizeof(cb)));
 }
 
-static void
-put_utf8(char *o, size_t *k, uint32_t r)
-{
-	if (r < 0x80)
-		o[(*k)++] = (char)r;
-	else if (r < 0x800) {
-		o[(*k)++] = (char)(0xc0 | (r >> 6));
-		o[(*k)++] = (char)(0x80 | (r & 0x3f));
-	} else if (r < 0x10000) {
-		o[(*k)++] = (char)(0xe0 | (r >> 12));
-		o[(*k)++] = (char)(0x80 | ((r >> 6) & 0x3f));
-		o[(*k)++] = (char)(0x80 | (r & 0x3f));
-	} else {
-		o[(*k)++] = (char)(0xf0 | (r >> 18));
-		o[(*k)++] = (char)(0x80 | ((r >> 12) & 0x3f));
-		o[(*k)++] = (char)(0x80 | ((r >> 6) & 0x3f));
-		o[(*k)++] = (char)(0x80 | (r & 0x3f));
-	}
-}
-
 /* A one-line string at the cursor, "basic" or 'literal'. */
 static int
 cfg_string(struct cfg *c, char **out)
@@ -1031,7 +961,7 @@ cfg_string(struct cfg *c, char **out)
 			return cfg_fail(c, "invalid unicode code point in "
 			    "string");
 		}
-		put_utf8(o, &k, r);
+		k += text_utf8_encode(o + k, r);
 	}
 	o[k] = '\0';
 	if (memchr(o, '\0', k) != NULL) {

@@ -36,6 +36,7 @@
 #include "buffer.h"
 #include "nsq.h"
 #include "options.h"
+#include "text.h"
 #include "xmalloc.h"
 
 #define PROG		"nsq-pub"
@@ -528,8 +529,11 @@ setup(void)
 	for (i = 0; i < o.producer_opts.n; i++)
 		if (nsq_config_set_opt(cfg, o.producer_opts.v[i], err,
 		    sizeof(err)) == -1) {
-			fprintf(stderr, "invalid value \"%s\" for flag "
-			    "-producer-opt: %s\n", o.producer_opts.v[i], err);
+			char *q = text_goquote_str(o.producer_opts.v[i]);
+
+			fprintf(stderr, "invalid value %s for flag "
+			    "-producer-opt: %s\n", q, err);
+			free(q);
 			exit(2);
 		}
 	ua = xasprintf("%s/%s nsq-c/%s", PROG, NSQ_VERSION, nsq_version());

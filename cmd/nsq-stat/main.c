@@ -7,9 +7,11 @@
  * sample only primes the rates; --count N prints N rows and exits.
  *
  * The nsqd are given with --nsqd-http-address, or found each round with
- * GET /lookup?topic= on every --lookupd-http-address.  Requests run at
- * once over libcurl on the libev loop; a round starts every --interval
- * (a round still running makes the next one wait).
+ * GET /lookup?topic= on every --lookupd-http-address (host:port or an
+ * http:// or https:// URL, as the other tools take it, where Go's
+ * nsq_stat refuses a scheme).  Requests run at once over libcurl on the
+ * libev loop; a round starts every --interval (a round still running
+ * makes the next one wait).
  *
  * When standard output is a terminal, the table is a live view instead:
  * the header once and one row redrawn in place, the first sample shown
@@ -29,9 +31,11 @@
 
 #include "../common/tool.h"
 #include "httpc.h"
+#include "lookup.h"
 #include "nsq.h"
 #include "options.h"
 #include "table.h"
+#include "text.h"
 #include "xmalloc.h"
 
 #define PROG		"nsq-stat"
@@ -73,7 +77,7 @@ static const struct opt opts[] = {
 	{ "interval", 0, OPT_DURATION, &o.interval, "DURATION",
 	  "time between polls and reports", NULL, 0, 0 },
 	{ "lookupd-http-address", 0, OPT_STRLIST, &o.lookupd, "ADDR",
-	  "nsqlookupd HTTP address, host:port (repeatable)", NULL, 0, 0 },
+	  "nsqlookupd HTTP address (repeatable)", NULL, 0, 0 },
 	{ "nsqd-http-address", 0, OPT_STRLIST, &o.nsqd, "ADDR",
 	  "nsqd HTTP address, host:port (repeatable)", NULL, 0, 0 },
 	{ "topic", 0, OPT_STR, &o.topic, "TOPIC", "NSQ topic", NULL, 0, 0 },
@@ -299,36 +303,12 @@ get(const char *addr, const char *url)
 	return true;
 }
 
-static char *
-escape(const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	char *r, *p;
-
-	r = p = xmalloc(strlen(s) * 3 + 1);
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-		    c == '.' || c == '~')
-			*p++ = (char)c;
-		else {
-			*p++ = '%';
-			*p++ = hex[c >> 4];
-			*p++ = hex[c & 15];
-		}
-	}
-	*p = '\0';
-	return r;
-}
-
 /* The /stats round over the producers (or the given nsqd). */
 static void
 start_stats(void)
 {
 	const struct strlist *addrs;
-	char *url, *t, *c;
+	char *url, *pq, *t, *c;
 	size_t i;
 
 	cancel_round();
@@ -336,15 +316,16 @@ start_stats(void)
 	memset(&st.cur, 0, sizeof(st.cur));
 	addrs = o.lookupd.n > 0 ? &st.producers : &o.nsqd;
 	st.reqs = xcalloc(addrs->n + 1, sizeof(*st.reqs));
-	t = escape(o.topic);
-	c = escape(o.channel);
+	t = text_query_escape(o.topic);
+	c = text_query_escape(o.channel);
+	pq = xasprintf("/stats?format=json&topic=%s&channel=%s"
+	    "&include_clients=false&include_mem=false", t, c);
 	for (i = 0; i < addrs->n; i++) {
-		url = xasprintf("http://%s/stats?format=json&topic=%s"
-		    "&channel=%s&include_clients=false&include_mem=false",
-		    addrs->v[i], t, c);
+		url = lookup_http_url(addrs->v[i], pq);
 		(void)get(addrs->v[i], url);
 		free(url);
 	}
+	free(pq);
 	free(t);
 	free(c);
 	if (st.waiting == 0) {
@@ -357,7 +338,7 @@ start_stats(void)
 static void
 start_round(void)
 {
-	char *url, *t;
+	char *url, *pq, *t;
 	size_t i;
 
 	if (st.busy)
@@ -371,13 +352,14 @@ start_round(void)
 	strlist_free(&st.producers);
 	st.lookup_phase = true;
 	st.reqs = xcalloc(o.lookupd.n, sizeof(*st.reqs));
-	t = escape(o.topic);
+	t = text_query_escape(o.topic);
+	pq = xasprintf("/lookup?topic=%s", t);
 	for (i = 0; i < o.lookupd.n; i++) {
-		url = xasprintf("http://%s/lookup?topic=%s", o.lookupd.v[i],
-		    t);
+		url = lookup_http_url(o.lookupd.v[i], pq);
 		(void)get(o.lookupd.v[i], url);
 		free(url);
 	}
+	free(pq);
 	free(t);
 	if (st.waiting == 0)
 		fail("failed to get topic producers");
@@ -420,8 +402,11 @@ check_options(void)
 	if (o.count[0] != '\0') {
 		if (parse_int64(o.count, 0, &n) != 0 || n > INT32_MAX ||
 		    n < INT32_MIN) {
-			snprintf(why, sizeof(why), "invalid value \"%s\" for "
-			    "flag -count: parse error", o.count);
+			char *q = text_goquote_str(o.count);
+
+			snprintf(why, sizeof(why), "invalid value %s for flag "
+			    "-count: parse error", q);
+			free(q);
 			tool_usage_exit(why);
 		}
 		if (n <= 0)
@@ -438,10 +423,6 @@ check_options(void)
 		if (strncmp(o.nsqd.v[i], "http", 4) == 0)
 			errx(1, "--nsqd-http-address error - address should "
 			    "not contain scheme");
-	for (i = 0; i < o.lookupd.n; i++)
-		if (strncmp(o.lookupd.v[i], "http", 4) == 0)
-			errx(1, "--lookupd-http-address error - address "
-			    "should not contain scheme");
 }
 
 int

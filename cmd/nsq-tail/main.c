@@ -32,6 +32,7 @@
 #include "json.h"
 #include "nsq.h"
 #include "options.h"
+#include "text.h"
 #include "xmalloc.h"
 
 #define PROG		"nsq-tail"
@@ -243,44 +244,6 @@ base64(struct buf *b, const unsigned char *p, size_t n)
 	}
 }
 
-/* Strict UTF-8: no overlong forms, no surrogates, nothing past U+10FFFF. */
-static bool
-utf8_valid(const unsigned char *s, size_t n)
-{
-	size_t i = 0, k, len;
-	uint32_t cp;
-
-	while (i < n) {
-		if (s[i] < 0x80) {
-			i++;
-			continue;
-		}
-		if (s[i] >= 0xc2 && s[i] <= 0xdf) {
-			len = 2;
-			cp = s[i] & 0x1f;
-		} else if (s[i] >= 0xe0 && s[i] <= 0xef) {
-			len = 3;
-			cp = s[i] & 0x0f;
-		} else if (s[i] >= 0xf0 && s[i] <= 0xf4) {
-			len = 4;
-			cp = s[i] & 0x07;
-		} else
-			return false;
-		if (n - i < len)
-			return false;
-		for (k = 1; k < len; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (s[i + k] & 0x3f);
-		}
-		if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-			return false;
-		i += len;
-	}
-	return true;
-}
-
 /*
  * The output line of m in st.line; -1 if it could not be built whole
  * (the buffers are bounded by SIZE_MAX / 2 only: memory runs out first).
@@ -317,7 +280,7 @@ format(struct nsq_consumer *c, struct nsq_message *m)
 	jw_key(&w, "topic");
 	jw_str(&w, nsq_consumer_topic(c));
 	jw_key(&w, "body");
-	if (utf8_valid((const unsigned char *)body, len))
+	if (text_utf8_valid(body, len))
 		jw_strn(&w, body, len);
 	else {
 		struct buf b64buf;
@@ -438,8 +401,11 @@ make_config(void)
 	for (i = 0; i < o.consumer_opts.n; i++)
 		if (nsq_config_set_opt(cfg, o.consumer_opts.v[i], err,
 		    sizeof(err)) == -1) {
-			fprintf(stderr, "invalid value \"%s\" for flag "
-			    "-consumer-opt: %s\n", o.consumer_opts.v[i], err);
+			char *q = text_goquote_str(o.consumer_opts.v[i]);
+
+			fprintf(stderr, "invalid value %s for flag "
+			    "-consumer-opt: %s\n", q, err);
+			free(q);
 			exit(2);
 		}
 	/* Don't ask for more messages than we want. */

@@ -38,9 +38,11 @@
 #include "httpc.h"
 #include "json.h"
 #include "log.h"
+#include "lookup.h"
 #include "naming.h"
 #include "nsq.h"
 #include "options.h"
+#include "text.h"
 #include "xmalloc.h"
 
 #define PROG		"nsq-to-file"
@@ -724,17 +726,6 @@ round_done(void)
 	free(r);
 }
 
-static char *
-topics_url(const char *addr)
-{
-	size_t n = strlen(addr);
-
-	if (strstr(addr, "://") != NULL)
-		return xasprintf("%s%stopics", addr,
-		    n > 0 && addr[n - 1] == '/' ? "" : "/");
-	return xasprintf("http://%s/topics", addr);
-}
-
 static void
 discover(bool first)
 {
@@ -746,7 +737,7 @@ discover(bool first)
 	st.round = xcalloc(1, sizeof(*st.round));
 	st.round->first = first;
 	for (i = 0; i < o.lookupd.n; i++) {
-		url = topics_url(o.lookupd.v[i]);
+		url = lookup_http_url(o.lookupd.v[i], "/topics");
 		log_info("querying nsqlookupd %s", url);
 		st.reqs[i] = httpc_get(st.http, url, ACCEPT_V1,
 		    o.http_request_timeout / 1000000, TOPICS_MAX_BODY,
@@ -788,8 +779,11 @@ make_config(void)
 	for (i = 0; i < o.consumer_opts.n; i++)
 		if (nsq_config_set_opt(cfg, o.consumer_opts.v[i], err,
 		    sizeof(err)) == -1) {
-			fprintf(stderr, "invalid value \"%s\" for flag "
-			    "-consumer-opt: %s\n", o.consumer_opts.v[i], err);
+			char *q = text_goquote_str(o.consumer_opts.v[i]);
+
+			fprintf(stderr, "invalid value %s for flag "
+			    "-consumer-opt: %s\n", q, err);
+			free(q);
 			exit(2);
 		}
 	ua = xasprintf("%s/%s nsq-c/%s", PROG, NSQ_VERSION, nsq_version());

@@ -2,8 +2,8 @@
 # nsq-stat (nsq_stat) against real daemons: the depths after a known
 # publish, memory and disk apart; in flight, deferred and requeued counts
 # held by a raw subscriber; the rates between two samples; the sum over
-# two nsqd found through nsqlookupd; the live view on a terminal; Go's
-# errors; docs.
+# two nsqd found through nsqlookupd, also at an http:// URL; the live view
+# on a terminal; Go's errors; docs.
 
 load helpers
 load clients
@@ -127,6 +127,25 @@ time.sleep(50)
 	assert_output --partial 'TOPIC_NOT_FOUND'
 }
 
+@test "nsq-stat: --lookupd-http-address takes an http:// URL, as the other tools" {
+	# Go's nsq_stat refuses a scheme here; the tools share one URL
+	# builder (lookup_http_url), so nsq-stat takes what nsq-tail takes.
+	start_nsqlookupd
+	start_nsqd "--lookupd-tcp-address=127.0.0.1:$NSQLOOKUPD_TCP_PORT" \
+	    --broadcast-address=127.0.0.1
+	mkchan u c
+	seq 1 30 | pub u
+	wait_until 20 eval "curl -fsS 'http://127.0.0.1:$NSQLOOKUPD_HTTP_PORT/lookup?topic=u' | grep -q http_port"
+	local a
+	for a in "http://127.0.0.1:$NSQLOOKUPD_HTTP_PORT" \
+	    "http://127.0.0.1:$NSQLOOKUPD_HTTP_PORT/"; do
+		run timeout 30 "$STAT" --topic u --channel c \
+		    --lookupd-http-address "$a" --count 1 --interval 200ms
+		assert_success
+		assert_equal "$(row 0)" '      0       0 |      30      30       0     0     0 |       0       0           30       0'
+	done
+}
+
 @test "nsq-stat: a terminal gets a live view redrawn in place" {
 	command -v script >/dev/null || fail "no script(1) (util-linux)"
 	start_nsqd
@@ -166,9 +185,9 @@ time.sleep(50)
 	run "$STAT" --topic t --channel c --nsqd-http-address http://a:1
 	assert_failure 1
 	assert_output 'nsq-stat: --nsqd-http-address error - address should not contain scheme'
-	run "$STAT" --topic t --channel c --lookupd-http-address http://a:1
-	assert_failure 1
-	assert_output 'nsq-stat: --lookupd-http-address error - address should not contain scheme'
+	# Go also refuses a scheme on --lookupd-http-address; here it is a
+	# URL as in nsq-tail and nsq-to-file (tested above), so only the
+	# nsqd addresses keep Go's refusal.
 	run "$STAT" --topic t --channel c --nsqd-http-address a:1 --count 0
 	assert_failure 1
 	assert_output 'nsq-stat: --count should be positive'

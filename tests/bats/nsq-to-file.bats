@@ -256,7 +256,8 @@ two_runs() {
 	seq 4 6 | pub logs.b
 	seq 7 9 | pub other
 	wait_until 20 eval "curl -fsS 'http://$lk/topics' | grep -q other"
-	start_bg L timeout 60 "$NTF" --lookupd-http-address "$lk" \
+	# An http:// URL here (lookup_http_url), host:port in the runs below.
+	start_bg L timeout 60 "$NTF" --lookupd-http-address "http://$lk/" \
 	    --output-dir "$OUT" --topic-pattern '^logs\.' \
 	    --topic-refresh 300ms --exit-when-idle 3s \
 	    --consumer-opt lookupd_poll_interval,300ms

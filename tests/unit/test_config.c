@@ -79,6 +79,13 @@ test_errors(void **state)
 		{ "read_timeout,6m", "invalid read_timeout ! 6m0s > 5m0s" },
 		{ "max_in_flight,x", "failed to coerce option max_in_flight (x)"
 		  " - strconv.ParseInt: parsing \"x\": invalid syntax" },
+		/* strconv's errors quote the value as strconv.Quote. */
+		{ "max_in_flight,a\"\x01", "failed to coerce option "
+		  "max_in_flight (a\"\x01) - strconv.ParseInt: parsing "
+		  "\"a\\\"\\x01\": invalid syntax" },
+		{ "lookupd_poll_jitter,\xff", "failed to coerce option "
+		  "lookupd_poll_jitter (\xff) - strconv.ParseFloat: parsing "
+		  "\"\\xff\": invalid syntax" },
 		{ "dial_timeout,1000", "failed to coerce option dial_timeout "
 		  "(1000) - time: invalid duration \"1000\"" },
 		{ "snappy", "snappy is not supported by this client" },

@@ -351,6 +351,10 @@ test_errors(void **state)
 	assert_int_equal(run("-m", "a\"b\n", NULL), -1);
 	assert_string_equal(err, "invalid value \"a\\\"b\\n\" for flag -m: "
 	    "parse error");
+	/* Invalid UTF-8 and unprintable runes escaped as strconv.Quote. */
+	assert_int_equal(run("-m", "\xff\xc2\xa0\xc3\xa9", NULL), -1);
+	assert_string_equal(err, "invalid value \"\\xff\\u00a0\xc3\xa9\" for "
+	    "flag -m: parse error");
 	assert_int_equal(run("-h", NULL), OPTS_HELP);
 	assert_int_equal(run("-help", NULL), OPTS_HELP);
 	assert_int_equal(run("--help", NULL), OPTS_HELP);
