@@ -521,8 +521,12 @@ h_stats(struct http_req *req, void *arg)
 	mem = query_bool(req, "include_mem", true);
 	b = http_reply_begin(req);
 	if (json) {
-		stats_json(n, b, topic, channel, clients, mem);
-		http_reply_end(req, 200, JSON);
+		/* As reply_jw: a document too big is lib/http's 500. */
+		if (stats_json(n, b, topic, channel, clients, mem) == -1 &&
+		    !buf_failed(b))
+			http_reply_error(req, 500, "INTERNAL_ERROR");
+		else
+			http_reply_end(req, 200, JSON);
 	} else {
 		stats_text(n, b, topic, channel, clients, mem);
 		http_reply_end(req, 200, buf_len(b) > 0 ? TEXT : NULL);

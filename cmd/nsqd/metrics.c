@@ -37,18 +37,18 @@ label(struct buf *b, const char *s)
 {
 	for (; *s != '\0'; s++) {
 		if (*s == '\\' || *s == '"')
-			(void)!buf_appendf(b, "\\%c", *s);
+			buf_addf(b, "\\%c", *s);
 		else if (*s == '\n')
-			(void)!buf_append(b, "\\n", 2);
+			buf_add(b, "\\n", 2);
 		else
-			(void)!buf_append(b, s, 1);
+			buf_add(b, s, 1);
 	}
 }
 
 static void
 family(struct buf *b, const struct statfield *f)
 {
-	(void)!buf_appendf(b, "# HELP %s %s\n# TYPE %s %s\n", f->prom,
+	buf_addf(b, "# HELP %s %s\n# TYPE %s %s\n", f->prom,
 	    f->help, f->prom, f->kind == SF_COUNTER ? "counter" :
 	    f->kind == SF_SUMMARY ? "summary" : "gauge");
 }
@@ -58,13 +58,13 @@ static void
 sample_start(struct buf *b, const char *name, const struct topic *t,
     const struct channel *ch)
 {
-	(void)!buf_appendf(b, "%s{topic=\"", name);
+	buf_addf(b, "%s{topic=\"", name);
 	label(b, t->name);
 	if (ch != NULL) {
-		(void)!buf_append(b, "\",channel=\"", 11);
+		buf_add(b, "\",channel=\"", 11);
 		label(b, ch->name);
 	}
-	(void)!buf_append(b, "\"", 1);
+	buf_add(b, "\"", 1);
 }
 
 /* One summary's samples (quantiles, _sum, _count), in seconds. */
@@ -81,15 +81,15 @@ summary(struct buf *b, struct nsqd *n, const char *name,
 
 		json_fmt_double(p, qs, sizeof(qs));
 		sample_start(b, name, t, ch);
-		(void)!buf_appendf(b, ",quantile=\"%s\"} %.9f\n", qs,
+		buf_addf(b, ",quantile=\"%s\"} %.9f\n", qs,
 		    (double)quantile_query(q, p, now) / 1e9);
 	}
-	(void)!buf_appendf(b, "%s_sum", name);
+	buf_addf(b, "%s_sum", name);
 	sample_start(b, "", t, ch);
-	(void)!buf_appendf(b, "} %.9f\n", quantile_sum(q, now) / 1e9);
-	(void)!buf_appendf(b, "%s_count", name);
+	buf_addf(b, "} %.9f\n", quantile_sum(q, now) / 1e9);
+	buf_addf(b, "%s_count", name);
 	sample_start(b, "", t, ch);
-	(void)!buf_appendf(b, "} %llu\n",
+	buf_addf(b, "} %llu\n",
 	    (unsigned long long)quantile_count(q, now));
 }
 
@@ -130,7 +130,7 @@ level_family(struct buf *b, struct nsqd *n, const struct statfield *f,
 				continue;
 			}
 			sample_start(b, f->prom, ts[i], ch);
-			(void)!buf_appendf(b, "} %llu\n",
+			buf_addf(b, "} %llu\n",
 			    (unsigned long long)sf_value(f, obj));
 		}
 	}
@@ -162,7 +162,7 @@ metrics_write(struct nsqd *n, struct buf *b)
 	k = sf_order(&sf_nsqd, SF_PROM, v);
 	for (i = 0; i < k; i++) {
 		family(b, v[i]);
-		(void)!buf_appendf(b, "%s %llu\n", v[i]->prom,
+		buf_addf(b, "%s %llu\n", v[i]->prom,
 		    (unsigned long long)sf_value(v[i], n));
 	}
 	ts = stats_topics(n, &nt);

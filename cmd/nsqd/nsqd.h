@@ -525,9 +525,10 @@ struct quantile *stats_topic_e2e(struct topic *);
 void	 stats_mem(struct nsqd *, struct nsqd_mem *);
 /*
  * /stats as JSON or text into b.  topic and channel filter ("" for all),
- * as Go's GetStats.
+ * as Go's GetStats.  b's sticky error says when it did not fit; stats_json
+ * also returns -1 when the JSON writer refused a value.
  */
-void	 stats_json(struct nsqd *, struct buf *, const char *topic,
+int	 stats_json(struct nsqd *, struct buf *, const char *topic,
 	     const char *channel, bool clients, bool mem);
 void	 stats_text(struct nsqd *, struct buf *, const char *topic,
 	     const char *channel, bool clients, bool mem);

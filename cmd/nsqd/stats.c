@@ -356,7 +356,7 @@ jw_fields(struct jw *w, const struct sf_level *l, void *obj,
 	jw_obj_end(w);
 }
 
-void
+int
 stats_json(struct nsqd *n, struct buf *b, const char *topic,
     const char *channel, bool clients, bool mem)
 {
@@ -411,8 +411,7 @@ stats_json(struct nsqd *n, struct buf *b, const char *topic,
 	else
 		jw_null(&w);
 	jw_obj_end(&w);
-	if (jw_finish(&w) == -1)
-		log_warnx("HTTP: /stats document too big");
+	return jw_finish(&w);
 }
 
 /* Go's e2e%: the percentiles' values as durations, ", "-separated. */
@@ -428,7 +427,7 @@ text_e2e(struct buf *b, struct nsqd *n, struct quantile *q)
 	for (i = 0; i < n->o->e2e_percentiles.n; i++) {
 		format_duration(quantile_query(q, n->o->e2e_percentiles.v[i],
 		    now), d, sizeof(d));
-		(void)!buf_appendf(b, "%s%s", i ? ", " : "", d);
+		buf_addf(b, "%s%s", i ? ", " : "", d);
 	}
 }
 
@@ -457,16 +456,16 @@ text_fields(struct buf *b, struct nsqd *n, const struct sf_level *l,
 	k = sf_order(l, SF_TEXT, v);
 	for (i = 0; i < k; i++) {
 		if (v[i]->nest == SF_N_E2E) {
-			(void)!buf_appendf(b, "%s: ", v[i]->text);
+			buf_addf(b, "%s: ", v[i]->text);
 			q = sf_e2e(l, obj, &owned);
 			text_e2e(b, n, q);
 			if (owned)
 				quantile_free(q);
 		} else if (sf_signed(v[i]))
-			(void)!buf_appendf(b, "%s: %-*lld ", v[i]->text,
+			buf_addf(b, "%s: %-*lld ", v[i]->text,
 			    v[i]->width, (long long)sf_value(v[i], obj));
 		else
-			(void)!buf_appendf(b, "%s: %-*llu ", v[i]->text,
+			buf_addf(b, "%s: %-*llu ", v[i]->text,
 			    v[i]->width,
 			    (unsigned long long)sf_value(v[i], obj));
 	}
@@ -490,22 +489,22 @@ text_client(struct buf *b, struct nsqd *n, struct client *c,
 			    strcmp(c->pubs[i].topic, topic) == 0)
 				total += c->pubs[i].count;
 		}
-		(void)!buf_appendf(b, "[V2 %-21s] msgs: %-8llu topics: ", id,
+		buf_addf(b, "[V2 %-21s] msgs: %-8llu topics: ", id,
 		    (unsigned long long)total);
 		for (i = first; i < c->npubs; i++) {
 			if (topic[0] != '\0' &&
 			    strcmp(c->pubs[i].topic, topic) != 0)
 				continue;
-			(void)!buf_appendf(b, "%s%s=%llu", i > first ? "," : "",
+			buf_addf(b, "%s%s=%llu", i > first ? "," : "",
 			    c->pubs[i].topic,
 			    (unsigned long long)c->pubs[i].count);
 		}
-		(void)!buf_appendf(b, " connected: %s", d);
+		buf_addf(b, " connected: %s", d);
 		return;
 	}
-	(void)!buf_appendf(b, "[V2 %-21s] ", id);
+	buf_addf(b, "[V2 %-21s] ", id);
 	text_fields(b, n, &sf_client, c);
-	(void)!buf_appendf(b, "connected: %s", d);
+	buf_addf(b, "connected: %s", d);
 }
 
 /* The start time in local time, RFC 3339 as Go prints it. */
@@ -543,44 +542,44 @@ stats_text(struct nsqd *n, struct buf *b, const char *topic,
 	start_time(n, when, sizeof(when));
 	format_duration((int64_t)((ev_now(n->loop) - (double)n->start_time) *
 	    1e9), up, sizeof(up));
-	(void)!buf_appendf(b, "nsqd v%s (built w/nsq in C %s)\n",
+	buf_addf(b, "nsqd v%s (built w/nsq in C %s)\n",
 	    NSQ_COMPAT_VERSION, NSQ_VERSION);
-	(void)!buf_appendf(b, "start_time %s\nuptime %s\n", when, up);
-	(void)!buf_appendf(b, "\nHealth: %s\n", nsqd_health(n));
+	buf_addf(b, "start_time %s\nuptime %s\n", when, up);
+	buf_addf(b, "\nHealth: %s\n", nsqd_health(n));
 	if (mem) {
 		const struct statfield *v[SF_MAX];
 		struct nsqd_mem m;
 
 		stats_mem(n, &m);
-		(void)!buf_appendf(b, "\nMemory:\n");
+		buf_addf(b, "\nMemory:\n");
 		nf = sf_order(&sf_mem, SF_TEXT, v);
 		for (i = 0; i < nf; i++)
-			(void)!buf_appendf(b, "   %-25s\t%llu\n", v[i]->key,
+			buf_addf(b, "   %-25s\t%llu\n", v[i]->key,
 			    (unsigned long long)sf_value(v[i], &m));
 	}
 	ts = select_topics(n, topic, channel, &nt, &missing);
-	(void)!buf_appendf(b, nt == 0 ? "\nTopics: None\n" : "\nTopics:");
+	buf_addf(b, nt == 0 ? "\nTopics: None\n" : "\nTopics:");
 	for (i = 0; i < nt; i++) {
 		struct topic *t = ts[i];
 
-		(void)!buf_appendf(b, "\n%s[%-15s] ", t->paused ? "*P " : "   ",
+		buf_addf(b, "\n%s[%-15s] ", t->paused ? "*P " : "   ",
 		    t->name);
 		text_fields(b, n, &sf_topic, t);
-		(void)!buf_append(b, "\n", 1);
+		buf_add(b, "\n", 1);
 		cs = select_channels(t, channel, &nc);
 		for (j = 0; j < nc; j++) {
 			struct channel *ch = cs[j];
 
-			(void)!buf_appendf(b, "%s[%-25s] ",
+			buf_addf(b, "%s[%-25s] ",
 			    ch->paused ? "   *P " : "      ", ch->name);
 			text_fields(b, n, &sf_channel, ch);
-			(void)!buf_append(b, "\n", 1);
+			buf_add(b, "\n", 1);
 			if (!clients)
 				continue;
 			for (k = 0; k < ch->nclients; k++) {
-				(void)!buf_append(b, "        ", 8);
+				buf_add(b, "        ", 8);
 				text_client(b, n, ch->clients[k], topic);
-				(void)!buf_append(b, "\n", 1);
+				buf_add(b, "\n", 1);
 			}
 		}
 		free(cs);
@@ -592,14 +591,14 @@ stats_text(struct nsqd *n, struct buf *b, const char *topic,
 			if (c->npubs == 0)
 				continue;
 			if (!any)
-				(void)!buf_appendf(b, "\nProducers:\n");
+				buf_addf(b, "\nProducers:\n");
 			any = true;
-			(void)!buf_append(b, "   ", 3);
+			buf_add(b, "   ", 3);
 			text_client(b, n, c, topic);
-			(void)!buf_append(b, "\n", 1);
+			buf_add(b, "\n", 1);
 		}
 	}
 	if (!any)
-		(void)!buf_appendf(b, "\nProducers: None\n");
+		buf_addf(b, "\nProducers: None\n");
 }
 

@@ -25,6 +25,7 @@
  */
 #include <sys/socket.h>
 #include <errno.h>
+#include <stdint.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +62,7 @@ struct statsd {
 	size_t		 next;		/* the next one to send */
 	struct buf	 line;
 	struct buf	 cur;		/* the datagram being filled */
+	bool		 line_warned;	/* a line too long, logged */
 	struct sd_snap	**snap;		/* the last push's, sorted */
 	size_t		 nsnap;
 	struct sd_snap	**fresh;	/* this push's, in push order */
@@ -102,16 +104,17 @@ make_prefix(const char *fmt, const char *key)
 	const char *p;
 	char *s;
 
-	buf_init(&b, 64, 1 << 16);
+	/* Bounded by the command line's length only: it cannot fail. */
+	buf_init(&b, 64, SIZE_MAX / 2);
 	for (p = fmt; *p != '\0'; p++) {
 		if (p[0] == '%' && p[1] == 's') {
-			(void)!buf_append(&b, key, strlen(key));
+			buf_add(&b, key, strlen(key));
 			p++;
 		} else
-			(void)!buf_append(&b, p, 1);
+			buf_add(&b, p, 1);
 	}
 	if (buf_len(&b) > 0 && buf_data(&b)[buf_len(&b) - 1] != '.')
-		(void)!buf_append(&b, ".", 1);
+		buf_add(&b, ".", 1);
 	s = xstrndup(buf_data(&b), buf_len(&b));
 	buf_free(&b);
 	return s;
@@ -162,11 +165,23 @@ emit(struct statsd *s, const char *stat, int64_t v, char type)
 	size_t max = (size_t)s->n->o->statsd_udp_packet_size;
 
 	buf_reset(&s->line);
-	(void)!buf_appendf(&s->line, "%s%s:%lld|%c\n",
+	buf_addf(&s->line, "%s%s:%lld|%c\n",
 	    s->n->o->statsd_prefix, stat, (long long)v, type);
+	if (buf_failed(&s->line)) {
+		/* Over 64 KiB, past any datagram: never sent, said once. */
+		if (!s->line_warned)
+			log_warnx("STATSD: a line of %s%s is too long to send",
+			    s->n->o->statsd_prefix, stat);
+		s->line_warned = true;
+		return;
+	}
 	if (buf_len(&s->cur) + buf_len(&s->line) > max)
 		end_pkt(s);
-	(void)!buf_append(&s->cur, buf_data(&s->line), buf_len(&s->line));
+	/* A datagram is at most max bytes and the line fits an empty one. */
+	if (buf_append(&s->cur, buf_data(&s->line), buf_len(&s->line)) == -1) {
+		end_pkt(s);
+		buf_add(&s->cur, buf_data(&s->line), buf_len(&s->line));
+	}
 }
 
 static void

@@ -176,7 +176,7 @@ conn_reread(struct client *c)
 		return;
 	c->cz_started = true;
 	buf_init(&rest, buf_len(&c->in), buf_len(&c->in) + 1);
-	(void)!buf_append(&rest, buf_data(&c->in), buf_len(&c->in));
+	buf_add(&rest, buf_data(&c->in), buf_len(&c->in));	/* sized for it */
 	buf_reset(&c->in);
 	(void)take_raw(c, buf_data(&rest), buf_len(&rest));
 	buf_free(&rest);

@@ -28,6 +28,7 @@
 #include "json.h"
 #include "log.h"
 #include "names.h"
+#include "text.h"
 #include "v2.h"
 #include "xmalloc.h"
 
@@ -68,107 +69,6 @@ send_response(struct client *c, const char *s)
 }
 
 /*
- * Whether Go's unicode.IsPrint holds for a rune of U+0080 or above.  Exact
- * for Latin-1 (no C1 controls, NBSP or soft hyphen); beyond it the space
- * separators, the common format runes, private use and noncharacters are
- * refused and everything else is taken as printable, which is right for
- * the letters, digits and symbols a name is likely to hold.
- */
-static bool
-go_isprint(uint32_t r)
-{
-	if (r < 0x100)
-		return r >= 0xa1 && r != 0xad;
-	if (r == 0x1680 || r == 0x180e || (r >= 0x2000 && r <= 0x200f) ||
-	    (r >= 0x2028 && r <= 0x202f) || (r >= 0x205f && r <= 0x206f) ||
-	    r == 0x3000 || r == 0xfeff || (r >= 0xfff9 && r <= 0xfffb) ||
-	    (r >= 0xe000 && r <= 0xf8ff) || (r >= 0xfdd0 && r <= 0xfdef) ||
-	    (r & 0xfffe) == 0xfffe || (r >= 0xe0000 && r <= 0xe007f) ||
-	    r >= 0xf0000)
-		return false;
-	return true;
-}
-
-/*
- * Decode one well-formed UTF-8 sequence of two to four bytes at s (RFC
- * 3629: no overlong forms, no surrogates, nothing past U+10FFFF): its
- * length, or 0 when s does not start one (Go then escapes one byte).
- */
-static size_t
-utf8_rune(const unsigned char *s, size_t n, uint32_t *r)
-{
-	size_t len, i;
-	unsigned char lo = 0x80, hi = 0xbf;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		*r = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		*r = s[0] & 0x0f;
-		if (s[0] == 0xe0)
-			lo = 0xa0;
-		else if (s[0] == 0xed)
-			hi = 0x9f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		*r = s[0] & 0x07;
-		if (s[0] == 0xf0)
-			lo = 0x90;
-		else if (s[0] == 0xf4)
-			hi = 0x8f;
-	} else
-		return 0;
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		*r = (*r << 6) | (s[i] & 0x3f);
-	}
-	return len;
-}
-
-/*
- * Append Go's %q of s to b, as strconv.Quote: printable runes as they are,
- * the C escapes (\a \b \f \n \r \t \v), other controls and bytes of
- * invalid UTF-8 as \xXX, other unprintable runes as \uXXXX or \UXXXXXXXX.
- */
-static void
-quote(struct buf *b, const char *s, size_t n)
-{
-	static const char cesc[] = "abtnvfr";	/* for 0x07 .. 0x0d */
-	const unsigned char *u = (const unsigned char *)s;
-	size_t i, len;
-	uint32_t r;
-
-	(void)!buf_append(b, "\"", 1);
-	for (i = 0; i < n; i += len) {
-		unsigned char ch = u[i];
-
-		len = 1;
-		if (ch == '"' || ch == '\\')
-			(void)!buf_appendf(b, "\\%c", ch);
-		else if (ch >= 0x07 && ch <= 0x0d)
-			(void)!buf_appendf(b, "\\%c", cesc[ch - 0x07]);
-		else if (ch < 0x20 || ch == 0x7f)
-			(void)!buf_appendf(b, "\\x%02x", ch);
-		else if (ch < 0x80)
-			(void)!buf_append(b, &ch, 1);
-		else if ((len = utf8_rune(u + i, n - i, &r)) == 0) {
-			len = 1;
-			(void)!buf_appendf(b, "\\x%02x", ch);
-		} else if (go_isprint(r))
-			(void)!buf_append(b, u + i, len);
-		else if (r < 0x10000)
-			(void)!buf_appendf(b, "\\u%04x", (unsigned int)r);
-		else
-			(void)!buf_appendf(b, "\\U%08x", (unsigned int)r);
-	}
-	(void)!buf_append(b, "\"", 1);
-}
-
-/*
  * "<code> <text>" of an error, into b (initialised).  fmt may use %Q (no
  * other conversions in the same call) for a Go-quoted (ptr, len) name;
  * else it is a printf format.
@@ -178,14 +78,14 @@ vformat_error(struct buf *b, const char *code, const char *fmt, va_list ap)
 {
 	const char *q = strstr(fmt, "%Q");
 
-	(void)!buf_appendf(b, "%s ", code);
+	buf_addf(b, "%s ", code);
 	if (q != NULL) {
 		const char *s = va_arg(ap, const char *);
 		size_t n = va_arg(ap, size_t);
 
-		(void)!buf_append(b, fmt, (size_t)(q - fmt));
-		quote(b, s, n);
-		(void)!buf_append(b, q + 2, strlen(q + 2));
+		buf_add(b, fmt, (size_t)(q - fmt));
+		if (text_goquote(b, s, n) == 0)
+			buf_add(b, q + 2, strlen(q + 2));
 	} else {
 		va_list aq;
 		char tmp[512];
@@ -193,7 +93,12 @@ vformat_error(struct buf *b, const char *code, const char *fmt, va_list ap)
 		va_copy(aq, ap);
 		vsnprintf(tmp, sizeof(tmp), fmt, aq);
 		va_end(aq);
-		(void)!buf_append(b, tmp, strlen(tmp));
+		buf_add(b, tmp, strlen(tmp));
+	}
+	/* A name is bounded by the line limit, far below b's: never seen. */
+	if (buf_failed(b)) {
+		buf_reset(b);
+		buf_add(b, code, strlen(code));
 	}
 }
 
