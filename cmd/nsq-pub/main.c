@@ -34,6 +34,7 @@
 
 #include "../common/tool.h"
 #include "buffer.h"
+#include "names.h"
 #include "nsq.h"
 #include "options.h"
 #include "xmalloc.h"
@@ -554,6 +555,9 @@ main(int argc, char **argv)
 	    argc, argv);
 	if (o.topic[0] == '\0')
 		errx(1, "--topic required");
+	/* nsqd would read "bad topic!" as topic "bad": refuse it here. */
+	if (!name_valid(o.topic, strlen(o.topic)))
+		errx(1, "invalid topic name");
 	if (o.delimiter == NULL)
 		st.delim = '\n';
 	else if (strlen(o.delimiter) != 1)
@@ -562,6 +566,7 @@ main(int argc, char **argv)
 		st.delim = o.delimiter[0];
 	if (o.nsqd.n == 0)
 		errx(1, "--nsqd-tcp-address required");
+	tool_uniq(&o.nsqd);
 	if (fcntl(STDIN_FILENO, F_GETFD) == -1)
 		fatal_stdin();
 	tool_options_done();

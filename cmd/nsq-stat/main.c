@@ -29,6 +29,7 @@
 
 #include "../common/tool.h"
 #include "httpc.h"
+#include "names.h"
 #include "nsq.h"
 #include "options.h"
 #include "table.h"
@@ -411,6 +412,11 @@ check_options(void)
 
 	if (o.topic[0] == '\0' || o.channel[0] == '\0')
 		errx(1, "--topic and --channel are required");
+	/* Go's nsq_stat would only find no such channel, forever. */
+	if (!name_valid(o.topic, strlen(o.topic)))
+		errx(1, "invalid topic name");
+	if (!name_valid(o.channel, strlen(o.channel)))
+		errx(1, "invalid channel name");
 	if (o.interval <= 0)
 		errx(1, "--interval should be positive");
 	if (o.http_connect_timeout <= 0)
@@ -442,6 +448,9 @@ check_options(void)
 		if (strncmp(o.lookupd.v[i], "http", 4) == 0)
 			errx(1, "--lookupd-http-address error - address "
 			    "should not contain scheme");
+	/* One nsqd given twice would count its figures twice. */
+	tool_uniq(&o.nsqd);
+	tool_uniq(&o.lookupd);
 }
 
 int

@@ -37,6 +37,7 @@
 #include "httpc.h"
 #include "json.h"
 #include "log.h"
+#include "names.h"
 #include "naming.h"
 #include "nsq.h"
 #include "options.h"
@@ -819,6 +820,7 @@ static void
 check_options(void)
 {
 	char err[256], *why;
+	size_t i;
 	int lvl;
 
 	if ((lvl = log_parse_level(o.log_level)) == -1)
@@ -826,6 +828,16 @@ check_options(void)
 	log_init(o.log_prefix, (enum log_level)lvl);
 	if (o.channel[0] == '\0')
 		errx(1, "--channel is required");
+	/*
+	 * Names are checked before any consumer starts: Go's nsq_to_file
+	 * finds a bad one only when it makes that topic's consumer.
+	 */
+	if (!name_valid(o.channel, strlen(o.channel)))
+		errx(1, "invalid channel name");
+	for (i = 0; i < o.topics.n; i++)
+		if (!name_valid(o.topics.v[i], strlen(o.topics.v[i])))
+			errx(1, "couldn't create logger for topic %s: invalid "
+			    "topic name", o.topics.v[i]);
 	if (o.http_connect_timeout <= 0)
 		errx(1, "--http-client-connect-timeout should be positive");
 	if (o.http_request_timeout <= 0)
@@ -852,6 +864,9 @@ check_options(void)
 		errx(1, "--output-dir is required");
 	if (o.work_dir[0] == '\0')
 		o.work_dir = o.output_dir;
+	/* go-nsq would refuse an nsqd given twice ("already connected"). */
+	tool_uniq(&o.nsqd);
+	tool_uniq(&o.lookupd);
 	if (o.topic_pattern[0] != '\0' &&
 	    (st.re = re_compile(o.topic_pattern, err, sizeof(err))) == NULL) {
 		why = xasprintf("invalid value \"%s\" for flag -topic-pattern: "

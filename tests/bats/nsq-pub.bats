@@ -78,6 +78,32 @@ EOF
 	assert_success
 }
 
+@test "nsq-pub: an --nsqd-tcp-address given twice is one nsqd (as to_nsq)" {
+	seq 1 3 | "$PUB" --topic dup --nsqd-tcp-address "$ADDR" \
+	    --nsqd-tcp-address "$ADDR"
+	run curl -fsS "http://127.0.0.1:$NSQD_HTTP_PORT/stats?format=json&topic=dup"
+	assert_success
+	run python3 -c 'import json, sys
+print(json.loads(sys.argv[1])["topics"][0]["message_count"])' "$output"
+	assert_output 3
+}
+
+@test "nsq-pub: a topic name nsqd would misread is refused before connecting" {
+	local t
+	for t in 'bad topic!' 'a b' "$(printf 'x%.0s' {1..65})" 'n#ephemeral#x'; do
+		run bash -c "echo x | '$PUB' --topic '$t' \
+		    --nsqd-tcp-address 127.0.0.1:1"
+		assert_failure 1
+		assert_output 'nsq-pub: invalid topic name'
+	done
+	run bash -c "echo x | '$PUB' --topic 'bad topic!' \
+	    --nsqd-tcp-address '$ADDR'"
+	assert_failure 1
+	run curl -fsS "http://127.0.0.1:$NSQD_HTTP_PORT/stats?format=json"
+	assert_success
+	refute_output --partial '"topic_name":"bad"'
+}
+
 @test "nsq-pub: a stopped nsqd means exit 1 and a count of what was published" {
 	stop_nsqd
 	run bash -c "seq 1 5 | '$PUB' --topic t --nsqd-tcp-address '$ADDR'"

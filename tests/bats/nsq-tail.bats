@@ -202,6 +202,17 @@ EOF
 	assert_output 0
 }
 
+@test "nsq-tail: an --nsqd-tcp-address given twice is one" {
+	seq 1 4 | pub twice
+	run timeout 20 "$TAIL" --topic twice --channel c -n 4 \
+	    --nsqd-tcp-address "$ADDR" --nsqd-tcp-address "$ADDR"
+	assert_success
+	refute_output --partial 'already connected'
+	assert_equal "$(grep -c '^[0-9]' <<<"$output")" 4
+	run grep -c 'connecting to nsqd' <<<"$output"
+	assert_output 1
+}
+
 @test "nsq-tail: flags in Go's forms, --help, --version, Go's errors" {
 	run "$TAIL" -version
 	assert_success

@@ -305,6 +305,22 @@ two_runs() {
 	[[ ! -e $BATS_TEST_TMPDIR/none ]] || fail "made its output dir"
 }
 
+@test "nsq-to-file: an --nsqd-tcp-address given twice is one; names checked first" {
+	seq 1 3 | pub twice
+	run ntf --nsqd-tcp-address "$ADDR" --topic twice --exit-when-idle 2s
+	assert_success
+	refute_output --partial 'already connected'
+	assert_equal "$(cat "$OUT"/twice.*)" "$(seq 1 3)"
+	# A bad channel or a bad second topic: refused before any consumer.
+	run ntf --topic-pattern x --lookupd-http-address 127.0.0.1:1 \
+	    --channel 'bad ch'
+	assert_failure 1
+	assert_output 'nsq-to-file: invalid channel name'
+	run ntf --topic ok --topic 'bad topic!'
+	assert_failure 1
+	assert_output 'nsq-to-file: couldn'"'"'t create logger for topic bad topic!: invalid topic name'
+}
+
 @test "nsq-to-file: an nsqd never reached makes --exit-when-idle fail" {
 	run timeout 30 "$NTF" --nsqd-tcp-address 127.0.0.1:1 --topic t \
 	    --output-dir "$OUT" --exit-when-idle 1s
