@@ -192,6 +192,10 @@ EOF
 	    --lookupd-http-address "http://127.0.0.1:$port/" \
 	    --consumer-opt lookupd_poll_interval,200ms
 	wait_until 10 grep -q '^/lookup?topic=later' "$f.log"
+	# Said once, then polled quietly.
+	wait_until 10 eval "[[ \$(grep -c '^/lookup?topic=later' '$f.log') -ge 4 ]]"
+	run grep -c 'TOPIC_NOT_FOUND: no nsqd has topic later yet' "$L_LOG"
+	assert_output 1
 	echo late | pub later
 	printf '{"producers":[{"broadcast_address":"127.0.0.1","tcp_port":%s}]}' \
 	    "$NSQD_TCP_PORT" >"$f"
