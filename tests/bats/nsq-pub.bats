@@ -117,10 +117,13 @@ print(json.loads(sys.argv[1])["topics"][0]["message_count"])' "$output"
 }
 
 @test "nsq-pub: nsqd's refusal is reported with the lines not published" {
-	run bash -c "printf 'a\n\nb\nc\n' | '$PUB' --topic 'bad/topic' \
+	# One body over --max-msg-size: nsqd refuses the whole MPUB.  (A
+	# bad topic name no longer reaches nsqd: nsq-pub refuses it first.)
+	restart_nsqd --max-msg-size=10
+	run bash -c "printf 'a\n\nbbbbbbbbbbbbbbbbbbbb\nc\n' | '$PUB' --topic t \
 	    --nsqd-tcp-address '$ADDR'"
 	assert_failure 1
-	assert_output --partial 'E_BAD_TOPIC'
+	assert_output --partial 'E_BAD_MESSAGE MPUB message too big 20 > 10'
 	assert_output --partial 'published 0 of 3 messages'
 	assert_output --partial 'not published: lines 1, 3-4'
 }
