@@ -116,6 +116,9 @@ $(BINDIR)/%: $$(call prog_objs,$$*) $(LIBA)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS)
 
+# lib/regex is PCRE2; only what calls it links the library.
+$(BINDIR)/nsq-to-file $(O)/tests/test_regex: LDLIBS += -lpcre2-8
+
 $(O)/tests/test_%: $(O)/tests/unit/test_%.o $(LIBA)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")

@@ -4,6 +4,9 @@
  * every good answer, so a producer disappears only when no nsqlookupd
  * lists it any more, and an nsqlookupd that is down changes nothing.
  * A topic nsqlookupd does not know (404) is a good answer: no producers.
+ * It is logged once (until an answer lists the topic again), so that a
+ * user waiting for a topic sees why nothing comes, and then not at every
+ * poll.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -31,6 +34,7 @@ struct lk_ep {
 	struct httpc_req	*req;		/* the query running */
 	char			**set;		/* last good answer */
 	size_t			 n;
+	bool			 not_found_said; /* 404 logged already */
 };
 
 struct lookup {
@@ -297,6 +301,12 @@ answer_cb(struct httpc_req *req, long status, const char *body, size_t len,
 	}
 	if (status == 404) {
 		/* TOPIC_NOT_FOUND: no producer has the topic yet. */
+		if (!ep->not_found_said)
+			nsq_logf(lk->cfg, NSQ_LOG_WARN, "nsqlookupd (%s) - "
+			    "TOPIC_NOT_FOUND: no nsqd has topic %s yet; "
+			    "polling every %gs", ep->addr, lk->topic,
+			    (double)lk->cfg->lookupd_poll_interval / 1e9);
+		ep->not_found_said = true;
 		addrs = xcalloc(1, sizeof(*addrs));
 	} else if (status != 200) {
 		nsq_logf(lk->cfg, NSQ_LOG_ERROR, "error querying nsqlookupd "
@@ -309,6 +319,8 @@ answer_cb(struct httpc_req *req, long status, const char *body, size_t len,
 		    "(%s) - %s", ep->url, why);
 		return;
 	}
+	if (status == 200)
+		ep->not_found_said = false;
 	strv_free(ep->set, ep->n);
 	ep->set = addrs;
 	ep->n = n;

@@ -8,7 +8,7 @@ mode=${1:-build}
 # brings libstdc++.a (libsnappy.a is C++) for the default gcc, and
 # libc6-dev libc.a.
 pkgs="libev-dev libjsmn-dev libcurl4-openssl-dev libhttp-parser-dev zlib1g-dev
-libsnappy-dev libssl-dev make gcc g++ libc6-dev pkg-config"
+libsnappy-dev libssl-dev libpcre2-dev make gcc g++ libc6-dev pkg-config"
 if [ "$mode" = test ]; then
 	pkgs="$pkgs libcmocka-dev bats bats-assert bats-support curl python3
 	    mandoc zsh fish openssl"

@@ -6,6 +6,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "nsq.h"
 #include "options.h"
@@ -53,4 +54,21 @@ tool_options_done(void)
 {
 	free(help);
 	help = NULL;
+}
+
+void
+tool_uniq(struct strlist *l)
+{
+	size_t i, k, n = 0;
+
+	for (i = 0; i < l->n; i++) {
+		for (k = 0; k < n; k++)
+			if (strcmp(l->v[k], l->v[i]) == 0)
+				break;
+		if (k < n)
+			free(l->v[i]);
+		else
+			l->v[n++] = l->v[i];
+	}
+	l->n = n;
 }

@@ -31,5 +31,11 @@ void	tool_options(const char *prog, const char *synopsis,
 void	tool_usage_exit(const char *why) __attribute__((noreturn));
 /* Free the help text; tool_usage_exit() may not be called after. */
 void	tool_options_done(void);
+/*
+ * Drop the later copies of a string given twice (the first keeps its
+ * place): an address repeated on the command line is one address, as
+ * to_nsq's map of producers and go-nsq's list of nsqlookupd make it.
+ */
+void	tool_uniq(struct strlist *);
 
 #endif

@@ -34,6 +34,7 @@
 
 #include "../common/tool.h"
 #include "buffer.h"
+#include "names.h"
 #include "nsq.h"
 #include "options.h"
 #include "text.h"
@@ -130,7 +131,9 @@ static struct {
 	ev_timer		 drain;
 	ev_timer		 progress;
 	ev_signal		 sigint, sigterm;
-	bool			 tty;
+	bool			 tty;		/* stderr is a terminal */
+	bool			 drawn;		/* a progress line is shown */
+	ev_tstamp		 started;
 	bool			 errors_logged;
 	uint64_t		 progress_last;
 } st;
@@ -143,9 +146,17 @@ log_cb(enum nsq_log_level lvl, const char *msg, void *arg)
 	(void)arg;
 	if (lvl >= NSQ_LOG_ERROR)
 		st.errors_logged = true;
-	if (st.tty)
+	if (st.drawn)
 		fputs("\r\033[K", stderr);
+	st.drawn = false;
 	warnx("%s", msg);
+}
+
+/* "message" or "messages" after a count. */
+static const char *
+messages(uint64_t n)
+{
+	return n == 1 ? "message" : "messages";
 }
 
 static void
@@ -442,9 +453,11 @@ progress_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)loop;
 	(void)revents;
-	fprintf(stderr, "\r%s: %" PRIu64 " messages published, %.0f/s\033[K",
-	    PROG, st.acked, (double)(st.acked - st.progress_last) / w->repeat);
+	fprintf(stderr, "\r%s: %" PRIu64 " %s published, %.0f/s\033[K",
+	    PROG, st.acked, messages(st.acked),
+	    (double)(st.acked - st.progress_last) / w->repeat);
 	st.progress_last = st.acked;
+	st.drawn = true;
 }
 
 /* "lines 3-7, 9" for the records not published. */
@@ -482,8 +495,9 @@ report(void)
 {
 	uint64_t lost;
 
-	if (st.tty)
+	if (st.drawn)
 		fputs("\r\033[K", stderr);
+	st.drawn = false;
 	/* Batches still unanswered when we gave up. */
 	lost = st.sent - st.acked - st.failed;
 	if (st.gave_up && lost > 0 && st.first_err == NULL)
@@ -491,24 +505,42 @@ report(void)
 	if (st.failed == 0 && st.failed_local == 0 && lost == 0 &&
 	    st.first_err == NULL) {
 		if (st.interrupted)
-			warnx("interrupted: %" PRIu64 " messages published, "
+			warnx("interrupted: %" PRIu64 " %s published, "
 			    "input not read after %s %" PRIu64, st.acked,
-			    st.delim == '\n' ? "line" : "record", st.recno);
+			    messages(st.acked), st.delim == '\n' ? "line" :
+			    "record", st.recno);
+		else if (st.tty)
+			/* What the progress line said last, made final. */
+			warnx("%" PRIu64 " %s published in %.1fs", st.acked,
+			    messages(st.acked), ev_time() - st.started);
 		return 0;
 	}
 	if (st.first_err != NULL && !st.errors_logged)
 		warnx("%s", st.first_err);
-	warnx("published %" PRIu64 " of %" PRIu64 " messages", st.acked,
-	    st.sent + st.failed_local);
+	warnx("published %" PRIu64 " of %" PRIu64 " %s", st.acked,
+	    st.sent + st.failed_local, messages(st.sent + st.failed_local));
 	if (st.nranges > 0)
 		report_ranges();
 	if (lost > 0)
-		warnx("%" PRIu64 " messages got no answer (they may or may "
-		    "not have been published)", lost);
+		warnx("%" PRIu64 " %s got no answer (they may or may "
+		    "not have been published)", lost, messages(lost));
 	if (!st.eof || buf_len(&st.in) > 0)
 		warnx("input not read after %s %" PRIu64,
 		    st.delim == '\n' ? "line" : "record", st.recno);
 	return 1;
+}
+
+/*
+ * Whether stdin is the terminal stderr is: then the user types the input
+ * there, and a progress line redrawn over it would garble what they type.
+ */
+static bool
+same_terminal(void)
+{
+	struct stat in, er;
+
+	return isatty(STDIN_FILENO) && fstat(STDIN_FILENO, &in) == 0 &&
+	    fstat(STDERR_FILENO, &er) == 0 && in.st_rdev == er.st_rdev;
 }
 
 /* stdin closed (nsq-pub <&-): say so rather than trip libev. */
@@ -560,6 +592,9 @@ main(int argc, char **argv)
 	    argc, argv);
 	if (o.topic[0] == '\0')
 		errx(1, "--topic required");
+	/* nsqd would read "bad topic!" as topic "bad": refuse it here. */
+	if (!name_valid(o.topic, strlen(o.topic)))
+		errx(1, "invalid topic name");
 	if (o.delimiter == NULL)
 		st.delim = '\n';
 	else if (strlen(o.delimiter) != 1)
@@ -568,6 +603,7 @@ main(int argc, char **argv)
 		st.delim = o.delimiter[0];
 	if (o.nsqd.n == 0)
 		errx(1, "--nsqd-tcp-address required");
+	tool_uniq(&o.nsqd);
 	if (fcntl(STDIN_FILENO, F_GETFD) == -1)
 		fatal_stdin();
 	tool_options_done();
@@ -575,6 +611,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	st.loop = ev_default_loop(EVFLAG_AUTO);
 	st.tty = isatty(STDERR_FILENO);
+	st.started = ev_time();
 	setup();
 	buf_init(&st.in, IN_INITIAL, IN_MAX);
 	st.iov = xcalloc((size_t)o.batch_size, sizeof(*st.iov));
@@ -588,7 +625,7 @@ main(int argc, char **argv)
 	ev_signal_init(&st.sigterm, signal_cb, SIGTERM);
 	ev_signal_start(st.loop, &st.sigint);
 	ev_signal_start(st.loop, &st.sigterm);
-	if (st.tty) {
+	if (st.tty && !same_terminal()) {
 		ev_timer_init(&st.progress, progress_cb, 1.0, 1.0);
 		ev_timer_start(st.loop, &st.progress);
 	}

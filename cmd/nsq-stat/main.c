@@ -32,6 +32,7 @@
 #include "../common/tool.h"
 #include "httpc.h"
 #include "lookup.h"
+#include "names.h"
 #include "nsq.h"
 #include "options.h"
 #include "table.h"
@@ -393,6 +394,11 @@ check_options(void)
 
 	if (o.topic[0] == '\0' || o.channel[0] == '\0')
 		errx(1, "--topic and --channel are required");
+	/* Go's nsq_stat would only find no such channel, forever. */
+	if (!name_valid(o.topic, strlen(o.topic)))
+		errx(1, "invalid topic name");
+	if (!name_valid(o.channel, strlen(o.channel)))
+		errx(1, "invalid channel name");
 	if (o.interval <= 0)
 		errx(1, "--interval should be positive");
 	if (o.http_connect_timeout <= 0)
@@ -423,6 +429,9 @@ check_options(void)
 		if (strncmp(o.nsqd.v[i], "http", 4) == 0)
 			errx(1, "--nsqd-http-address error - address should "
 			    "not contain scheme");
+	/* One nsqd given twice would count its figures twice. */
+	tool_uniq(&o.nsqd);
+	tool_uniq(&o.lookupd);
 }
 
 int

@@ -446,6 +446,9 @@ main(int argc, char **argv)
 		    "both");
 	if (o.topics.n == 0)
 		errx(1, "--topic required");
+	/* go-nsq would refuse an nsqd given twice ("already connected"). */
+	tool_uniq(&o.nsqd);
+	tool_uniq(&o.lookupd);
 	if (strcmp(o.format, "text") == 0)
 		st.json = false;
 	else if (strcmp(o.format, "json") == 0)

@@ -23,7 +23,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <regex.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -39,9 +38,11 @@
 #include "json.h"
 #include "log.h"
 #include "lookup.h"
+#include "names.h"
 #include "naming.h"
 #include "nsq.h"
 #include "options.h"
+#include "regex.h"
 #include "text.h"
 #include "xmalloc.h"
 
@@ -149,7 +150,7 @@ static const struct opt opts[] = {
 	{ "topic", 0, OPT_STRLIST, &o.topics, "TOPIC",
 	  "NSQ topic (repeatable)", NULL, 0, 0 },
 	{ "topic-pattern", 0, OPT_STR, &o.topic_pattern, "REGEX",
-	  "only topics matching this extended regular expression", NULL, 0,
+	  "only topics matching this Go (RE2) regular expression", NULL, 0,
 	  0 },
 	{ "topic-refresh", 0, OPT_DURATION, &o.topic_refresh, "DURATION",
 	  "how often to ask nsqlookupd for new topics (without --topic)",
@@ -188,8 +189,7 @@ static struct {
 	struct archive_conf	 ac;
 	struct ntf_names	 names;
 	char			 hostname[256];
-	regex_t			 re;
-	bool			 have_re;
+	struct re		*re;		/* --topic-pattern, or NULL */
 	struct topic		**topics;
 	size_t			 ntopics;
 	struct strlist		 skipped;	/* not matching the pattern */
@@ -521,7 +521,16 @@ topic_known(const char *name)
 static bool
 topic_allowed(const char *name)
 {
-	return !st.have_re || regexec(&st.re, name, 0, NULL, 0) == 0;
+	char err[256];
+	int r;
+
+	if (st.re == NULL)
+		return true;
+	/* As Go: a pattern that cannot be applied matches nothing. */
+	if ((r = re_match(st.re, name, strlen(name), err, sizeof(err))) == -1)
+		log_warnx("topic %s: --topic-pattern %s: %s", name,
+		    re_pattern(st.re), err);
+	return r == 1;
 }
 
 /*
@@ -796,10 +805,16 @@ make_config(void)
 	return cfg;
 }
 
-/* The checks Go's nsq_to_file makes, with its words. */
+/*
+ * The checks Go's nsq_to_file makes, with its words.  A --topic-pattern
+ * that does not compile is refused here, as a bad flag value (Go would
+ * instead skip every topic, saying nothing of the pattern itself).
+ */
 static void
 check_options(void)
 {
+	char err[256], *why;
+	size_t i;
 	int lvl;
 
 	if ((lvl = log_parse_level(o.log_level)) == -1)
@@ -807,6 +822,16 @@ check_options(void)
 	log_init(o.log_prefix, (enum log_level)lvl);
 	if (o.channel[0] == '\0')
 		errx(1, "--channel is required");
+	/*
+	 * Names are checked before any consumer starts: Go's nsq_to_file
+	 * finds a bad one only when it makes that topic's consumer.
+	 */
+	if (!name_valid(o.channel, strlen(o.channel)))
+		errx(1, "invalid channel name");
+	for (i = 0; i < o.topics.n; i++)
+		if (!name_valid(o.topics.v[i], strlen(o.topics.v[i])))
+			errx(1, "couldn't create logger for topic %s: invalid "
+			    "topic name", o.topics.v[i]);
 	if (o.http_connect_timeout <= 0)
 		errx(1, "--http-client-connect-timeout should be positive");
 	if (o.http_request_timeout <= 0)
@@ -833,13 +858,21 @@ check_options(void)
 		errx(1, "--output-dir is required");
 	if (o.work_dir[0] == '\0')
 		o.work_dir = o.output_dir;
+	/* go-nsq would refuse an nsqd given twice ("already connected"). */
+	tool_uniq(&o.nsqd);
+	tool_uniq(&o.lookupd);
+	if (o.topic_pattern[0] != '\0' &&
+	    (st.re = re_compile(o.topic_pattern, err, sizeof(err))) == NULL) {
+		why = xasprintf("invalid value \"%s\" for flag -topic-pattern: "
+		    "%s", o.topic_pattern, err);
+		tool_usage_exit(why);
+	}
 }
 
 static void
 setup_names(void)
 {
 	char why[512], *tmpl;
-	int r;
 
 	if (gethostname(st.hostname, sizeof(st.hostname) - 1) == -1)
 		err(1, "gethostname");
@@ -861,15 +894,6 @@ setup_names(void)
 	if ((tmpl = ntf_template(&st.names, "t", why, sizeof(why))) == NULL)
 		errx(1, "%s", why);
 	free(tmpl);
-	if (o.topic_pattern[0] != '\0') {
-		r = regcomp(&st.re, o.topic_pattern, REG_EXTENDED | REG_NOSUB);
-		if (r != 0) {
-			regerror(r, &st.re, why, sizeof(why));
-			errx(1, "invalid --topic-pattern %s: %s",
-			    o.topic_pattern, why);
-		}
-		st.have_re = true;
-	}
 }
 
 static void
@@ -960,8 +984,8 @@ main(int argc, char **argv)
 	size_t i;
 
 	tool_options(PROG, "[options]", opts, NOPTS, &o.version, argc, argv);
-	tool_options_done();
 	check_options();
+	tool_options_done();
 	setup_names();
 	mkdirs(o.work_dir);
 	if (st.ac.separate)
@@ -1017,8 +1041,7 @@ main(int argc, char **argv)
 	free(st.reqs);
 	httpc_free(st.http);
 	nsq_config_free(st.cfg);
-	if (st.have_re)
-		regfree(&st.re);
+	re_free(st.re);
 	strlist_free(&st.skipped);
 	ev_loop_destroy(st.loop);
 	return st.rc;

@@ -1,11 +1,13 @@
 # fish completion for nsq-stat
-complete -c nsq-stat -l channel -r -d 'NSQ channel'
-complete -c nsq-stat -l count -r -d 'number of reports'
-complete -c nsq-stat -l http-client-connect-timeout -r -d 'timeout for HTTP connect'
-complete -c nsq-stat -l http-client-request-timeout -r -d 'timeout for HTTP request'
-complete -c nsq-stat -l interval -r -d 'time between polls and reports'
-complete -c nsq-stat -l lookupd-http-address -r -d 'nsqlookupd HTTP address (repeatable)'
-complete -c nsq-stat -l nsqd-http-address -r -d 'nsqd HTTP address, host:port (repeatable)'
-complete -c nsq-stat -l topic -r -d 'NSQ topic'
+# No operands: files only where an option takes one (-F).
+complete -c nsq-stat -f
+complete -c nsq-stat -l channel -x -d 'NSQ channel'
+complete -c nsq-stat -l count -x -d 'number of reports'
+complete -c nsq-stat -l http-client-connect-timeout -x -d 'timeout for HTTP connect'
+complete -c nsq-stat -l http-client-request-timeout -x -d 'timeout for HTTP request'
+complete -c nsq-stat -l interval -x -d 'time between polls and reports'
+complete -c nsq-stat -l lookupd-http-address -x -d 'nsqlookupd HTTP address (repeatable)'
+complete -c nsq-stat -l nsqd-http-address -x -d 'nsqd HTTP address, host:port (repeatable)'
+complete -c nsq-stat -l topic -x -d 'NSQ topic'
 complete -c nsq-stat -l version -s V -d 'print the version and exit'
 complete -c nsq-stat -l help -s h -d 'print the options and exit'

@@ -2,7 +2,11 @@
 # Every program's options, as its --help prints them, must appear in its
 # man page (rendered), and in its bash, zsh and fish completions; the man
 # pages must pass mandoc's lint and the completions their shells' syntax
-# checks.  Daemons have section 8 pages, tools section 1.
+# checks; after an option that takes a value, bash, fish and zsh offer its
+# values (when --help lists them) or nothing, never the flags (bash's
+# function driven through COMP_WORDS, fish's `complete -C`, zsh on a
+# pseudo-terminal through zsh_complete.zsh).  Daemons have section 8 pages,
+# tools section 1.
 
 load helpers
 
@@ -79,4 +83,108 @@ long_options() {	# every --option in the --help of program $1
 	for f in "$ROOT"/completions/fish/*.fish; do
 		fish -n "$f" || fail "fish -n $f"
 	done
+}
+
+# value_options PROG: the --options of PROG's --help that take a value
+# (a placeholder follows them), with the placeholder: "--opt PLACEHOLDER".
+value_options() {
+	"$NSQ_BIN_DIR/$1" --help 2>&1 |
+	    grep -oE -- '--[a-z0-9][a-z0-9-]* [A-Z]+' | sort -u
+}
+
+# bash_complete PROG WORD...: the words bash's completion offers for the
+# line "PROG WORD...", the last word being completed, one a line.
+bash_complete() {
+	bash -c 'source "$1"; shift
+		fn=$(complete -p "$1" | sed -n "s/.*-F \([^ ]*\) .*/\1/p")
+		COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMPREPLY=()
+		"$fn" "$1" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+		printf "%s\n" "${COMPREPLY[@]}"' _ "$ROOT/completions/bash/$1" "$@"
+}
+
+# fish_complete PROG LINE: the candidates fish offers for "PROG LINE".
+fish_complete() {
+	(cd "$BATS_TEST_TMPDIR/files" && fish -c 'source $argv[1]
+		complete -C $argv[2]' "$ROOT/completions/fish/$1.fish" "$1 $2" |
+	    cut -f1)
+}
+
+# zsh_complete PROG LINE: the matches zsh offers for "PROG LINE".
+zsh_complete() {
+	local out=$BATS_TEST_TMPDIR/zsh.$RANDOM
+	(cd "$BATS_TEST_TMPDIR/files" && timeout 30 zsh -f \
+	    "$BATS_TEST_DIRNAME/zsh_complete.zsh" "$ROOT/completions/zsh" "$out" \
+	    "$1 $2") || fail "zsh completion of '$1 $2' did not run"
+	grep -v '^N=' "$out" || :
+}
+
+# The enumerated values, as each program's --help states them.
+ENUMS=(
+	"nsqd --log-level:debug info warn error fatal"
+	"nsqd --auth-http-request-method:get post"
+	"nsqd --tls-client-auth-policy:require require-verify"
+	"nsqd --tls-min-version:tls1.0 tls1.1 tls1.2 tls1.3"
+	"nsqd --tls-required=:true false tcp-https"
+	"nsqlookupd --log-level:debug info warn error fatal"
+	"nsq-to-file --log-level:debug info warn error fatal"
+	"nsq-tail --format:text json"
+)
+
+@test "docs: after an option that takes a value, completions offer no flags" {
+	local p o arg got e line vals w
+	mkdir -p "$BATS_TEST_TMPDIR/files"
+	touch "$BATS_TEST_TMPDIR/files/afile"
+	for p in $(programs); do
+		while read -r o arg; do
+			# bash: nothing starting with '-', in both Go forms.
+			for w in "$o" "${o#-}"; do
+				got=$(bash_complete "$p" "$w" "")
+				grep -q '^-' <<<"$got" && fail "bash: $p $w offers flags"
+			done
+			# fish: no flags, and files only for a FILE.
+			got=$(fish_complete "$p" "$o ")
+			grep -q '^-' <<<"$got" && fail "fish: $p $o offers flags"
+			if [[ $arg != FILE ]] && grep -q afile <<<"$got"; then
+				fail "fish: $p $o offers files"
+			fi
+		done < <(value_options "$p")
+	done
+	# zsh (slower: a pseudo-terminal each): the report's example.
+	got=$(zsh_complete nsqd "--msg-timeout ")
+	[[ -z $got ]] || fail "zsh: nsqd --msg-timeout offers: $got"
+	got=$(zsh_complete nsqd "--msg")
+	assert_equal "$got" --msg-timeout
+	# An enumerated option offers its values, in every shell.
+	for e in "${ENUMS[@]}"; do
+		line=${e%%:*} vals=${e#*:}
+		p=${line%% *} o=${line#* }
+		# The values are the ones --help states.
+		for w in $vals; do
+			"$NSQ_BIN_DIR/$p" --help 2>&1 | grep -E -- "${o%=}( |\\[)" |
+			    grep -qw -- "$w" || fail "$p --help: no $w for $o"
+		done
+		if [[ $o == *= ]]; then
+			got=$(bash_complete "$p" "${o%=}" = "")
+		else
+			got=$(bash_complete "$p" "$o" "")
+		fi
+		assert_equal "$(sort <<<"$got")" "$(tr ' ' '\n' <<<"$vals" | sort)"
+		if [[ $o == *= ]]; then
+			got=$(fish_complete "$p" "$o" | sed 's/^.*=//')
+		else
+			got=$(fish_complete "$p" "$o ")
+		fi
+		assert_equal "$(sort <<<"$got")" "$(tr ' ' '\n' <<<"$vals" | sort)"
+		if [[ $o == *= ]]; then
+			got=$(zsh_complete "$p" "$o")
+		else
+			got=$(zsh_complete "$p" "$o ")
+		fi
+		assert_equal "$(sort <<<"$got")" "$(tr ' ' '\n' <<<"$vals" | sort)"
+	done
+	# A flag that takes no value is followed by the flags, as before.
+	got=$(bash_complete nsqd --deflate --msg)
+	assert_equal "$got" --msg-timeout
+	got=$(bash_complete nsqd --tls-required --ms)
+	assert_equal "$got" --msg-timeout
 }

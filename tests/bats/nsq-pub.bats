@@ -17,6 +17,9 @@ setup() {
 }
 
 teardown() {
+	if [[ -S $BATS_TEST_TMPDIR/tmux.sock ]]; then
+		tmux -S "$BATS_TEST_TMPDIR/tmux.sock" kill-server 2>/dev/null || :
+	fi
 	teardown_daemons
 }
 
@@ -78,6 +81,32 @@ EOF
 	assert_success
 }
 
+@test "nsq-pub: an --nsqd-tcp-address given twice is one nsqd (as to_nsq)" {
+	seq 1 3 | "$PUB" --topic dup --nsqd-tcp-address "$ADDR" \
+	    --nsqd-tcp-address "$ADDR"
+	run curl -fsS "http://127.0.0.1:$NSQD_HTTP_PORT/stats?format=json&topic=dup"
+	assert_success
+	run python3 -c 'import json, sys
+print(json.loads(sys.argv[1])["topics"][0]["message_count"])' "$output"
+	assert_output 3
+}
+
+@test "nsq-pub: a topic name nsqd would misread is refused before connecting" {
+	local t
+	for t in 'bad topic!' 'a b' "$(printf 'x%.0s' {1..65})" 'n#ephemeral#x'; do
+		run bash -c "echo x | '$PUB' --topic '$t' \
+		    --nsqd-tcp-address 127.0.0.1:1"
+		assert_failure 1
+		assert_output 'nsq-pub: invalid topic name'
+	done
+	run bash -c "echo x | '$PUB' --topic 'bad topic!' \
+	    --nsqd-tcp-address '$ADDR'"
+	assert_failure 1
+	run curl -fsS "http://127.0.0.1:$NSQD_HTTP_PORT/stats?format=json"
+	assert_success
+	refute_output --partial '"topic_name":"bad"'
+}
+
 @test "nsq-pub: a stopped nsqd means exit 1 and a count of what was published" {
 	stop_nsqd
 	run bash -c "seq 1 5 | '$PUB' --topic t --nsqd-tcp-address '$ADDR'"
@@ -88,10 +117,13 @@ EOF
 }
 
 @test "nsq-pub: nsqd's refusal is reported with the lines not published" {
-	run bash -c "printf 'a\n\nb\nc\n' | '$PUB' --topic 'bad/topic' \
+	# One body over --max-msg-size: nsqd refuses the whole MPUB.  (A
+	# bad topic name no longer reaches nsqd: nsq-pub refuses it first.)
+	restart_nsqd --max-msg-size=10
+	run bash -c "printf 'a\n\nbbbbbbbbbbbbbbbbbbbb\nc\n' | '$PUB' --topic t \
 	    --nsqd-tcp-address '$ADDR'"
 	assert_failure 1
-	assert_output --partial 'E_BAD_TOPIC'
+	assert_output --partial 'E_BAD_MESSAGE MPUB message too big 20 > 10'
 	assert_output --partial 'published 0 of 3 messages'
 	assert_output --partial 'not published: lines 1, 3-4'
 }
@@ -157,6 +189,51 @@ with open('$f', 'wb') as f:
 		# 60 MB went through; far less may stay in memory.
 		((rss < 40000))
 	fi
+}
+
+@test "nsq-pub: on a terminal, progress then one final summary line" {
+	command -v script >/dev/null || fail "no script(1) (util-linux)"
+	# --rate 2 makes the run last past the first progress tick (1s).
+	run timeout 30 script -qec "seq 1 5 | '$PUB' --topic prog --rate 2 \
+	    --nsqd-tcp-address '$ADDR'" /dev/null
+	assert_success
+	assert_output --regexp 'nsq-pub: [0-9] messages published, [0-9]+/s'
+	# The progress line is erased and the summary takes its place.
+	local last=${output##*$'\e[K'}
+	[[ $last =~ ^'nsq-pub: 5 messages published in '[0-9]+\.[0-9]s$'\r'?$ ]] ||
+	    fail "last: $(printf %q "$last")"
+	run timeout 30 script -qec "echo x | '$PUB' --topic prog \
+	    --nsqd-tcp-address '$ADDR'" /dev/null
+	assert_success
+	assert_output --regexp 'nsq-pub: 1 message published in [0-9.]+s'
+	# Not a terminal: nothing on stderr.
+	run bash -c "echo y | '$PUB' --topic prog --nsqd-tcp-address '$ADDR' 2>&1"
+	assert_success
+	assert_output ''
+}
+
+@test "nsq-pub: input typed at the terminal gets no progress line over it" {
+	command -v tmux >/dev/null || fail "no tmux"
+	local sock=$BATS_TEST_TMPDIR/tmux.sock pane
+	tmux -S "$sock" -f /dev/null new-session -d -x 100 -y 10 \
+	    "'$PUB' --topic typed --nsqd-tcp-address '$ADDR'; echo rc=\$?; sleep 60"
+	tmux -S "$sock" send-keys 'hello' Enter
+	wait_until 20 eval "curl -fsS 'http://127.0.0.1:$NSQD_HTTP_PORT/stats?format=json&topic=typed' |
+	    grep -q '\"message_count\":1'"
+	# Past the first progress tick (1s after the start).
+	sleep 1.5
+	tmux -S "$sock" send-keys 'wor'
+	sleep 1.2
+	pane=$(tmux -S "$sock" capture-pane -p)
+	[[ $pane != *'published, '* ]] || fail "progress drawn: $pane"
+	[[ $pane == *'wor'* ]] || fail "typing lost: $pane"
+	tmux -S "$sock" send-keys 'ld' Enter C-d
+	wait_until 20 eval "tmux -S '$sock' capture-pane -p | grep -q '^rc='"
+	pane=$(tmux -S "$sock" capture-pane -p)
+	tmux -S "$sock" kill-server
+	[[ $pane == *$'\n''world'$'\n'* ]] || fail "pane: $pane"
+	[[ $pane == *'nsq-pub: 2 messages published in '*'rc=0'* ]] ||
+	    fail "pane: $pane"
 }
 
 @test "nsq-pub: flags in Go's forms, --help, --version, usage errors" {

@@ -56,6 +56,18 @@ row() {
 	assert_line --index 3 "$want"
 }
 
+@test "nsq-stat: an --nsqd-http-address given twice is counted once" {
+	start_nsqd
+	mkchan t c
+	seq 1 5 | pub t
+	run timeout 30 "$STAT" --topic t --channel c --count 1 \
+	    --nsqd-http-address "127.0.0.1:$NSQD_HTTP_PORT" \
+	    --nsqd-http-address "127.0.0.1:$NSQD_HTTP_PORT"
+	assert_success
+	read -r -a f <<<"$(row 0)"
+	assert_equal "${f[3]}" 5
+}
+
 @test "nsq-stat: in flight, deferred, requeued and clients of a subscriber" {
 	start_nsqd
 	mkchan h c
@@ -201,6 +213,12 @@ time.sleep(50)
 	    --http-client-request-timeout 0s
 	assert_failure 1
 	assert_output 'nsq-stat: --http-client-request-timeout should be positive'
+	run "$STAT" --topic 'bad topic!' --channel c --nsqd-http-address a:1
+	assert_failure 1
+	assert_output 'nsq-stat: invalid topic name'
+	run "$STAT" --topic t --channel 'c c' --nsqd-http-address a:1
+	assert_failure 1
+	assert_output 'nsq-stat: invalid channel name'
 	run "$STAT" --no-such-flag
 	assert_failure 2
 	assert_line --index 0 'flag provided but not defined: -no-such-flag'

@@ -192,6 +192,10 @@ EOF
 	    --lookupd-http-address "http://127.0.0.1:$port/" \
 	    --consumer-opt lookupd_poll_interval,200ms
 	wait_until 10 grep -q '^/lookup?topic=later' "$f.log"
+	# Said once, then polled quietly.
+	wait_until 10 eval "[[ \$(grep -c '^/lookup?topic=later' '$f.log') -ge 4 ]]"
+	run grep -c 'TOPIC_NOT_FOUND: no nsqd has topic later yet' "$L_LOG"
+	assert_output 1
 	echo late | pub later
 	printf '{"producers":[{"broadcast_address":"127.0.0.1","tcp_port":%s}]}' \
 	    "$NSQD_TCP_PORT" >"$f"
@@ -200,6 +204,17 @@ EOF
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/L.out")" late
 	run grep -c 'error querying' "$L_LOG"
 	assert_output 0
+}
+
+@test "nsq-tail: an --nsqd-tcp-address given twice is one" {
+	seq 1 4 | pub twice
+	run timeout 20 "$TAIL" --topic twice --channel c -n 4 \
+	    --nsqd-tcp-address "$ADDR" --nsqd-tcp-address "$ADDR"
+	assert_success
+	refute_output --partial 'already connected'
+	assert_equal "$(grep -c '^[0-9]' <<<"$output")" 4
+	run grep -c 'connecting to nsqd' <<<"$output"
+	assert_output 1
 }
 
 @test "nsq-tail: flags in Go's forms, --help, --version, Go's errors" {

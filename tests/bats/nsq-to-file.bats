@@ -282,6 +282,46 @@ two_runs() {
 	assert_output --partial 'every topic to archive is locked by another nsq-to-file: refusing to run'
 }
 
+@test "nsq-to-file: --topic-pattern is a Go regexp: \\d, (?i), unanchored" {
+	seq 1 2 | pub pa1
+	seq 3 4 | pub pax
+	seq 5 6 | pub PageViews
+	seq 7 8 | pub spa
+	run ntf --topic pa1 --topic pax --topic PageViews --topic spa \
+	    --topic-pattern '^pa\d$|(?i)^PAGE|s(?-i)pa' --exit-when-idle 2s
+	assert_success
+	assert_line --partial 'skipping topic pax (doesn'"'"'t match pattern'
+	refute_line --partial 'skipping topic pa1 '
+	refute_line --partial 'skipping topic PageViews '
+	refute_line --partial 'skipping topic spa '
+	assert_equal "$(cat "$OUT"/pa1.*)" "$(seq 1 2)"
+	assert_equal "$(cat "$OUT"/PageViews.*)" "$(seq 5 6)"
+	assert_equal "$(cat "$OUT"/spa.*)" "$(seq 7 8)"
+	[[ -z $(ls "$OUT" | grep '^pax\.') ]] || fail "$(ls "$OUT")"
+	# A pattern Go would refuse is refused before anything starts.
+	run "$NTF" --topic-pattern '(?i' --lookupd-http-address a:1 \
+	    --output-dir "$BATS_TEST_TMPDIR/none"
+	assert_failure 2
+	assert_line --index 0 --partial 'invalid value "(?i" for flag -topic-pattern: '
+	[[ ! -e $BATS_TEST_TMPDIR/none ]] || fail "made its output dir"
+}
+
+@test "nsq-to-file: an --nsqd-tcp-address given twice is one; names checked first" {
+	seq 1 3 | pub twice
+	run ntf --nsqd-tcp-address "$ADDR" --topic twice --exit-when-idle 2s
+	assert_success
+	refute_output --partial 'already connected'
+	assert_equal "$(cat "$OUT"/twice.*)" "$(seq 1 3)"
+	# A bad channel or a bad second topic: refused before any consumer.
+	run ntf --topic-pattern x --lookupd-http-address 127.0.0.1:1 \
+	    --channel 'bad ch'
+	assert_failure 1
+	assert_output 'nsq-to-file: invalid channel name'
+	run ntf --topic ok --topic 'bad topic!'
+	assert_failure 1
+	assert_output 'nsq-to-file: couldn'"'"'t create logger for topic bad topic!: invalid topic name'
+}
+
 @test "nsq-to-file: an nsqd never reached makes --exit-when-idle fail" {
 	run timeout 30 "$NTF" --nsqd-tcp-address 127.0.0.1:1 --topic t \
 	    --output-dir "$OUT" --exit-when-idle 1s
@@ -326,8 +366,9 @@ two_runs() {
 	assert_failure 1
 	assert_output 'nsq-to-file: --http-client-connect-timeout should be positive'
 	run "$NTF" --topic-pattern '(' --lookupd-http-address a:1
-	assert_failure 1
-	assert_output --partial 'nsq-to-file: invalid --topic-pattern ('
+	assert_failure 2
+	assert_line --index 0 'invalid value "(" for flag -topic-pattern: missing closing parenthesis at offset 1'
+	assert_line --index 1 'Usage: nsq-to-file [options]'
 	run "$NTF" --topic 'bad topic!' --nsqd-tcp-address a:1 \
 	    --output-dir "$OUT"
 	assert_failure 1

@@ -65,6 +65,16 @@ EOF
 	assert_success
 }
 
+@test "tls: 'HTTPS: not served' is said only when Go would serve HTTPS" {
+	# The flag has a default: without a certificate Go serves no HTTPS.
+	start_nsqd
+	run grep -c 'HTTPS: not served' "$NSQD_LOG"
+	assert_output 0
+	start_nsqd -n T --tls-cert="$CERTS/cert.pem" --tls-key="$CERTS/key.pem"
+	run grep -c 'HTTPS: not served' "$T_LOG"
+	assert_output 1
+}
+
 @test "tls: --tls-required refuses commands before TLS with Go's words" {
 	start_nsqd --tls-cert="$CERTS/cert.pem" --tls-key="$CERTS/key.pem" \
 	    --tls-required
