@@ -1,6 +1,6 @@
 # nsq in C: one GNU Makefile for the library, the programs and the tests.
 #
-#   make            build lib + bin/* (warnings are errors)
+#   make            build lib's two archives + bin/* (warnings are errors)
 #   make run        install missing packages, build, run nsqd (and nsqlookupd)
 #   make test       install missing packages, build, run every suite twice:
 #                   plain, then under AddressSanitizer + UBSan; prints
@@ -53,9 +53,22 @@ ifneq ($(V),1)
 Q := @
 endif
 
+# lib/ builds two archives.  libnsq.a is the client library nsq.h
+# promises (producer, consumer, discovery and what they use): no thread,
+# no printing, no exit; tests/bats/lib.bats checks its symbols.
+# libnsqsrv.a is what the daemons add (disk queue and its syncer thread,
+# log with fatal(), HTTP server, ...).  Its xmalloc-report.o is
+# lib/xmalloc.c again, saying on stderr what it could not allocate
+# before it aborts; listed first, it is the xmalloc programs get.
+CLIENT   := buffer config conn consumer errbuf frame httpc json lookup \
+            message names net options producer xmalloc
 LIB_SRC  := $(wildcard lib/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(O)/%.o)
+CLI_OBJ  := $(CLIENT:%=$(O)/lib/%.o)
+SRV_OBJ  := $(filter-out $(CLI_OBJ),$(LIB_OBJ)) $(O)/lib/xmalloc-report.o
 LIBA     := $(O)/libnsq.a
+LIBSRV   := $(O)/libnsqsrv.a
+LIBS     := $(LIBSRV) $(LIBA)
 
 # cmd/common is no program: it holds what the tools share (TOOLS link it).
 PROGS    := $(filter-out common,$(notdir $(wildcard cmd/*)))
@@ -77,7 +90,14 @@ $(O)/%.o: %.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(LIBA): $(LIB_OBJ)
+$(O)/lib/xmalloc-report.o: lib/xmalloc.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $< (report)")
+	$(Q)$(CC) $(CPPFLAGS) -DXMALLOC_REPORT $(CFLAGS) -c -o $@ $<
+
+$(LIBA): $(CLI_OBJ)
+$(LIBSRV): $(SRV_OBJ)
+$(LIBS):
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
@@ -111,12 +131,12 @@ $(O)/static: FORCE
 	@echo $(STATIC) | cmp -s - $@ || echo $(STATIC) >$@
 
 .SECONDEXPANSION:
-$(BINDIR)/%: $$(call prog_objs,$$*) $(LIBA)
+$(BINDIR)/%: $$(call prog_objs,$$*) $(LIBS)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS)
 
-$(O)/tests/test_%: $(O)/tests/unit/test_%.o $(LIBA)
+$(O)/tests/test_%: $(O)/tests/unit/test_%.o $(LIBS)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
@@ -184,5 +204,6 @@ install: all
 clean:
 	rm -rf build bin
 
--include $(LIB_OBJ:.o=.d) $(wildcard $(O)/cmd/*/*.d) $(wildcard $(O)/tests/unit/*.d)
+-include $(LIB_OBJ:.o=.d) $(O)/lib/xmalloc-report.d \
+    $(wildcard $(O)/cmd/*/*.d) $(wildcard $(O)/tests/unit/*.d)
 .SECONDARY:

@@ -1,4 +1,6 @@
 /*
+ * Archive: libnsq.a (the client library; no thread, printing or exit).
+ *
  * One client connection to nsqd on a libev loop, shared by the producer
  * and the consumer: non-blocking connect with dial_timeout, the "  V2"
  * magic, IDENTIFY with feature negotiation (and AUTH when nsqd asks for

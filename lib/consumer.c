@@ -568,11 +568,19 @@ nsq_consumer_new(struct ev_loop *loop, const char *topic, const char *channel,
 		errbuf_set(err, errlen, "invalid channel name");
 		return NULL;
 	}
-	c = xcalloc(1, sizeof(*c));
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->topic = strdup(topic)) == NULL ||
+	    (c->channel = strdup(channel)) == NULL ||
+	    (c->cfg = nsq_config_dup(cfg)) == NULL) {
+		if (c != NULL) {
+			free(c->topic);
+			free(c->channel);
+		}
+		free(c);
+		errbuf_set(err, errlen, "out of memory");
+		return NULL;
+	}
 	c->loop = loop;
-	c->topic = xstrdup(topic);
-	c->channel = xstrdup(channel);
-	c->cfg = nsq_config_dup(cfg);
 	c->cb = cb;
 	c->arg = arg;
 	TAILQ_INIT(&c->conns);

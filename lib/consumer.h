@@ -1,4 +1,6 @@
 /*
+ * Archive: libnsq.a (the client library; no thread, printing or exit).
+ *
  * The consumer's flow control, apart from any I/O so that it can be
  * tested alone: how max_in_flight becomes RDY counts on connections, and
  * how failures back off.  It follows go-nsq's consumer.go (updateRDY,

@@ -1,4 +1,6 @@
 /*
+ * Archive: libnsq.a (the client library; no thread, printing or exit).
+ *
  * HTTP GET requests on a libev loop through libcurl's multi interface:
  * curl tells which sockets to watch and when to wake (its socket and
  * timer callbacks), libev watches them (one ev_io per socket, one

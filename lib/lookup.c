@@ -70,13 +70,14 @@ lookup_new(struct ev_loop *loop, const char *topic,
 {
 	struct lookup *lk;
 
-	lk = xcalloc(1, sizeof(*lk));
+	if ((lk = calloc(1, sizeof(*lk))) == NULL)
+		return NULL;
 	lk->loop = loop;
-	lk->topic = xstrdup(topic);
 	lk->cfg = cfg;
 	lk->cb = cb;
 	lk->arg = arg;
-	if ((lk->h = httpc_new(loop)) == NULL) {
+	if ((lk->topic = strdup(topic)) == NULL ||
+	    (lk->h = httpc_new(loop)) == NULL) {
 		free(lk->topic);
 		free(lk);
 		return NULL;

@@ -1,4 +1,6 @@
 /*
+ * Archive: libnsq.a (the client library; no thread, printing or exit).
+ *
  * Command-line options in Go NSQ's syntax (its flag package: -name v,
  * -name=v, --name v, --name=v, bare booleans) beside GNU short options
  * (-x v, -xv, clusters of short booleans -ab), then an optional config
