@@ -1,5 +1,5 @@
 /*
- * The consumer (nsq.h) and its flow control (consumer.h).
+ * The consumer (nsq.h) and its flow control (rdy.h, the RDY engine).
  *
  * Each connection (struct cconn) goes CONNECTING -> SUBSCRIBING (SUB sent
  * after IDENTIFY) -> SUBSCRIBED (RDY flows) -> CLOSING (CLS sent, or
@@ -32,12 +32,12 @@
 #include "buffer.h"
 #include "config.h"
 #include "conn.h"
-#include "consumer.h"
 #include "frame.h"
 #include "lookup.h"
 #include "message.h"
 #include "names.h"
 #include "nsq.h"
+#include "rdy.h"
 #include "xmalloc.h"
 
 #define RDY_RETRY_NS	(5 * NSQ_NS_SEC)

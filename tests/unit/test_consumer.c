@@ -1,5 +1,5 @@
 /*
- * Unit tests for the consumer.  First its flow control (lib/consumer.h):
+ * Unit tests for the consumer.  First its flow control (lib/rdy.h):
  * RDY over N connections for several max_in_flight values, the clamps,
  * the moving of RDY when there are more connections than max_in_flight,
  * and the backoff sequence, all driven through fake hooks that record
@@ -24,11 +24,11 @@
 
 #include "buffer.h"
 #include "config.h"
-#include "consumer.h"
 #include "frame.h"
 #include "message.h"
 #include "net.h"
 #include "nsq.h"
+#include "rdy.h"
 
 #define NCONN	16
 #define SEC	NSQ_NS_SEC
