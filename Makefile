@@ -70,7 +70,8 @@ LIBA     := $(O)/libnsq.a
 LIBSRV   := $(O)/libnsqsrv.a
 LIBS     := $(LIBSRV) $(LIBA)
 
-# cmd/common is no program: it holds what the tools share (TOOLS link it).
+# cmd/common is no program: it holds what the tools and the daemons share
+# (the option prologue; nsq-bench alone has its own).
 PROGS    := $(filter-out common,$(notdir $(wildcard cmd/*)))
 TOOLS    := nsq-pub nsq-stat nsq-tail nsq-to-file
 TOOL_OBJ := $(patsubst %.c,$(O)/%.o,$(wildcard cmd/common/*.c))
@@ -104,7 +105,7 @@ $(LIBS):
 # Each program is every .c file of its folder (and cmd/common's for the
 # tools), linked with the library.
 prog_objs = $(patsubst %.c,$(O)/%.o,$(wildcard cmd/$(1)/*.c)) \
-    $(if $(filter $(1),$(TOOLS)),$(TOOL_OBJ))
+    $(if $(filter $(1),$(TOOLS) nsqd nsqlookupd),$(TOOL_OBJ))
 DAEMONS  := $(BINDIR)/nsqd $(BINDIR)/nsqlookupd
 
 # Static daemons: no libcurl (only the tools use it), and libsnappy.a needs

@@ -19,8 +19,8 @@
 #include "options.h"
 #include "xmalloc.h"
 
-#define MS	NSQ_NS_MS
-#define SEC	NSQ_NS_SEC
+#define MS	NS_MS
+#define SEC	NS_SEC
 #define MIN	(60 * SEC)
 
 enum cfg_type {

@@ -14,9 +14,8 @@
 #include <stdint.h>
 
 #include "nsq.h"
+#include "options.h"
 
-#define NSQ_NS_MS	INT64_C(1000000)
-#define NSQ_NS_SEC	INT64_C(1000000000)
 
 struct nsq_config {
 	int64_t		 dial_timeout;

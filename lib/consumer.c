@@ -40,7 +40,7 @@
 #include "rdy.h"
 #include "xmalloc.h"
 
-#define RDY_RETRY_NS	(5 * NSQ_NS_SEC)
+#define RDY_RETRY_NS	(5 * NS_SEC)
 #define STOP_TIMEOUT	30.0	/* seconds a stop waits for CLOSE_WAIT */
 
 /*
@@ -314,7 +314,7 @@ consumer_rdy_resume(struct consumer_rdy *st)
 		if (!st->conns[i]->closing)
 			live++;
 	if (live == 0) {
-		start_backoff(st, NSQ_NS_SEC);
+		start_backoff(st, NS_SEC);
 		return;
 	}
 	k = st->ops->random(st->arg, live);
@@ -325,7 +325,7 @@ consumer_rdy_resume(struct consumer_rdy *st)
 		}
 	/* While backing off, one message at a time tests the waters. */
 	if (c == NULL || consumer_rdy_update(st, c, 1) == -1)
-		start_backoff(st, NSQ_NS_SEC);
+		start_backoff(st, NS_SEC);
 }
 
 void
@@ -920,7 +920,7 @@ schedule_reconnect(struct nsq_consumer *c, struct daddr *d)
 	int64_t max = c->cfg->lookupd_poll_interval;
 
 	if (d->backoff == 0)
-		d->backoff = NSQ_NS_SEC;
+		d->backoff = NS_SEC;
 	else
 		d->backoff = d->backoff > max / 2 ? max : d->backoff * 2;
 	if (d->backoff > max)
@@ -1286,9 +1286,9 @@ nsq_msg_requeue(struct nsq_message *m, int64_t delay_ms, bool backoff)
 	int r;
 
 	if (delay_ms < 0 && c != NULL) {
-		delay_ms = c->cfg->default_requeue_delay / NSQ_NS_MS *
+		delay_ms = c->cfg->default_requeue_delay / NS_MS *
 		    m->attempts;
-		max = c->cfg->max_requeue_delay / NSQ_NS_MS;
+		max = c->cfg->max_requeue_delay / NS_MS;
 		if (delay_ms > max)
 			delay_ms = max;
 	}

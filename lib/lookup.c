@@ -327,7 +327,7 @@ round_start(struct lookup *lk)
 		nsq_logf(lk->cfg, NSQ_LOG_INFO, "querying nsqlookupd %s",
 		    ep->url);
 		ep->req = httpc_get(lk->h, ep->url, LOOKUP_ACCEPT,
-		    lk->cfg->lookupd_poll_timeout / NSQ_NS_MS, LOOKUP_MAX_BODY,
+		    lk->cfg->lookupd_poll_timeout / NS_MS, LOOKUP_MAX_BODY,
 		    answer_cb, ep, err, sizeof(err));
 		if (ep->req == NULL)
 			nsq_logf(lk->cfg, NSQ_LOG_ERROR, "error querying "

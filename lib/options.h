@@ -16,6 +16,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Durations are int64_t nanoseconds: the units, for every program. */
+#define NS_SEC		INT64_C(1000000000)
+#define NS_MS		INT64_C(1000000)
+
+/* The number of entries of an option table (an array, not a pointer). */
+#define OPTS_LEN(table)	(sizeof(table) / sizeof((table)[0]))
+
 enum opt_type {
 	OPT_BOOL,	/* bool *; -name, -name=false; never the next word */
 	OPT_INT,	/* int64_t *; Go's ParseInt(s, 0, 64): 0x10, 1_0 */

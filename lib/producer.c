@@ -301,7 +301,7 @@ p_closed(struct conn *conn, const char *why, void *arg)
 	if (!was_ready) {
 		fail_all(p, &p->queue, why);
 		if (p->backoff == 0)
-			p->backoff = NSQ_NS_SEC;
+			p->backoff = NS_SEC;
 		else if (p->backoff < max / 2)
 			p->backoff *= 2;
 		else

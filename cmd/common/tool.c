@@ -1,5 +1,5 @@
 /*
- * The tools' common start of main(): option parsing with the help and
+ * The programs' common start of main(): option parsing with the help and
  * version texts, the usage error and its exit code 2.  The help text is
  * kept until tool_options_done() so that later checks of option values
  * can show it too.
@@ -23,8 +23,9 @@ tool_usage_exit(const char *why)
 	exit(why != NULL ? 2 : 0);
 }
 
-void
-tool_options(const char *prog, const char *synopsis, const struct opt *opts,
+/* Everything but the operands; returns the index of the first one. */
+static int
+parse(const char *prog, const char *synopsis, const struct opt *opts,
     size_t nopts, const bool *version, int argc, char **argv)
 {
 	char err[512];
@@ -41,11 +42,37 @@ tool_options(const char *prog, const char *synopsis, const struct opt *opts,
 		    NSQ_VERSION);
 		exit(0);
 	}
+	return argi;
+}
+
+void
+tool_options(const char *prog, const char *synopsis, const struct opt *opts,
+    size_t nopts, const bool *version, int argc, char **argv)
+{
+	char err[512];
+	int argi;
+
+	argi = parse(prog, synopsis, opts, nopts, version, argc, argv);
 	if (argi < argc) {
 		snprintf(err, sizeof(err), "unexpected argument: %s",
 		    argv[argi]);
 		tool_usage_exit(err);
 	}
+}
+
+void
+tool_daemon_options(const char *prog, const struct opt *opts, size_t nopts,
+    const bool *version, int argc, char **argv)
+{
+	int argi;
+
+	argi = parse(prog, "[options]", opts, nopts, version, argc, argv);
+	if (argi < argc) {
+		fprintf(stderr, "%s: unexpected argument: %s\n", prog,
+		    argv[argi]);
+		exit(2);
+	}
+	tool_options_done();
 }
 
 void

@@ -80,7 +80,6 @@ static const struct opt opts[] = {
 	{ "version", 'V', OPT_BOOL, &o.version, NULL,
 	  "print the version and exit", NULL, 0, 0 },
 };
-#define NOPTS	(sizeof(opts) / sizeof(opts[0]))
 
 static struct {
 	struct ev_loop		*loop;
@@ -447,7 +446,7 @@ main(int argc, char **argv)
 	char err[512], *channel;
 	size_t i, k;
 
-	tool_options(PROG, "[options]", opts, NOPTS, &o.version, argc, argv);
+	tool_options(PROG, "[options]", opts, OPTS_LEN(opts), &o.version, argc, argv);
 	tool_options_done();
 	if (o.channel[0] == '\0') {
 		struct timespec ts;

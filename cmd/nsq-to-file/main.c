@@ -158,7 +158,6 @@ static const struct opt opts[] = {
 	  "directory for files being written, moved to --output-dir when "
 	  "closed (default: --output-dir)", NULL, 0, 0 },
 };
-#define NOPTS	(sizeof(opts) / sizeof(opts[0]))
 
 /* One topic: its consumer, its files and its messages not yet synced. */
 struct topic {
@@ -965,7 +964,7 @@ main(int argc, char **argv)
 {
 	size_t i;
 
-	tool_options(PROG, "[options]", opts, NOPTS, &o.version, argc, argv);
+	tool_options(PROG, "[options]", opts, OPTS_LEN(opts), &o.version, argc, argv);
 	tool_options_done();
 	check_options();
 	setup_names();

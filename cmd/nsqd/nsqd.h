@@ -18,15 +18,13 @@
 #include "diskqueue.h"
 #include "hmap.h"
 #include "message.h"
+#include "nsq.h"		/* NSQ_COMPAT_VERSION */
 #include "options.h"
 #include "pqueue.h"
 #include "quantile.h"
 #include "syncer.h"
 
-#define NSQ_COMPAT_VERSION	"1.3.0"
 #define CLIENT_TIMEOUT_NS	(60 * NS_SEC)	/* Go's fixed ClientTimeout */
-#define NS_SEC			1000000000LL
-#define NS_MS			1000000LL
 
 enum { TLS_NOT_REQUIRED, TLS_REQUIRED, TLS_REQUIRED_EXCEPT_HTTP };
 
