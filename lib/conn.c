@@ -103,12 +103,6 @@ conn_new(struct ev_loop *loop, const char *addr, const struct nsq_config *cfg,
 	return c;
 }
 
-const char *
-conn_addr(const struct conn *c)
-{
-	return c->addr;
-}
-
 const struct conn_ident *
 conn_ident(const struct conn *c)
 {
@@ -125,12 +119,6 @@ bool
 conn_was_ready(const struct conn *c)
 {
 	return c->was_ready;
-}
-
-bool
-conn_closed(const struct conn *c)
-{
-	return c->state == CONN_CLOSED;
 }
 
 struct buf *

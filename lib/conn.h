@@ -60,9 +60,7 @@ void	conn_free(struct conn *);
 bool	conn_ready(const struct conn *);
 /* Whether IDENTIFY ever succeeded (a drop rather than a failed attempt). */
 bool	conn_was_ready(const struct conn *);
-bool	conn_closed(const struct conn *);
 const struct conn_ident *conn_ident(const struct conn *);
-const char *conn_addr(const struct conn *);
 /* Bytes waiting in the output buffer. */
 size_t	conn_out_len(const struct conn *);
 

@@ -46,7 +46,5 @@ struct httpc_req *httpc_get(struct httpc *h, const char *url,
 	    httpc_cb *cb, void *arg, char *err, size_t errlen);
 /* Drop a running request; its callback will not run. */
 void	httpc_cancel(struct httpc_req *);
-/* Requests running. */
-size_t	httpc_running(const struct httpc *);
 
 #endif

@@ -370,7 +370,6 @@ void	 lookup_free(struct nsqd *);
 /* REGISTER (reg) or UNREGISTER a topic, or a channel when ch is set. */
 void	 lookup_notify(struct nsqd *, const struct topic *,
 	     const struct channel *, bool reg);
-size_t	 lookup_http_addrs(const struct nsqd *, const char **, size_t);
 /* Ask lookupd for the channels of a new topic and create them. */
 void	 lookup_precreate(struct nsqd *, const struct topic *);
 void	 lookup_precreate_free(struct nsqd *);
