@@ -61,7 +61,7 @@ endif
 # lib/xmalloc.c again, saying on stderr what it could not allocate
 # before it aborts; listed first, it is the xmalloc programs get.
 CLIENT   := buffer config conn consumer errbuf frame httpc json lookup \
-            message names net options producer xmalloc
+            message names net options producer rand xmalloc
 LIB_SRC  := $(wildcard lib/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(O)/%.o)
 CLI_OBJ  := $(CLIENT:%=$(O)/lib/%.o)

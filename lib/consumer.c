@@ -37,6 +37,7 @@
 #include "message.h"
 #include "names.h"
 #include "nsq.h"
+#include "rand.h"
 #include "rdy.h"
 #include "xmalloc.h"
 
@@ -403,7 +404,6 @@ struct nsq_consumer {
 	void			(*stopped)(struct nsq_consumer *, void *);
 	void			*stopped_arg;
 	struct nsq_consumer_stats stats;
-	uint64_t		 rng;
 };
 
 struct nsq_message {
@@ -483,14 +483,8 @@ op_retry_cancel(void *arg, struct consumer_rdy_conn *rc)
 static size_t
 op_random(void *arg, size_t n)
 {
-	struct nsq_consumer *c = arg;
-	uint64_t x = c->rng;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	c->rng = x;
-	return (size_t)((x * UINT64_C(2685821657736338717)) % n);
+	(void)arg;
+	return (size_t)rand_below(n);
 }
 
 static double
@@ -593,10 +587,6 @@ nsq_consumer_new(struct ev_loop *loop, const char *topic, const char *channel,
 	iv = (double)c->cfg->rdy_redistribute_interval / 1e9;
 	ev_timer_set(&c->redistribute_t, iv, iv);
 	ev_timer_start(loop, &c->redistribute_t);
-	c->rng = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^
-	    (uint64_t)(uintptr_t)c;
-	if (c->rng == 0)
-		c->rng = 1;
 	return c;
 }
 

@@ -18,6 +18,7 @@
 #include "httpc.h"
 #include "json.h"
 #include "lookup.h"
+#include "rand.h"
 #include "xmalloc.h"
 
 #define LOOKUP_MAX_BODY		(4 * 1024 * 1024)
@@ -45,7 +46,6 @@ struct lookup {
 	ev_timer		 poll;
 	ev_timer		 recheck;
 	ev_tstamp		 last_round;
-	uint64_t		 rng;
 };
 
 #define CONTAINER(p, type, member)					\
@@ -84,10 +84,6 @@ lookup_new(struct ev_loop *loop, const char *topic,
 	}
 	ev_init(&lk->poll, poll_cb);
 	ev_init(&lk->recheck, recheck_cb);
-	lk->rng = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^
-	    (uint64_t)(uintptr_t)lk;
-	if (lk->rng == 0)
-		lk->rng = 1;
 	return lk;
 }
 
@@ -110,20 +106,6 @@ lookup_free(struct lookup *lk)
 	free(lk->eps);
 	free(lk->topic);
 	free(lk);
-}
-
-/* A double in [0, 1) from xorshift64*. */
-static double
-rand01(struct lookup *lk)
-{
-	uint64_t x = lk->rng;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	lk->rng = x;
-	return (double)((x * UINT64_C(2685821657736338717)) >> 11) /
-	    9007199254740992.0;
 }
 
 /* Percent-encode s as a query value. */
@@ -394,7 +376,7 @@ lookup_add(struct lookup *lk, const char *addr, char *err, size_t errlen)
 	if (lk->neps == 1) {
 		round_start(lk);
 		iv = (double)lk->cfg->lookupd_poll_interval / 1e9;
-		jitter = rand01(lk) * lk->cfg->lookupd_poll_jitter * iv;
+		jitter = rand_unit() * lk->cfg->lookupd_poll_jitter * iv;
 		ev_timer_set(&lk->poll, iv + jitter, iv);
 		ev_timer_start(lk->loop, &lk->poll);
 	} else

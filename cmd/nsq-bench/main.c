@@ -173,11 +173,12 @@ main(int argc, char **argv)
 
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	o.connections = ncpu > 0 ? ncpu : 1;
-	r = opts_parse(opts, OPTS_LEN(opts), argc, argv, &argi, err, sizeof(err));
+	r = opts_parse(opts, OPTS_LEN(opts), argc, argv, &argi, err,
+	    sizeof(err));
 	/* Options may come before the mode word, and after it. */
 	if (r == 0 && argi < argc) {
-		r = opts_parse(opts, OPTS_LEN(opts), argc - argi, argv + argi, &argj,
-		    err, sizeof(err));
+		r = opts_parse(opts, OPTS_LEN(opts), argc - argi, argv + argi,
+		    &argj, err, sizeof(err));
 		argj += argi;
 	} else
 		argj = argi;

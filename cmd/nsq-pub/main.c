@@ -549,8 +549,8 @@ main(int argc, char **argv)
 	int rc;
 	size_t i;
 
-	tool_options(PROG, "[options] < input", opts, OPTS_LEN(opts), &o.version,
-	    argc, argv);
+	tool_options(PROG, "[options] < input", opts, OPTS_LEN(opts),
+	    &o.version, argc, argv);
 	if (o.topic[0] == '\0')
 		errx(1, "--topic required");
 	if (o.delimiter == NULL)

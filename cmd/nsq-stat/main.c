@@ -446,7 +446,8 @@ check_options(void)
 int
 main(int argc, char **argv)
 {
-	tool_options(PROG, "[options]", opts, OPTS_LEN(opts), &o.version, argc, argv);
+	tool_options(PROG, "[options]", opts, OPTS_LEN(opts), &o.version, argc,
+	    argv);
 	check_options();
 	tool_options_done();
 

@@ -964,7 +964,8 @@ main(int argc, char **argv)
 {
 	size_t i;
 
-	tool_options(PROG, "[options]", opts, OPTS_LEN(opts), &o.version, argc, argv);
+	tool_options(PROG, "[options]", opts, OPTS_LEN(opts), &o.version, argc,
+	    argv);
 	tool_options_done();
 	check_options();
 	setup_names();

@@ -663,7 +663,8 @@ channel_pump(struct channel *ch)
 		if ((m = msgq_pop(&ch->q)) == NULL &&
 		    (m = read_disk(ch)) == NULL)
 			break;
-		if (c->sample_rate > 0 && rand() % 100 > c->sample_rate) {
+		if (c->sample_rate > 0 &&
+		    (int)rand_below(100) > c->sample_rate) {
 			/* Sampled out: dropped for this channel, as Go. */
 			drop(ch, m);
 			continue;

@@ -22,6 +22,7 @@
 #include "options.h"
 #include "pqueue.h"
 #include "quantile.h"
+#include "rand.h"
 #include "syncer.h"
 
 #define CLIENT_TIMEOUT_NS	(60 * NS_SEC)	/* Go's fixed ClientTimeout */
