@@ -3,6 +3,7 @@
  * moves unread bytes to the front only when asked (once per read), so a
  * parser that consumes record by record never pays a memmove per record.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,6 +13,14 @@
 
 #include "buffer.h"
 #include "xmalloc.h"
+
+/*
+ * off <= len <= cap <= max: broken, a read would return bytes never
+ * written or a write would pass the allocation.  Checked where the
+ * offsets move (a few compares; on in every build without NDEBUG).
+ */
+#define BUF_CHECK(b)	assert((b)->off <= (b)->len && \
+			    (b)->len <= (b)->cap && (b)->cap <= (b)->max)
 
 void
 buf_init(struct buf *b, size_t cap, size_t max)
@@ -43,6 +52,7 @@ buf_reset(struct buf *b)
 void
 buf_compact(struct buf *b)
 {
+	BUF_CHECK(b);
 	if (b->off == 0)
 		return;
 	if (b->off < b->len)
@@ -75,6 +85,7 @@ buf_reserve(struct buf *b, size_t n)
 		ncap = b->max;
 	b->data = xreallocarray(b->data, ncap, 1);
 	b->cap = ncap;
+	BUF_CHECK(b);
 	return 0;
 }
 
@@ -86,6 +97,7 @@ buf_append(struct buf *b, const void *p, size_t n)
 	if (n > 0)
 		memcpy(b->data + b->len, p, n);
 	b->len += n;
+	BUF_CHECK(b);
 	return 0;
 }
 
@@ -120,6 +132,7 @@ buf_appendf(struct buf *b, const char *fmt, ...)
 		va_end(ap);
 	}
 	b->len += (size_t)n;
+	BUF_CHECK(b);
 	return 0;
 }
 
@@ -153,6 +166,7 @@ buf_append_u64(struct buf *b, uint64_t v)
 void
 buf_consume(struct buf *b, size_t n)
 {
+	BUF_CHECK(b);
 	if (n >= b->len - b->off) {
 		b->off = b->len = 0;
 		return;
@@ -182,6 +196,7 @@ buf_read_fd(struct buf *b, int fd)
 	n = read(fd, b->data + b->len, room);
 	if (n > 0)
 		b->len += (size_t)n;
+	BUF_CHECK(b);
 	return n;
 }
 

@@ -1,7 +1,12 @@
 /*
  * Open-addressing hash map (see hmap.h).  Load is kept under 3/4; removal
  * shifts later members of the probe run back so lookups never meet holes.
+ * The asserts hold what the probing needs: a power-of-two capacity (the
+ * mask), a free slot (a full table would probe for ever), a probe run no
+ * longer than the table.
  */
+#include <assert.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,10 +59,13 @@ hmap_free(struct hmap *m)
 static size_t
 find(const struct hmap *m, const void *key, size_t klen, uint32_t h)
 {
-	size_t mask = m->cap - 1, i = h & mask;
+	size_t mask = m->cap - 1, i = h & mask, probes = 0;
 
+	assert(m->cap > 0 && (m->cap & mask) == 0 && m->n < m->cap);
 	for (;;) {
 		const struct hmap_ent *e = &m->ent[i];
+
+		assert(probes++ < m->cap);
 
 		if (e->key == NULL)
 			return i;
@@ -102,8 +110,10 @@ hmap_put(struct hmap *m, const void *key, size_t klen, void *val)
 	struct hmap_ent *e;
 	void *prev;
 
+	assert(klen <= UINT32_MAX);
 	if ((m->n + 1) * 4 > m->cap * 3)
 		grow(m);
+	assert((m->n + 1) * 4 <= m->cap * 3);
 	e = &m->ent[find(m, key, klen, h)];
 	if (e->key != NULL) {
 		prev = e->val;
@@ -132,6 +142,7 @@ hmap_del(struct hmap *m, const void *key, size_t klen)
 	if (m->ent[i].key == NULL)
 		return NULL;
 	val = m->ent[i].val;
+	assert(m->n > 0);
 	m->n--;
 	/* Backward shift: pull later run members into the hole. */
 	for (j = (i + 1) & mask; m->ent[j].key != NULL; j = (j + 1) & mask) {
