@@ -482,26 +482,19 @@ lane_get(struct channel *ch, int64_t timeout)
  * capped TOUCH (or the wall clock stepping back) made it earlier than
  * the tail's.  The lane must stay in deadline order: the timer and the
  * timeout sweep look at its head only, so a copy out of order would time
- * out late, or a later one early.  Asserted for the copy's neighbours
- * (each insert keeps the order, so that covers the lane), and that the
- * copy is its owner's, in its owner's timeout's lane.
+ * out late, or a later one early.  lane_remove() asserts it.
  */
 static void
 lane_insert(struct lane *l, struct cmsg *m)
 {
 	struct cmsg *p = TAILQ_LAST(&l->q, cmsg_list);
 
-	assert(m->owner != NULL && m->owner->msg_timeout_ns == l->timeout);
 	while (p != NULL && p->deadline > m->deadline)
 		p = TAILQ_PREV(p, cmsg_list, fl);
 	if (p == NULL)
 		TAILQ_INSERT_HEAD(&l->q, m, fl);
 	else
 		TAILQ_INSERT_AFTER(&l->q, p, m, fl);
-	assert(TAILQ_PREV(m, cmsg_list, fl) == NULL ||
-	    TAILQ_PREV(m, cmsg_list, fl)->deadline <= m->deadline);
-	assert(TAILQ_NEXT(m, fl) == NULL ||
-	    TAILQ_NEXT(m, fl)->deadline >= m->deadline);
 }
 
 /*
@@ -512,9 +505,18 @@ static void
 lane_remove(struct channel *ch, struct cmsg *m)
 {
 	struct lane *l = lane_get(ch, m->owner->msg_timeout_ns);
+	struct cmsg *next = TAILQ_NEXT(m, fl);
 
-	/* Its lane exists and holds something (lane_get made none). */
+	/*
+	 * Its lane exists and holds something (lane_get made none), and the
+	 * copy is not later than the one after it: every copy leaves
+	 * through here, so each pair of neighbours is checked when the
+	 * earlier one leaves.  (The insertion walk itself cannot break the
+	 * order; a deadline changed in place, or a copy put in by another
+	 * path, would.)
+	 */
 	assert(!TAILQ_EMPTY(&l->q));
+	assert(next == NULL || m->deadline <= next->deadline);
 	TAILQ_REMOVE(&l->q, m, fl);
 	if (TAILQ_EMPTY(&l->q) && (TAILQ_FIRST(&ch->lanes) != l ||
 	    TAILQ_NEXT(l, link) != NULL)) {
