@@ -8,7 +8,7 @@
 #                   "N passed, N failed" last
 #   make unit|bats|interop   one suite on the plain build
 #   make asan       unit + bats under the sanitizers
-#   make bench fuzz lint fmt install clean
+#   make bench fuzz lint install clean
 #
 # The daemons (nsqd, nsqlookupd) are linked statically, as Go ships nsqd:
 # an idle nsqd then maps no shared libraries (under 2 MB RSS instead of
@@ -88,7 +88,7 @@ BINS     := $(PROGS:%=$(BINDIR)/%)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNITS    := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
 
-.PHONY: all run test unit bats interop asan bench fuzz lint fmt install \
+.PHONY: all run test unit bats interop asan bench fuzz lint install \
         clean deps deps-test FORCE
 .DEFAULT_GOAL := all
 
@@ -190,8 +190,14 @@ lint:
 	@cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 	    --std=c11 -D_GNU_SOURCE -Ilib lib cmd
 
-fmt:
-	@clang-format -i $(LIB_SRC) $(wildcard lib/*.h cmd/*/*.[ch])
+# No fmt target: clang-format 14 cannot express our KNF.  Its declaration
+# alignment pads every name of a group to one column, where KNF puts one
+# tab after the type ("const char\t*config;" beside "bool\t\t verbose;");
+# it re-breaks long calls and conditions by its own penalties, not
+# KNF's "fill the line, continue 4 spaces in"; trailing comments lose
+# their tab.  The closest .clang-format we found rewrote 3,700 lines of
+# 89 files.  style(9) is kept by review; cppcheck (make lint) is run by
+# make test.
 
 # install_some GLOB,DIR: install the files GLOB matches (if any) into DIR.
 install_some = $(if $(wildcard $(1)),install -m 644 $(wildcard $(1)) \
