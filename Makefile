@@ -111,7 +111,7 @@ $(LIBS):
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 # Each program is every .c file of its folder (and cmd/common's for the
-# tools), linked with the library.
+# tools and daemons), linked with both archives, libnsqsrv.a first.
 prog_objs = $(patsubst %.c,$(O)/%.o,$(wildcard cmd/$(1)/*.c)) \
     $(if $(filter $(1),$(TOOLS) nsqd nsqlookupd),$(TOOL_OBJ))
 DAEMONS  := $(BINDIR)/nsqd $(BINDIR)/nsqlookupd

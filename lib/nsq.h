@@ -13,8 +13,11 @@
  * nsq_config.  Out of memory: nsq_producer_new and nsq_consumer_new
  * return NULL with "out of memory" in err; any other allocation that
  * fails (nsq_config_new, a buffer growing, a connection made on the
- * loop) has no caller to tell and calls abort(), printing nothing.
- * tests/bats/lib.bats checks libnsq.a for calls that would break this.
+ * loop) has no caller to tell and calls abort(), printing nothing.  A
+ * broken internal invariant (a bug, never bad input or a peer's bytes)
+ * fails an assert(3), which prints the condition and aborts; -DNDEBUG
+ * compiles those out.  tests/bats/lib.bats checks libnsq.a for calls
+ * that would break this.
  *
  * Options use go-nsq's names and defaults (nsq_config_set), so the
  * "--consumer-opt key,value" and "--producer-opt key,value" flags of the

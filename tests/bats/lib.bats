@@ -3,7 +3,8 @@
 # prints and never exits.  The promise is checked on the archive C
 # programs link, libnsq.a: none of its objects may refer to a function
 # that would break it.  (A write(2) to fd 2 is not visible to nm; stderr
-# and stdout are, and no client object has a reason to name them.)
+# and stdout are, and no client object has a reason to name them.
+# __assert_fail is allowed: nsq.h says a broken invariant is asserted.)
 #
 # The archive sits beside the bin folder under test: build/asan/libnsq.a
 # for build/asan/bin, build/plain/libnsq.a for bin/.  NSQ_LIB overrides.
