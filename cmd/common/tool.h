@@ -4,7 +4,8 @@
  * main(), which prints and exits as lib/ may not.  Each parses its option
  * table the same way and answers --help, --version, bad options and stray
  * operands with the same words and exit codes (a daemon's stray operand
- * is one line without the help, as before the daemons shared this).
+ * is one line without the help, and its help is made only when printed,
+ * as before the daemons shared this).
  */
 #ifndef NSQ_TOOL_H
 #define NSQ_TOOL_H
