@@ -1,4 +1,6 @@
 /*
+ * Archive: libnsq.a (the client library; no thread, printing or exit).
+ *
  * A bounded, binary-safe byte buffer with a read cursor.  Data lives in
  * data[off, len); appends go at len; consumers advance off.  Space is
  * reclaimed by buf_compact(), once per read, never per consumed record.

@@ -1,4 +1,6 @@
 /*
+ * Archive: libnsqsrv.a (what the daemons add to libnsq.a).
+ *
  * The compressed streams NSQ clients may negotiate in IDENTIFY: raw
  * DEFLATE (no zlib header, sync-flushed after each write batch) and
  * snappy's framing format (stream identifier, then compressed or

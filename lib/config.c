@@ -20,8 +20,8 @@
 #include "text.h"
 #include "xmalloc.h"
 
-#define MS	NSQ_NS_MS
-#define SEC	NSQ_NS_SEC
+#define MS	NS_MS
+#define SEC	NS_SEC
 #define MIN	(60 * SEC)
 
 enum cfg_type {
@@ -169,12 +169,18 @@ nsq_config_dup(const struct nsq_config *src)
 {
 	struct nsq_config *c;
 
-	c = xmalloc(sizeof(*c));
+	if ((c = malloc(sizeof(*c))) == NULL)
+		return NULL;
 	*c = *src;
-	c->client_id = xstrdup(src->client_id);
-	c->hostname = xstrdup(src->hostname);
-	c->user_agent = xstrdup(src->user_agent);
-	c->auth_secret = xstrdup(src->auth_secret);
+	c->client_id = strdup(src->client_id);
+	c->hostname = strdup(src->hostname);
+	c->user_agent = strdup(src->user_agent);
+	c->auth_secret = strdup(src->auth_secret);
+	if (c->client_id == NULL || c->hostname == NULL ||
+	    c->user_agent == NULL || c->auth_secret == NULL) {
+		nsq_config_free(c);
+		return NULL;
+	}
 	return c;
 }
 

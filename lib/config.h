@@ -1,4 +1,6 @@
 /*
+ * Archive: libnsq.a (the client library; no thread, printing or exit).
+ *
  * The layout of struct nsq_config, shared by the client modules (conn,
  * producer, consumer, lookup) and hidden from programs, which go through
  * nsq_config_set() in nsq.h.  Durations are nanoseconds.
@@ -12,9 +14,8 @@
 #include <stdint.h>
 
 #include "nsq.h"
+#include "options.h"
 
-#define NSQ_NS_MS	INT64_C(1000000)
-#define NSQ_NS_SEC	INT64_C(1000000000)
 
 struct nsq_config {
 	int64_t		 dial_timeout;
@@ -53,7 +54,7 @@ struct nsq_config {
 
 /* Checks across options, as go-nsq's Validate; 0 or -1 with err. */
 int	nsq_config_check(const struct nsq_config *, char *err, size_t errlen);
-/* A deep copy (strings duplicated). */
+/* A deep copy (strings duplicated); NULL when memory is short. */
 struct nsq_config *nsq_config_dup(const struct nsq_config *);
 /* Hand one line to the configured logger, if any wants this level. */
 void	nsq_logf(const struct nsq_config *, enum nsq_log_level,

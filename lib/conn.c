@@ -103,12 +103,6 @@ conn_new(struct ev_loop *loop, const char *addr, const struct nsq_config *cfg,
 	return c;
 }
 
-const char *
-conn_addr(const struct conn *c)
-{
-	return c->addr;
-}
-
 const struct conn_ident *
 conn_ident(const struct conn *c)
 {
@@ -125,12 +119,6 @@ bool
 conn_was_ready(const struct conn *c)
 {
 	return c->was_ready;
-}
-
-bool
-conn_closed(const struct conn *c)
-{
-	return c->state == CONN_CLOSED;
 }
 
 struct buf *
@@ -330,16 +318,16 @@ identify_json(struct conn *c, struct buf *b)
 	jw_bool(&w, true);
 	jw_key(&w, "heartbeat_interval");
 	jw_int(&w, k->heartbeat_interval < 0 ? -1 :
-	    k->heartbeat_interval / NSQ_NS_MS);
+	    k->heartbeat_interval / NS_MS);
 	jw_key(&w, "hostname");
 	jw_str(&w, k->hostname);
 	jw_key(&w, "msg_timeout");
-	jw_int(&w, k->msg_timeout / NSQ_NS_MS);
+	jw_int(&w, k->msg_timeout / NS_MS);
 	jw_key(&w, "output_buffer_size");
 	jw_int(&w, k->output_buffer_size);
 	jw_key(&w, "output_buffer_timeout");
 	jw_int(&w, k->output_buffer_timeout < 0 ? -1 :
-	    k->output_buffer_timeout / NSQ_NS_MS);
+	    k->output_buffer_timeout / NS_MS);
 	jw_key(&w, "sample_rate");
 	jw_int(&w, k->sample_rate);
 	jw_key(&w, "snappy");

@@ -1,4 +1,6 @@
 /*
+ * Archive: libnsq.a (the client library; no thread, printing or exit).
+ *
  * One client connection to nsqd on a libev loop, shared by the producer
  * and the consumer: non-blocking connect with dial_timeout, the "  V2"
  * magic, IDENTIFY with feature negotiation (and AUTH when nsqd asks for
@@ -58,9 +60,7 @@ void	conn_free(struct conn *);
 bool	conn_ready(const struct conn *);
 /* Whether IDENTIFY ever succeeded (a drop rather than a failed attempt). */
 bool	conn_was_ready(const struct conn *);
-bool	conn_closed(const struct conn *);
 const struct conn_ident *conn_ident(const struct conn *);
-const char *conn_addr(const struct conn *);
 /* Bytes waiting in the output buffer. */
 size_t	conn_out_len(const struct conn *);
 

@@ -1,5 +1,5 @@
 /*
- * The consumer (nsq.h) and its flow control (consumer.h).
+ * The consumer (nsq.h) and its flow control (rdy.h, the RDY engine).
  *
  * Each connection (struct cconn) goes CONNECTING -> SUBSCRIBING (SUB sent
  * after IDENTIFY) -> SUBSCRIBED (RDY flows) -> CLOSING (CLS sent, or
@@ -32,15 +32,16 @@
 #include "buffer.h"
 #include "config.h"
 #include "conn.h"
-#include "consumer.h"
 #include "frame.h"
 #include "lookup.h"
 #include "message.h"
 #include "names.h"
 #include "nsq.h"
+#include "rand.h"
+#include "rdy.h"
 #include "xmalloc.h"
 
-#define RDY_RETRY_NS	(5 * NSQ_NS_SEC)
+#define RDY_RETRY_NS	(5 * NS_SEC)
 #define STOP_TIMEOUT	30.0	/* seconds a stop waits for CLOSE_WAIT */
 
 /*
@@ -314,7 +315,7 @@ consumer_rdy_resume(struct consumer_rdy *st)
 		if (!st->conns[i]->closing)
 			live++;
 	if (live == 0) {
-		start_backoff(st, NSQ_NS_SEC);
+		start_backoff(st, NS_SEC);
 		return;
 	}
 	k = st->ops->random(st->arg, live);
@@ -325,7 +326,7 @@ consumer_rdy_resume(struct consumer_rdy *st)
 		}
 	/* While backing off, one message at a time tests the waters. */
 	if (c == NULL || consumer_rdy_update(st, c, 1) == -1)
-		start_backoff(st, NSQ_NS_SEC);
+		start_backoff(st, NS_SEC);
 }
 
 void
@@ -403,7 +404,6 @@ struct nsq_consumer {
 	void			(*stopped)(struct nsq_consumer *, void *);
 	void			*stopped_arg;
 	struct nsq_consumer_stats stats;
-	uint64_t		 rng;
 };
 
 struct nsq_message {
@@ -483,14 +483,8 @@ op_retry_cancel(void *arg, struct consumer_rdy_conn *rc)
 static size_t
 op_random(void *arg, size_t n)
 {
-	struct nsq_consumer *c = arg;
-	uint64_t x = c->rng;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	c->rng = x;
-	return (size_t)((x * UINT64_C(2685821657736338717)) % n);
+	(void)arg;
+	return (size_t)rand_below(n);
 }
 
 static double
@@ -568,11 +562,19 @@ nsq_consumer_new(struct ev_loop *loop, const char *topic, const char *channel,
 		errbuf_set(err, errlen, "invalid channel name");
 		return NULL;
 	}
-	c = xcalloc(1, sizeof(*c));
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->topic = strdup(topic)) == NULL ||
+	    (c->channel = strdup(channel)) == NULL ||
+	    (c->cfg = nsq_config_dup(cfg)) == NULL) {
+		if (c != NULL) {
+			free(c->topic);
+			free(c->channel);
+		}
+		free(c);
+		errbuf_set(err, errlen, "out of memory");
+		return NULL;
+	}
 	c->loop = loop;
-	c->topic = xstrdup(topic);
-	c->channel = xstrdup(channel);
-	c->cfg = nsq_config_dup(cfg);
 	c->cb = cb;
 	c->arg = arg;
 	TAILQ_INIT(&c->conns);
@@ -585,10 +587,6 @@ nsq_consumer_new(struct ev_loop *loop, const char *topic, const char *channel,
 	iv = (double)c->cfg->rdy_redistribute_interval / 1e9;
 	ev_timer_set(&c->redistribute_t, iv, iv);
 	ev_timer_start(loop, &c->redistribute_t);
-	c->rng = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^
-	    (uint64_t)(uintptr_t)c;
-	if (c->rng == 0)
-		c->rng = 1;
 	return c;
 }
 
@@ -912,7 +910,7 @@ schedule_reconnect(struct nsq_consumer *c, struct daddr *d)
 	int64_t max = c->cfg->lookupd_poll_interval;
 
 	if (d->backoff == 0)
-		d->backoff = NSQ_NS_SEC;
+		d->backoff = NS_SEC;
 	else
 		d->backoff = d->backoff > max / 2 ? max : d->backoff * 2;
 	if (d->backoff > max)
@@ -1278,9 +1276,9 @@ nsq_msg_requeue(struct nsq_message *m, int64_t delay_ms, bool backoff)
 	int r;
 
 	if (delay_ms < 0 && c != NULL) {
-		delay_ms = c->cfg->default_requeue_delay / NSQ_NS_MS *
+		delay_ms = c->cfg->default_requeue_delay / NS_MS *
 		    m->attempts;
-		max = c->cfg->max_requeue_delay / NSQ_NS_MS;
+		max = c->cfg->max_requeue_delay / NS_MS;
 		if (delay_ms > max)
 			delay_ms = max;
 	}

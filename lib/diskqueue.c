@@ -40,6 +40,7 @@
 
 #include "buffer.h"
 #include "diskqueue.h"
+#include "rand.h"
 #include "syncer.h"
 #include "xmalloc.h"
 
@@ -547,7 +548,7 @@ write_meta(struct dq *dq, bool async)
 	    dq->depth + (int64_t)dq->ring_len, dq->cfile, dq->cpos,
 	    dq->wfile, dq->wpos);
 	/* Go names it "<meta>.<rand.Int()>.tmp": a non-negative int63. */
-	rnd = (((uint64_t)arc4random() << 32) | arc4random()) >> 1;
+	rnd = rand_u64() >> 1;
 	tmp = xasprintf("%s.%" PRIu64 ".tmp", dq->meta_path, rnd);
 	if (async) {
 		if (dq->wfd != -1 &&

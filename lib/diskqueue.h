@@ -1,4 +1,6 @@
 /*
+ * Archive: libnsqsrv.a (what the daemons add to libnsq.a).
+ *
  * A disk-backed FIFO of byte records that reads and writes exactly the
  * on-disk format of go-diskqueue v1.1.0 (the store behind every Go nsqd
  * topic and channel), so a data directory moves between Go nsqd and ours.

@@ -1,4 +1,6 @@
 /*
+ * Archive: libnsq.a (the client library; no thread, printing or exit).
+ *
  * The library's error contract (STYLE.md rule 3): a failing function
  * writes one line of reason into a caller-supplied char err[errlen].
  */

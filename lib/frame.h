@@ -1,4 +1,6 @@
 /*
+ * Archive: libnsq.a (the client library; no thread, printing or exit).
+ *
  * The client's side of TCP protocol V2: the incremental decoder of the
  * frames nsqd sends ([int32 size][int32 type][data], size = 4 + data)
  * and encoders of the commands a client sends.  Encoders append one whole

@@ -1,4 +1,6 @@
 /*
+ * Archive: libnsqsrv.a (what the daemons add to libnsq.a).
+ *
  * A log-linear histogram of unsigned 64-bit values (latencies in ns): exact
  * below 128, then 64 buckets per power of two, so a quantile is within
  * 1/64 (1.6%) of the true value whatever the range, in a fixed 30 KB and

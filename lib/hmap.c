@@ -1,7 +1,11 @@
 /*
  * Open-addressing hash map (see hmap.h).  Load is kept under 3/4; removal
  * shifts later members of the probe run back so lookups never meet holes.
+ * The asserts hold what the probing needs: a power-of-two capacity (the
+ * mask) and a free slot (a full table would probe for ever).
  */
+#include <assert.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,6 +60,8 @@ find(const struct hmap *m, const void *key, size_t klen, uint32_t h)
 {
 	size_t mask = m->cap - 1, i = h & mask;
 
+	/* A free slot ends the walk: n < cap. */
+	assert(m->cap > 0 && (m->cap & mask) == 0 && m->n < m->cap);
 	for (;;) {
 		const struct hmap_ent *e = &m->ent[i];
 
@@ -102,8 +108,10 @@ hmap_put(struct hmap *m, const void *key, size_t klen, void *val)
 	struct hmap_ent *e;
 	void *prev;
 
+	assert(klen <= UINT32_MAX);
 	if ((m->n + 1) * 4 > m->cap * 3)
 		grow(m);
+	assert((m->n + 1) * 4 <= m->cap * 3);
 	e = &m->ent[find(m, key, klen, h)];
 	if (e->key != NULL) {
 		prev = e->val;
@@ -132,6 +140,7 @@ hmap_del(struct hmap *m, const void *key, size_t klen)
 	if (m->ent[i].key == NULL)
 		return NULL;
 	val = m->ent[i].val;
+	assert(m->n > 0);
 	m->n--;
 	/* Backward shift: pull later run members into the hole. */
 	for (j = (i + 1) & mask; m->ent[j].key != NULL; j = (j + 1) & mask) {

@@ -1,4 +1,6 @@
 /*
+ * Archive: libnsqsrv.a (what the daemons add to libnsq.a).
+ *
  * A hash map from byte-string keys to pointers: open addressing with
  * linear probing and backward-shift deletion (no tombstones).  The map
  * stores the key pointer, not a copy: the key's bytes must stay valid and

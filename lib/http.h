@@ -1,4 +1,6 @@
 /*
+ * Archive: libnsqsrv.a (what the daemons add to libnsq.a).
+ *
  * An HTTP/1.1 server on libev over http-parser, for the daemons' HTTP APIs
  * (nsqd :4151, nsqlookupd :4161).  It does what Go's net/http plus
  * httprouter do for NSQ: keep-alive, pipelining answered in order, chunked

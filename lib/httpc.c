@@ -50,7 +50,6 @@ struct httpc {
 	ev_timer		 timer;
 	struct httpc_reqs	 reqs;
 	struct httpc_socks	 socks;
-	size_t			 n;
 	int64_t			 connect_ms;	/* 0: the request's */
 };
 
@@ -77,7 +76,6 @@ check_done(struct httpc *h)
 		rc = m->data.result;
 		curl_multi_remove_handle(h->multi, r->easy);
 		TAILQ_REMOVE(&h->reqs, r, entry);
-		h->n--;
 		err[0] = '\0';
 		if (rc == CURLE_OK)
 			curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE,
@@ -287,7 +285,6 @@ httpc_get(struct httpc *h, const char *url, const char *accept,
 		return NULL;
 	}
 	TAILQ_INSERT_TAIL(&h->reqs, r, entry);
-	h->n++;
 	return r;
 }
 
@@ -295,14 +292,7 @@ void
 httpc_cancel(struct httpc_req *r)
 {
 	TAILQ_REMOVE(&r->h->reqs, r, entry);
-	r->h->n--;
 	req_free(r);
-}
-
-size_t
-httpc_running(const struct httpc *h)
-{
-	return h->n;
 }
 
 void

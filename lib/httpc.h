@@ -1,4 +1,6 @@
 /*
+ * Archive: libnsq.a (the client library; no thread, printing or exit).
+ *
  * HTTP GET requests on a libev loop through libcurl's multi interface:
  * curl tells which sockets to watch and when to wake (its socket and
  * timer callbacks), libev watches them (one ev_io per socket, one
@@ -44,7 +46,5 @@ struct httpc_req *httpc_get(struct httpc *h, const char *url,
 	    httpc_cb *cb, void *arg, char *err, size_t errlen);
 /* Drop a running request; its callback will not run. */
 void	httpc_cancel(struct httpc_req *);
-/* Requests running. */
-size_t	httpc_running(const struct httpc *);
 
 #endif

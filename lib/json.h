@@ -1,4 +1,6 @@
 /*
+ * Archive: libnsq.a (the client library; no thread, printing or exit).
+ *
  * JSON in and out.  Reading: json_parse() checks a document strictly
  * (RFC 8259 grammar, as Go's encoding/json accepts it, nesting up to
  * 10000 deep) and tokenizes it with Debian's jsmn; tokens are then

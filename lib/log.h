@@ -1,7 +1,10 @@
 /*
+ * Archive: libnsqsrv.a (what the daemons add to libnsq.a).
+ *
  * Leveled logging for the daemons, one line per event on stderr in NSQ's
  * format: "<prefix><YYYY/MM/DD HH:MM:SS.uuuuuu> <LEVEL>: <message>".
- * Library code never logs; it returns errors to the daemon that does.
+ * The one lib/ module that prints or exits (fatal, fatalx): the client
+ * library libnsq.a does not hold it, and its modules return errors.
  */
 #ifndef NSQ_LOG_H
 #define NSQ_LOG_H

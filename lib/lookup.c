@@ -20,6 +20,7 @@
 #include "httpc.h"
 #include "json.h"
 #include "lookup.h"
+#include "rand.h"
 #include "text.h"
 #include "xmalloc.h"
 
@@ -49,7 +50,6 @@ struct lookup {
 	ev_timer		 poll;
 	ev_timer		 recheck;
 	ev_tstamp		 last_round;
-	uint64_t		 rng;
 };
 
 #define CONTAINER(p, type, member)					\
@@ -74,23 +74,20 @@ lookup_new(struct ev_loop *loop, const char *topic,
 {
 	struct lookup *lk;
 
-	lk = xcalloc(1, sizeof(*lk));
+	if ((lk = calloc(1, sizeof(*lk))) == NULL)
+		return NULL;
 	lk->loop = loop;
-	lk->topic = xstrdup(topic);
 	lk->cfg = cfg;
 	lk->cb = cb;
 	lk->arg = arg;
-	if ((lk->h = httpc_new(loop)) == NULL) {
+	if ((lk->topic = strdup(topic)) == NULL ||
+	    (lk->h = httpc_new(loop)) == NULL) {
 		free(lk->topic);
 		free(lk);
 		return NULL;
 	}
 	ev_init(&lk->poll, poll_cb);
 	ev_init(&lk->recheck, recheck_cb);
-	lk->rng = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^
-	    (uint64_t)(uintptr_t)lk;
-	if (lk->rng == 0)
-		lk->rng = 1;
 	return lk;
 }
 
@@ -113,20 +110,6 @@ lookup_free(struct lookup *lk)
 	free(lk->eps);
 	free(lk->topic);
 	free(lk);
-}
-
-/* A double in [0, 1) from xorshift64*. */
-static double
-rand01(struct lookup *lk)
-{
-	uint64_t x = lk->rng;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	lk->rng = x;
-	return (double)((x * UINT64_C(2685821657736338717)) >> 11) /
-	    9007199254740992.0;
 }
 
 /*
@@ -343,7 +326,7 @@ round_start(struct lookup *lk)
 		nsq_logf(lk->cfg, NSQ_LOG_INFO, "querying nsqlookupd %s",
 		    ep->url);
 		ep->req = httpc_get(lk->h, ep->url, LOOKUP_ACCEPT,
-		    lk->cfg->lookupd_poll_timeout / NSQ_NS_MS, LOOKUP_MAX_BODY,
+		    lk->cfg->lookupd_poll_timeout / NS_MS, LOOKUP_MAX_BODY,
 		    answer_cb, ep, err, sizeof(err));
 		if (ep->req == NULL)
 			nsq_logf(lk->cfg, NSQ_LOG_ERROR, "error querying "
@@ -410,7 +393,7 @@ lookup_add(struct lookup *lk, const char *addr, char *err, size_t errlen)
 	if (lk->neps == 1) {
 		round_start(lk);
 		iv = (double)lk->cfg->lookupd_poll_interval / 1e9;
-		jitter = rand01(lk) * lk->cfg->lookupd_poll_jitter * iv;
+		jitter = rand_unit() * lk->cfg->lookupd_poll_jitter * iv;
 		ev_timer_set(&lk->poll, iv + jitter, iv);
 		ev_timer_start(lk->loop, &lk->poll);
 	} else

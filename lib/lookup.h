@@ -1,4 +1,6 @@
 /*
+ * Archive: libnsq.a (the client library; no thread, printing or exit).
+ *
  * Discovery of a topic's nsqd producers through nsqlookupd's HTTP API:
  * GET /lookup?topic=T on every nsqlookupd given, at once and then every
  * lookupd_poll_interval (the first wait lengthened by a random fraction

@@ -1,4 +1,6 @@
 /*
+ * Archive: libnsq.a (the client library; no thread, printing or exit).
+ *
  * NSQ messages on the wire and on disk, and the IDs nsqd gives them.
  *
  * A message is [int64 timestamp_ns][uint16 attempts][16-byte ID][body],

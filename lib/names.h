@@ -1,4 +1,6 @@
 /*
+ * Archive: libnsq.a (the client library; no thread, printing or exit).
+ *
  * Topic and channel names: 1..64 bytes matching
  * ^[.a-zA-Z0-9_-]+(#ephemeral)?$ (the suffix counts toward the 64).
  */

@@ -1,4 +1,6 @@
 /*
+ * Archive: libnsq.a (the client library; no thread, printing or exit).
+ *
  * Sockets: listening on NSQ-style addresses and naming peers.
  * An address is "host:port", ":port", "[v6]:port", or a Unix socket path
  * (anything containing a '/').

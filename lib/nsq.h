@@ -1,12 +1,23 @@
 /*
+ * Archive: libnsq.a, with every client module it needs (Makefile).
+ *
  * The NSQ client library: publish to and consume from nsqd (TCP protocol
  * V2), discovering nsqd through nsqlookupd, on the caller's libev loop.
  *
  * Everything runs on the loop given at creation, from its callbacks; the
- * library starts no thread, never blocks except for name resolution,
- * never prints and never exits.  Failures come back to the caller as
- * return values with a reason in err[], as the status and text of a
- * publish callback, or through the log callback of struct nsq_config.
+ * library starts no thread of its own (libcurl, which polls nsqlookupd,
+ * may resolve a name on one), never blocks except for name resolution
+ * of an nsqd address, never prints and never exits.  Failures come back
+ * to the caller as return values with a reason in err[], as the status
+ * and text of a publish callback, or through the log callback of struct
+ * nsq_config.  Out of memory: nsq_producer_new and nsq_consumer_new
+ * return NULL with "out of memory" in err; any other allocation that
+ * fails (nsq_config_new, a buffer growing, a connection made on the
+ * loop) has no caller to tell and calls abort(), printing nothing.  A
+ * broken internal invariant (a bug, never bad input or a peer's bytes)
+ * fails an assert(3), which prints the condition and aborts; -DNDEBUG
+ * compiles those out.  tests/bats/lib.bats checks libnsq.a for calls
+ * that would break this.
  *
  * Options use go-nsq's names and defaults (nsq_config_set), so the
  * "--consumer-opt key,value" and "--producer-opt key,value" flags of the

@@ -1,4 +1,6 @@
 /*
+ * Archive: libnsq.a (the client library; no thread, printing or exit).
+ *
  * Command-line options in Go NSQ's syntax (its flag package: -name v,
  * -name=v, --name v, --name=v, bare booleans) beside GNU short options
  * (-x v, -xv, clusters of short booleans -ab), then an optional config
@@ -13,6 +15,13 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* Durations are int64_t nanoseconds: the units, for every program. */
+#define NS_SEC		INT64_C(1000000000)
+#define NS_MS		INT64_C(1000000)
+
+/* The number of entries of an option table (an array, not a pointer). */
+#define OPTS_LEN(table)	(sizeof(table) / sizeof((table)[0]))
 
 enum opt_type {
 	OPT_BOOL,	/* bool *; -name, -name=false; never the next word */

@@ -1,4 +1,6 @@
 /*
+ * Archive: libnsqsrv.a (what the daemons add to libnsq.a).
+ *
  * An intrusive binary min-heap keyed by an int64 priority (a deadline in
  * nanoseconds).  Elements embed a struct pq_node; the heap stores pointers
  * and keeps each node's index, so removal and re-keying are O(log n).

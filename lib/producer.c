@@ -119,10 +119,16 @@ nsq_producer_new(struct ev_loop *loop, const char *addr,
 		errbuf_set(err, errlen, "%s", "empty nsqd address");
 		return NULL;
 	}
-	p = xcalloc(1, sizeof(*p));
+	if ((p = calloc(1, sizeof(*p))) == NULL ||
+	    (p->addr = strdup(addr)) == NULL ||
+	    (p->cfg = nsq_config_dup(cfg)) == NULL) {
+		if (p != NULL)
+			free(p->addr);
+		free(p);
+		errbuf_set(err, errlen, "%s", "out of memory");
+		return NULL;
+	}
 	p->loop = loop;
-	p->addr = xstrdup(addr);
-	p->cfg = nsq_config_dup(cfg);
 	list_init(&p->queue);
 	list_init(&p->flight);
 	ev_init(&p->retry, retry_cb);
@@ -295,7 +301,7 @@ p_closed(struct conn *conn, const char *why, void *arg)
 	if (!was_ready) {
 		fail_all(p, &p->queue, why);
 		if (p->backoff == 0)
-			p->backoff = NSQ_NS_SEC;
+			p->backoff = NS_SEC;
 		else if (p->backoff < max / 2)
 			p->backoff *= 2;
 		else

@@ -1,4 +1,6 @@
 /*
+ * Archive: libnsqsrv.a (what the daemons add to libnsq.a).
+ *
  * Quantiles of a stream of durations over a sliding time window, for
  * nsqd's end-to-end processing latency (--e2e-processing-latency-
  * percentile and --e2e-processing-latency-window-time).

@@ -1,4 +1,6 @@
 /*
+ * Archive: libnsqsrv.a (what the daemons add to libnsq.a).
+ *
  * A worker thread for the file calls that block for milliseconds (fsync,
  * the atomic rewrite of a small file, unlinking a 100 MB file), so that
  * the event loop goes on serving clients while the disk works.

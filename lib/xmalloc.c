@@ -2,10 +2,14 @@
  * Allocation wrappers that abort on failure.  A broker that cannot allocate
  * a few bytes has no useful way to go on, and checking every call site hides
  * the code that matters.
+ *
+ * Built twice (Makefile): as itself for libnsq.a, whose promise is never
+ * to print, it calls abort() alone; with XMALLOC_REPORT for the daemons'
+ * libnsqsrv.a, it first says on stderr what it could not allocate.
  */
 #include <stdarg.h>
 #include <stdint.h>
-#include <stdio.h>
+#include <stdio.h>		/* vasprintf; fprintf with XMALLOC_REPORT */
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,7 +18,12 @@
 static void __attribute__((noreturn))
 xfail(const char *what, size_t n)
 {
+#ifdef XMALLOC_REPORT
 	fprintf(stderr, "fatal: %s: cannot allocate %zu bytes\n", what, n);
+#else
+	(void)what;
+	(void)n;
+#endif
 	abort();
 }
 

@@ -1,4 +1,6 @@
 /*
+ * Archive: libnsq.a (the client library; no thread, printing or exit).
+ *
  * Allocation that cannot fail: every function aborts the process on
  * exhaustion or on a size that overflows, so callers never test for NULL.
  * The caller owns what is returned and frees it with free(3).

@@ -3,8 +3,9 @@
 # summed over every suite.  Every suite speaks TAP (cmocka with
 # CMOCKA_MESSAGE_OUTPUT=TAP, bats --tap); a suite program that dies without
 # reporting a failure (a sanitizer abort, a crash) counts as one failure.
+# The lint (make lint: cppcheck) counts as one test.
 #
-#   scripts/test.sh unit|bats|interop|asan|all
+#   scripts/test.sh unit|bats|interop|asan|lint|all
 set -u
 cd "$(dirname "$0")/.."
 
@@ -45,6 +46,13 @@ bats_suite() {	# $1: bin dir, $2: test folder
 	NSQ_BIN_DIR=$PWD/$1 tally "bats $2 ($1)" bats --tap $files
 }
 
+# make lint as one TAP test: cppcheck's findings above it, then ok/not ok.
+lint() {
+	tally "lint (cppcheck)" sh -c 'echo 1..1
+	    if make --no-print-directory lint; then echo "ok 1 - make lint"
+	    else echo "not ok 1 - make lint"; fi'
+}
+
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
@@ -53,14 +61,16 @@ unit)		unit build/plain ;;
 bats)		bats_suite bin tests/bats ;;
 interop)	bats_suite bin tests/interop ;;
 asan)		unit build/asan; bats_suite build/asan/bin tests/bats ;;
+lint)		lint ;;
 all)
 	unit build/plain
 	bats_suite bin tests/bats
 	bats_suite bin tests/interop
 	unit build/asan
 	bats_suite build/asan/bin tests/bats
+	lint
 	;;
-*)	echo "usage: $0 unit|bats|interop|asan|all" >&2; exit 2 ;;
+*)	echo "usage: $0 unit|bats|interop|asan|lint|all" >&2; exit 2 ;;
 esac
 
 echo "$passed passed, $failed failed"

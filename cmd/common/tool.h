@@ -1,9 +1,11 @@
 /*
- * What the command-line tools (nsq-pub, nsq-tail, nsq-to-file, nsq-stat)
- * share beyond lib/: the start of main(), which prints and exits as lib/
- * may not.  Each tool parses its option table the same way and answers
- * --help, --version, bad options and stray operands with the same words
- * and exit codes.
+ * What the programs (the tools nsq-pub, nsq-tail, nsq-to-file, nsq-stat,
+ * and the daemons nsqd and nsqlookupd) share beyond lib/: the start of
+ * main(), which prints and exits as lib/ may not.  Each parses its option
+ * table the same way and answers --help, --version, bad options and stray
+ * operands with the same words and exit codes (a daemon's stray operand
+ * is one line without the help, and its help is made only when printed,
+ * as before the daemons shared this).
  */
 #ifndef NSQ_TOOL_H
 #define NSQ_TOOL_H
@@ -37,5 +39,12 @@ void	tool_options_done(void);
  * to_nsq's map of producers and go-nsq's list of nsqlookupd make it.
  */
 void	tool_uniq(struct strlist *);
+/*
+ * tool_options() for a daemon, synopsis "[options]": a stray operand is
+ * "<prog>: unexpected argument: X" alone on stderr, exit 2.  The help
+ * text is freed before it returns.
+ */
+void	tool_daemon_options(const char *prog, const struct opt *opts,
+	    size_t nopts, const bool *version, int argc, char **argv);
 
 #endif

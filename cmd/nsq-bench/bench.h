@@ -14,7 +14,6 @@
 #include "hist.h"
 #include "options.h"
 
-#define NS_SEC		1000000000LL
 #define FRAME_RESPONSE	0
 #define FRAME_ERROR	1
 #define FRAME_MESSAGE	2

@@ -149,7 +149,7 @@ guard_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	errx(1, "the run did not end %lld s after --runfor: %llu messages "
-	    "still unanswered", GUARD_NS / NS_SEC,
+	    "still unanswered", (long long)(GUARD_NS / NS_SEC),
 	    (unsigned long long)b->outstanding);
 }
 

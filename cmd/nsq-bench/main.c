@@ -68,7 +68,6 @@ static const struct opt opts[] = {
 	{ "version", 'V', OPT_BOOL, &show_version, NULL,
 	  "print the version and exit", NULL, 0, 0 },
 };
-#define NOPTS	(sizeof(opts) / sizeof(opts[0]))
 
 static const struct {
 	const char	*name;
@@ -127,7 +126,7 @@ print_rates(uint64_t msgs, uint64_t bytes, int64_t ns)
 static void
 usage(FILE *f)
 {
-	char *help = opts_help(opts, NOPTS, "nsq-bench", synopsis);
+	char *help = opts_help(opts, OPTS_LEN(opts), "nsq-bench", synopsis);
 
 	fputs(help, f);
 	free(help);
@@ -174,11 +173,12 @@ main(int argc, char **argv)
 
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	o.connections = ncpu > 0 ? ncpu : 1;
-	r = opts_parse(opts, NOPTS, argc, argv, &argi, err, sizeof(err));
+	r = opts_parse(opts, OPTS_LEN(opts), argc, argv, &argi, err,
+	    sizeof(err));
 	/* Options may come before the mode word, and after it. */
 	if (r == 0 && argi < argc) {
-		r = opts_parse(opts, NOPTS, argc - argi, argv + argi, &argj,
-		    err, sizeof(err));
+		r = opts_parse(opts, OPTS_LEN(opts), argc - argi, argv + argi,
+		    &argj, err, sizeof(err));
 		argj += argi;
 	} else
 		argj = argi;

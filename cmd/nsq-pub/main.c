@@ -81,7 +81,6 @@ static const struct opt opts[] = {
 	{ "version", 'V', OPT_BOOL, &o.version, NULL,
 	  "print the version and exit", NULL, 0, 0 },
 };
-#define NOPTS	(sizeof(opts) / sizeof(opts[0]))
 
 /* One MPUB (or PUB) sent to every nsqd. */
 struct batch {
@@ -588,8 +587,8 @@ main(int argc, char **argv)
 	int rc;
 	size_t i;
 
-	tool_options(PROG, "[options] < input", opts, NOPTS, &o.version,
-	    argc, argv);
+	tool_options(PROG, "[options] < input", opts, OPTS_LEN(opts),
+	    &o.version, argc, argv);
 	if (o.topic[0] == '\0')
 		errx(1, "--topic required");
 	/* nsqd would read "bad topic!" as topic "bad": refuse it here. */

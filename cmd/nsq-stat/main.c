@@ -85,7 +85,6 @@ static const struct opt opts[] = {
 	{ "version", 'V', OPT_BOOL, &o.version, NULL,
 	  "print the version and exit", NULL, 0, 0 },
 };
-#define NOPTS	(sizeof(opts) / sizeof(opts[0]))
 
 /* One request of a round. */
 struct req {
@@ -437,7 +436,8 @@ check_options(void)
 int
 main(int argc, char **argv)
 {
-	tool_options(PROG, "[options]", opts, NOPTS, &o.version, argc, argv);
+	tool_options(PROG, "[options]", opts, OPTS_LEN(opts), &o.version, argc,
+	    argv);
 	check_options();
 	tool_options_done();
 

@@ -32,6 +32,7 @@
 #include "json.h"
 #include "nsq.h"
 #include "options.h"
+#include "rand.h"
 #include "text.h"
 #include "xmalloc.h"
 
@@ -81,7 +82,6 @@ static const struct opt opts[] = {
 	{ "version", 'V', OPT_BOOL, &o.version, NULL,
 	  "print the version and exit", NULL, 0, 0 },
 };
-#define NOPTS	(sizeof(opts) / sizeof(opts[0]))
 
 static struct {
 	struct ev_loop		*loop;
@@ -428,14 +428,12 @@ main(int argc, char **argv)
 	char err[512], *channel;
 	size_t i, k;
 
-	tool_options(PROG, "[options]", opts, NOPTS, &o.version, argc, argv);
+	tool_options(PROG, "[options]", opts, OPTS_LEN(opts), &o.version, argc,
+	    argv);
 	tool_options_done();
 	if (o.channel[0] == '\0') {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		srandom((unsigned)(ts.tv_nsec ^ ts.tv_sec ^ getpid()));
-		channel = xasprintf("tail%06ld#ephemeral", random() % 999999);
+		channel = xasprintf("tail%06" PRIu64 "#ephemeral",
+		    rand_below(999999));
 	} else
 		channel = xstrdup(o.channel);
 	if (o.nsqd.n == 0 && o.lookupd.n == 0)

@@ -161,7 +161,6 @@ static const struct opt opts[] = {
 	  "directory for files being written, moved to --output-dir when "
 	  "closed (default: --output-dir)", NULL, 0, 0 },
 };
-#define NOPTS	(sizeof(opts) / sizeof(opts[0]))
 
 /* One topic: its consumer, its files and its messages not yet synced. */
 struct topic {
@@ -983,7 +982,8 @@ main(int argc, char **argv)
 {
 	size_t i;
 
-	tool_options(PROG, "[options]", opts, NOPTS, &o.version, argc, argv);
+	tool_options(PROG, "[options]", opts, OPTS_LEN(opts), &o.version, argc,
+	    argv);
 	check_options();
 	tool_options_done();
 	setup_names();

@@ -24,6 +24,7 @@
  * the oldest unfinished one, so after a crash every message that was read
  * but not finished is delivered again.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -480,7 +481,9 @@ lane_get(struct channel *ch, int64_t timeout)
 /*
  * Put an in-flight copy in its lane by deadline: at the tail, unless a
  * capped TOUCH (or the wall clock stepping back) made it earlier than
- * the tail's.
+ * the tail's.  The lane must stay in deadline order: the timer and the
+ * timeout sweep look at its head only, so a copy out of order would time
+ * out late, or a later one early.  lane_remove() asserts it.
  */
 static void
 lane_insert(struct lane *l, struct cmsg *m)
@@ -503,7 +506,18 @@ static void
 lane_remove(struct channel *ch, struct cmsg *m)
 {
 	struct lane *l = lane_get(ch, m->owner->msg_timeout_ns);
+	struct cmsg *next = TAILQ_NEXT(m, fl);
 
+	/*
+	 * Its lane exists and holds something (lane_get made none), and the
+	 * copy is not later than the one after it: every copy leaves
+	 * through here, so each pair of neighbours is checked when the
+	 * earlier one leaves.  (The insertion walk itself cannot break the
+	 * order; a deadline changed in place, or a copy put in by another
+	 * path, would.)
+	 */
+	assert(!TAILQ_EMPTY(&l->q));
+	assert(next == NULL || m->deadline <= next->deadline);
 	TAILQ_REMOVE(&l->q, m, fl);
 	if (TAILQ_EMPTY(&l->q) && (TAILQ_FIRST(&ch->lanes) != l ||
 	    TAILQ_NEXT(l, link) != NULL)) {
@@ -664,7 +678,8 @@ channel_pump(struct channel *ch)
 		if ((m = msgq_pop(&ch->q)) == NULL &&
 		    (m = read_disk(ch)) == NULL)
 			break;
-		if (c->sample_rate > 0 && rand() % 100 > c->sample_rate) {
+		if (c->sample_rate > 0 &&
+		    (int)rand_below(100) > c->sample_rate) {
 			/* Sampled out: dropped for this channel, as Go. */
 			drop(ch, m);
 			continue;

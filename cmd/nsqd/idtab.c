@@ -11,7 +11,12 @@
  * at most a half; the table halves when an eighth full.  Two copies with
  * the same ID (possible only with IDs from foreign disk queue data) each
  * get their own slot, and deletion removes the given copy.
+ *
+ * The asserts hold what probing needs: a power-of-two size (the mask),
+ * the load at most a half (so a free slot ends every run), and a count
+ * that never goes below zero.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +44,7 @@ place(struct idtab *t, struct cmsg *m)
 {
 	size_t i = home(t, m->b->id);
 
+	/* Ends: idtab_put keeps the table at most half full (asserted). */
 	while (t->v[i] != NULL)
 		i = (i + 1) & t->mask;
 	t->v[i] = m;
@@ -50,6 +56,7 @@ rehash(struct idtab *t, size_t cap)
 	struct cmsg **old = t->v;
 	size_t i, oldcap = old != NULL ? t->mask + 1 : 0;
 
+	assert(cap >= IDTAB_MIN && (cap & (cap - 1)) == 0 && 2 * t->n <= cap);
 	t->v = xcalloc(cap, sizeof(*t->v));
 	t->mask = cap - 1;
 	for (i = 0; i < oldcap; i++)
@@ -67,6 +74,7 @@ idtab_put(struct idtab *t, struct cmsg *m)
 		rehash(t, 2 * (t->mask + 1));
 	place(t, m);
 	t->n++;
+	assert(2 * t->n <= t->mask + 1);
 }
 
 struct cmsg *
@@ -105,6 +113,7 @@ idtab_del(struct idtab *t, struct cmsg *m)
 		i = j;
 	}
 	t->v[i] = NULL;
+	assert(t->n > 0);
 	t->n--;
 	if (t->mask + 1 > IDTAB_MIN && t->n < (t->mask + 1) / 8)
 		rehash(t, (t->mask + 1) / 2);

@@ -423,19 +423,6 @@ lookup_notify(struct nsqd *n, const struct topic *t,
 	}
 }
 
-/* lookupd HTTP addresses learned from IDENTIFY replies (may be empty). */
-size_t
-lookup_http_addrs(const struct nsqd *n, const char **out, size_t max)
-{
-	size_t i, k = 0;
-
-	for (i = 0; i < n->npeers && k < max; i++) {
-		if (n->peers[i]->http_addr[0] != '\0')
-			out[k++] = n->peers[i]->http_addr;
-	}
-	return k;
-}
-
 /*
  * A topic created on this nsqd gets the channels nsqlookupd already knows
  * for it (Go's GetTopic does the same, blocking; here each lookupd's

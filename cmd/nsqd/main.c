@@ -14,6 +14,7 @@
 #include "nsqd.h"
 #include "options.h"
 #include "xmalloc.h"
+#include "../common/tool.h"
 
 #define MS	NS_MS
 #define SEC	NS_SEC
@@ -283,34 +284,14 @@ main(int argc, char **argv)
 {
 	struct ev_loop *loop;
 	struct nsqd n;
-	char err[512], *help;
-	int argi, r;
 
 	log_init(o.log_prefix, LOG_LEVEL_INFO);
-	r = opts_parse(opts, sizeof(opts) / sizeof(opts[0]), argc, argv, &argi,
-	    err, sizeof(err));
-	if (r == OPTS_HELP || r == -1) {
-		help = opts_help(opts, sizeof(opts) / sizeof(opts[0]), "nsqd",
-		    "[options]");
-		if (r == -1)
-			fprintf(stderr, "%s\n", err);
-		fputs(help, r == -1 ? stderr : stdout);
-		free(help);
-		return r == -1 ? 2 : 0;
-	}
-	if (help_version) {
-		printf("nsqd v%s (nsq in C %s)\n", NSQ_COMPAT_VERSION,
-		    NSQ_VERSION);
-		return 0;
-	}
-	if (argi < argc) {
-		fprintf(stderr, "nsqd: unexpected argument: %s\n", argv[argi]);
-		return 2;
-	}
+	tool_daemon_options("nsqd", opts, OPTS_LEN(opts), &help_version, argc,
+	    argv);
 	log_init(o.log_prefix, LOG_LEVEL_INFO);
 	validate();
 	o.table = opts;
-	o.ntable = sizeof(opts) / sizeof(opts[0]);
+	o.ntable = OPTS_LEN(opts);
 	if (o.data_path[0] != '\0') {
 		struct stat st;
 

@@ -16,6 +16,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,7 +106,7 @@ meta_save(struct nsqd *n)
 	free(ts);
 
 	file = path(n, META_FILE);
-	tmp = xasprintf("%s.%ld.tmp", file, (long)random());
+	tmp = xasprintf("%s.%" PRIu64 ".tmp", file, rand_u64() >> 1);
 	if (jw_finish(&w) == -1) {
 		errno = ENOBUFS;
 		goto fail;

@@ -438,7 +438,6 @@ nsqd_start(struct nsqd *n, struct ev_loop *loop, struct nsqd_opts *o)
 	/* Go's default broadcast address: the host name. */
 	if (o->broadcast_address[0] == '\0')
 		o->broadcast_address = n->hostname;
-	srand((unsigned)(time(NULL) ^ getpid()));
 
 	/* One nsqd per data path. */
 	n->lock_fd = open(n->data_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

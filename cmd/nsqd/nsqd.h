@@ -20,15 +20,14 @@
 #include "diskqueue.h"
 #include "hmap.h"
 #include "message.h"
+#include "nsq.h"		/* NSQ_COMPAT_VERSION */
 #include "options.h"
 #include "pqueue.h"
 #include "quantile.h"
+#include "rand.h"
 #include "syncer.h"
 
-#define NSQ_COMPAT_VERSION	"1.3.0"
 #define CLIENT_TIMEOUT_NS	(60 * NS_SEC)	/* Go's fixed ClientTimeout */
-#define NS_SEC			1000000000LL
-#define NS_MS			1000000LL
 
 enum { TLS_NOT_REQUIRED, TLS_REQUIRED, TLS_REQUIRED_EXCEPT_HTTP };
 
@@ -384,7 +383,6 @@ void	 lookup_free(struct nsqd *);
 /* REGISTER (reg) or UNREGISTER a topic, or a channel when ch is set. */
 void	 lookup_notify(struct nsqd *, const struct topic *,
 	     const struct channel *, bool reg);
-size_t	 lookup_http_addrs(const struct nsqd *, const char **, size_t);
 /* Ask lookupd for the channels of a new topic and create them. */
 void	 lookup_precreate(struct nsqd *, const struct topic *);
 void	 lookup_precreate_free(struct nsqd *);

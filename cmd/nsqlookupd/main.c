@@ -12,6 +12,7 @@
 #include "log.h"
 #include "nsqlookupd.h"
 #include "options.h"
+#include "../common/tool.h"
 
 static struct lookupd_opts o = {
 	.config = "",
@@ -51,7 +52,6 @@ static const struct opt opts[] = {
 	{ "version", 'V', OPT_BOOL, &version, NULL,
 	  "print the version and exit", NULL, 0, 0 },
 };
-#define NOPTS	(sizeof(opts) / sizeof(opts[0]))
 
 int
 main(int argc, char **argv)
@@ -59,29 +59,11 @@ main(int argc, char **argv)
 	static char host[256];
 	struct ev_loop *loop;
 	struct lookupd l;
-	char err[512], *help;
-	int argi, r, level;
+	int r, level;
 
 	log_init(o.log_prefix, LOG_LEVEL_INFO);
-	r = opts_parse(opts, NOPTS, argc, argv, &argi, err, sizeof(err));
-	if (r == OPTS_HELP || r == -1) {
-		help = opts_help(opts, NOPTS, "nsqlookupd", "[options]");
-		if (r == -1)
-			fprintf(stderr, "%s\n", err);
-		fputs(help, r == -1 ? stderr : stdout);
-		free(help);
-		return r == -1 ? 2 : 0;
-	}
-	if (version) {
-		printf("nsqlookupd v%s (nsq in C %s)\n", NSQ_COMPAT_VERSION,
-		    NSQ_VERSION);
-		return 0;
-	}
-	if (argi < argc) {
-		fprintf(stderr, "nsqlookupd: unexpected argument: %s\n",
-		    argv[argi]);
-		return 2;
-	}
+	tool_daemon_options("nsqlookupd", opts, OPTS_LEN(opts), &version, argc,
+	    argv);
 	log_init(o.log_prefix, LOG_LEVEL_INFO);
 	if (o.verbose)
 		o.log_level = "debug";

@@ -20,9 +20,9 @@
 
 #include "buffer.h"
 #include "hmap.h"
+#include "nsq.h"		/* NSQ_COMPAT_VERSION */
+#include "options.h"	/* NS_SEC */
 
-#define NSQ_COMPAT_VERSION	"1.3.0"
-#define NS_SEC			1000000000LL
 
 struct lookupd_opts {
 	const char	*config;

@@ -6,6 +6,10 @@
 
 load helpers
 
+# A bare "! cmd" fails a test only as its last command (bash's set -e
+# ignores it); "run !" and "run -1" (bats 1.5) check wherever they are.
+bats_require_minimum_version 1.5.0
+
 teardown() {
 	teardown_daemons
 }
@@ -44,7 +48,7 @@ teardown() {
 	proc_alive SLOW
 	run wait_bg SLOW 0.3
 	assert_equal "$status" 124
-	! proc_alive SLOW
+	run ! proc_alive SLOW
 }
 
 @test "kit: stop_bg sends SIGTERM, then SIGKILL to a process ignoring it" {
@@ -55,14 +59,14 @@ teardown() {
 	start_bg T2 sh -c 'trap "" TERM; while :; do sleep 0.1; done'
 	run stop_bg T2
 	assert_equal "$status" 137
-	! proc_alive T2
+	run ! proc_alive T2
 }
 
 @test "kit: teardown_daemons stops what the test left running" {
 	start_bg LEFT sleep 60
 	local pid=$LEFT_PID
 	teardown_daemons
-	! kill -0 "$pid" 2>/dev/null
+	run ! kill -0 "$pid"
 }
 
 @test "kit: start_nsqd fails at once when the binary is missing" {

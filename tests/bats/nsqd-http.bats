@@ -6,6 +6,10 @@
 
 load helpers
 
+# A bare "! cmd" fails a test only as its last command (bash's set -e
+# ignores it); "run !" and "run -1" (bats 1.5) check wherever they are.
+bats_require_minimum_version 1.5.0
+
 export NSQ_WAIT_HTTP=1
 
 setup() {
@@ -244,7 +248,7 @@ EOF
 	start_nsqd
 	expect 200 '' POST '/topic/create?topic=t1'
 	[ ! -s "$BODY" ]
-	! grep -qi '^Content-Type' "$HDRS"
+	run -1 grep -qi '^Content-Type' "$HDRS"	# 1: no such line
 	err 400 MISSING_ARG_TOPIC POST /topic/create
 	err 400 INVALID_TOPIC POST '/topic/create?topic=x%20y'
 	err 400 INVALID_REQUEST POST '/topic/create?topic=t1;x'
@@ -676,7 +680,7 @@ EOF
 	err 400 INVALID_OPTION PUT /config/msg_timeout --data-binary 5
 	err 400 INVALID_VALUE PUT /config/log_level --data-binary loud
 
-	! grep -q 'DEBUG' "$NSQD_LOG"
+	run -1 grep -q 'DEBUG' "$NSQD_LOG"
 	expect 200 1 PUT /config/log_level --data-binary debug
 	expect 200 1 GET /config/log_level
 	python3 - <<'EOF'

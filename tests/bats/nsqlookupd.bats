@@ -6,6 +6,10 @@
 
 load helpers
 
+# A bare "! cmd" fails a test only as its last command (bash's set -e
+# ignores it); "run !" and "run -1" (bats 1.5) check wherever they are.
+bats_require_minimum_version 1.5.0
+
 teardown() {
 	teardown_daemons
 }
@@ -662,7 +666,7 @@ th.join()
 C.register('done'); C.ok()
 assert get('/topics') == {'topics': ['done']}
 EOF2
-	! grep -q 'reply dropped' "$NSQLOOKUPD_LOG"
+	run -1 grep -q 'reply dropped' "$NSQLOOKUPD_LOG"
 }
 
 @test "V1: the error reply arrives even while the client keeps sending" {

@@ -19,14 +19,14 @@ test_defaults(void **state)
 
 	(void)state;
 	assert_int_equal(c->max_in_flight, 1);
-	assert_int_equal(c->heartbeat_interval, 30 * NSQ_NS_SEC);
-	assert_int_equal(c->read_timeout, 60 * NSQ_NS_SEC);
-	assert_int_equal(c->write_timeout, NSQ_NS_SEC);
-	assert_int_equal(c->lookupd_poll_interval, 60 * NSQ_NS_SEC);
+	assert_int_equal(c->heartbeat_interval, 30 * NS_SEC);
+	assert_int_equal(c->read_timeout, 60 * NS_SEC);
+	assert_int_equal(c->write_timeout, NS_SEC);
+	assert_int_equal(c->lookupd_poll_interval, 60 * NS_SEC);
 	assert_true(c->lookupd_poll_jitter == 0.3);
 	assert_int_equal(c->max_attempts, 5);
-	assert_int_equal(c->default_requeue_delay, 90 * NSQ_NS_SEC);
-	assert_int_equal(c->max_backoff_duration, 120 * NSQ_NS_SEC);
+	assert_int_equal(c->default_requeue_delay, 90 * NS_SEC);
+	assert_int_equal(c->max_backoff_duration, 120 * NS_SEC);
 	assert_int_equal(c->output_buffer_size, 16384);
 	assert_true(strncmp(c->user_agent, "nsq-c/", 6) == 0);
 	assert_null(strchr(c->client_id, '.'));
@@ -49,7 +49,7 @@ test_set(void **state)
 	assert_int_equal(c->max_attempts, 9);
 	assert_int_equal(nsq_config_set_opt(c, "lookupd_poll_interval,15s",
 	    err, sizeof(err)), 0);
-	assert_int_equal(c->lookupd_poll_interval, 15 * NSQ_NS_SEC);
+	assert_int_equal(c->lookupd_poll_interval, 15 * NS_SEC);
 	assert_int_equal(nsq_config_set_opt(c, "user_agent,a,b c", err,
 	    sizeof(err)), 0);
 	assert_string_equal(c->user_agent, "a,b c");

@@ -1,5 +1,5 @@
 /*
- * Unit tests for the consumer.  First its flow control (lib/consumer.h):
+ * Unit tests for the consumer.  First its flow control (lib/rdy.h):
  * RDY over N connections for several max_in_flight values, the clamps,
  * the moving of RDY when there are more connections than max_in_flight,
  * and the backoff sequence, all driven through fake hooks that record
@@ -24,14 +24,14 @@
 
 #include "buffer.h"
 #include "config.h"
-#include "consumer.h"
 #include "frame.h"
 #include "message.h"
 #include "net.h"
 #include "nsq.h"
+#include "rdy.h"
 
 #define NCONN	16
-#define SEC	NSQ_NS_SEC
+#define SEC	NS_SEC
 
 struct fake {
 	struct consumer_rdy		 st;
@@ -420,9 +420,9 @@ test_backoff_options(void **state)
 	consumer_rdy_free(&F.st);
 	/* A 100ms multiplier: 200ms, 400ms ... */
 	setup_fake(10);
-	F.st.multiplier = 100 * NSQ_NS_MS;
-	assert_int_equal(consumer_backoff_ns(&F.st, 1), 200 * NSQ_NS_MS);
-	assert_int_equal(consumer_backoff_ns(&F.st, 3), 800 * NSQ_NS_MS);
+	F.st.multiplier = 100 * NS_MS;
+	assert_int_equal(consumer_backoff_ns(&F.st, 1), 200 * NS_MS);
+	assert_int_equal(consumer_backoff_ns(&F.st, 3), 800 * NS_MS);
 	consumer_rdy_free(&F.st);
 }
 

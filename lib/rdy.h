@@ -1,5 +1,8 @@
 /*
- * The consumer's flow control, apart from any I/O so that it can be
+ * Archive: libnsq.a (the client library; no thread, printing or exit).
+ *
+ * The RDY engine: the consumer's flow control, apart from any I/O (the
+ * code is in consumer.c, beside its one user) so that it can be
  * tested alone: how max_in_flight becomes RDY counts on connections, and
  * how failures back off.  It follows go-nsq's consumer.go (updateRDY,
  * sendRDY, redistributeRDY, startStopContinueBackoff, resume), with two
@@ -11,8 +14,8 @@
  * The consumer (consumer.c) embeds one struct consumer_rdy_conn in each
  * connection and supplies the hooks that write RDY and run timers.
  */
-#ifndef NSQ_CONSUMER_H
-#define NSQ_CONSUMER_H
+#ifndef NSQ_RDY_H
+#define NSQ_RDY_H
 
 #include <stdbool.h>
 #include <stddef.h>
