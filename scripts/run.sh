@@ -8,7 +8,8 @@ mkdir -p data
 lookupd_pid=
 lookupd_args=
 if [ -x bin/nsqlookupd ]; then
-	bin/nsqlookupd &
+	# Announced to nsqd, which asks it for a new topic's channels.
+	bin/nsqlookupd --broadcast-address=127.0.0.1 &
 	lookupd_pid=$!
 	lookupd_args=--lookupd-tcp-address=127.0.0.1:4160
 fi
