@@ -63,6 +63,22 @@ echo "fresh-root: root made in $((t1 - t0)) s"
 printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' \
     >"$root/etc/hosts"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+# This machine's own network trust, as CI has it: a local certificate
+# authority (a proxy's, say) and the variables that name the bundle.  A
+# machine with none has nothing to carry.
+if ls /usr/local/share/ca-certificates/*.crt >/dev/null 2>&1; then
+	mkdir -p "$root/usr/local/share/ca-certificates"
+	cp /usr/local/share/ca-certificates/*.crt \
+	    "$root/usr/local/share/ca-certificates/"
+	chroot "$root" update-ca-certificates >/dev/null 2>&1
+fi
+trust_env=
+for v in NODE_EXTRA_CA_CERTS SSL_CERT_FILE SSL_CERT_DIR CURL_CA_BUNDLE \
+    GIT_SSL_CAINFO http_proxy https_proxy no_proxy HTTP_PROXY HTTPS_PROXY \
+    NO_PROXY; do
+	eval "val=\${$v:-}"
+	[ -z "$val" ] || trust_env="$trust_env $v=$val"
+done
 for m in proc sys dev dev/pts; do
 	mkdir -p "$root/$m"
 	case $m in
@@ -88,7 +104,8 @@ fi
 # inside SCRIPT: run a sh script in the root, in the project's folder,
 # with a clean environment.
 clean_env="/usr/bin/env -i HOME=/root TERM=dumb
-    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+    $trust_env"
 inside() {
 	chroot "$root" $clean_env /bin/sh -c "cd /work/main && $1"
 }
