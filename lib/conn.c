@@ -52,6 +52,7 @@ struct conn {
 	void			*arg;
 	enum conn_state		 state;
 	bool			 was_ready;
+	bool			 unresolved;	/* the host name, at connect */
 	int			 fd;
 	ev_io			 rd, wr;
 	ev_timer		 dial;		/* connect deadline */
@@ -113,6 +114,12 @@ bool
 conn_ready(const struct conn *c)
 {
 	return c->state == CONN_READY;
+}
+
+bool
+conn_unresolved(const struct conn *c)
+{
+	return c->unresolved;
 }
 
 bool
@@ -376,6 +383,7 @@ conn_connect(struct conn *c)
 	c->state = CONN_CONNECTING;
 	c->fd = net_connect(c->addr, err, sizeof(err));
 	if (c->fd == -1) {
+		c->unresolved = errno == ENOENT;
 		conn_close(c, err);
 		return;
 	}

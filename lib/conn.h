@@ -58,6 +58,8 @@ void	conn_shutdown(struct conn *, const char *why);
 /* Release; safe from inside the conn's own callbacks, and on NULL. */
 void	conn_free(struct conn *);
 bool	conn_ready(const struct conn *);
+/* Whether the connect failed because the host name does not resolve. */
+bool	conn_unresolved(const struct conn *);
 /* Whether IDENTIFY ever succeeded (a drop rather than a failed attempt). */
 bool	conn_was_ready(const struct conn *);
 const struct conn_ident *conn_ident(const struct conn *);

@@ -396,6 +396,8 @@ struct nsq_consumer {
 	struct lookup		*lk;
 	char			**listed;	/* nsqlookupd's producers */
 	size_t			 nlisted;
+	char			**hinted;	/* listed, did not resolve */
+	size_t			 nhinted;
 	ev_timer		 backoff_t;
 	ev_timer		 redistribute_t;
 	ev_timer		 stop_t;	/* forced close of a stop */
@@ -922,12 +924,35 @@ schedule_reconnect(struct nsq_consumer *c, struct daddr *d)
 	ev_timer_start(c->loop, &d->t);
 }
 
+/*
+ * nsqlookupd listed addr and it does not resolve here: the nsqd there
+ * announces a broadcast address its consumers cannot reach (its host name,
+ * by default).  Say so once for each address; the dial error repeats.
+ */
+static void
+hint_unresolved(struct nsq_consumer *c, const char *addr)
+{
+	size_t i;
+
+	for (i = 0; i < c->nhinted; i++)
+		if (strcmp(c->hinted[i], addr) == 0)
+			return;
+	c->hinted = xreallocarray(c->hinted, c->nhinted + 1,
+	    sizeof(*c->hinted));
+	c->hinted[c->nhinted++] = xstrdup(addr);
+	nsq_logf(c->cfg, NSQ_LOG_WARN, "[%s/%s] (%s) hint: nsqlookupd lists "
+	    "this nsqd under a name that does not resolve here; start that "
+	    "nsqd with --broadcast-address set to a name or IP its consumers "
+	    "can reach", c->topic, c->channel, addr);
+}
+
 static void
 cc_closed(struct conn *conn, const char *why, void *arg)
 {
 	struct cconn *cc = arg;
 	struct nsq_consumer *c = cc->cons;
 	bool was_up = cc->state >= CC_SUBSCRIBED;
+	bool unresolved = conn_unresolved(conn);
 	struct daddr *d;
 
 	if (cc->in_rdy) {
@@ -947,6 +972,8 @@ cc_closed(struct conn *conn, const char *why, void *arg)
 		nsq_logf(c->cfg, c->stopping ? NSQ_LOG_INFO : NSQ_LOG_ERROR,
 		    "[%s/%s] (%s) error connecting to nsqd - %s", c->topic,
 		    c->channel, cc->addr, why);
+	if (unresolved && !c->stopping && is_listed(c, cc->addr))
+		hint_unresolved(c, cc->addr);
 	if (c->conn_cb != NULL)
 		c->conn_cb(c, cc->addr, was_up ? NSQ_CONN_DOWN :
 		    NSQ_CONN_FAILED, why, c->arg);
@@ -1161,6 +1188,9 @@ nsq_consumer_free(struct nsq_consumer *c)
 	for (i = 0; i < c->nlisted; i++)
 		free(c->listed[i]);
 	free(c->listed);
+	for (i = 0; i < c->nhinted; i++)
+		free(c->hinted[i]);
+	free(c->hinted);
 	ev_timer_stop(c->loop, &c->backoff_t);
 	ev_timer_stop(c->loop, &c->redistribute_t);
 	ev_timer_stop(c->loop, &c->stop_t);

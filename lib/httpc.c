@@ -29,6 +29,7 @@ struct httpc_req {
 	struct curl_slist	*hdrs;
 	struct buf		 body;
 	bool			 too_big;
+	bool			 unresolved;	/* the host name */
 	httpc_cb		*cb;
 	void			*arg;
 	char			 errbuf[CURL_ERROR_SIZE];
@@ -77,6 +78,7 @@ check_done(struct httpc *h)
 		curl_multi_remove_handle(h->multi, r->easy);
 		TAILQ_REMOVE(&h->reqs, r, entry);
 		err[0] = '\0';
+		r->unresolved = rc == CURLE_COULDNT_RESOLVE_HOST;
 		if (rc == CURLE_OK)
 			curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE,
 			    &status);
@@ -99,6 +101,12 @@ check_done(struct httpc *h)
 		buf_free(&r->body);
 		free(r);
 	}
+}
+
+bool
+httpc_unresolved(const struct httpc_req *r)
+{
+	return r->unresolved;
 }
 
 static void

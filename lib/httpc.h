@@ -11,6 +11,7 @@
 #ifndef NSQ_HTTPC_H
 #define NSQ_HTTPC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,6 +45,8 @@ void	httpc_set_connect_timeout(struct httpc *, int64_t ms);
 struct httpc_req *httpc_get(struct httpc *h, const char *url,
 	    const char *accept, int64_t timeout_ms, size_t max_body,
 	    httpc_cb *cb, void *arg, char *err, size_t errlen);
+/* In its callback: whether the request failed on the host name. */
+bool	httpc_unresolved(const struct httpc_req *);
 /* Drop a running request; its callback will not run. */
 void	httpc_cancel(struct httpc_req *);
 

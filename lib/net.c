@@ -202,6 +202,8 @@ net_connect(const char *addr, char *err, size_t errlen)
 	r = getaddrinfo(host[0] ? host : "127.0.0.1", portstr, &hints, &res);
 	if (r != 0) {
 		snprintf(err, errlen, "dial %s: %s", addr, gai_strerror(r));
+		errno = r == EAI_NONAME || r == EAI_NODATA || r == EAI_AGAIN ||
+		    r == EAI_FAIL ? ENOENT : EIO;
 		return -1;
 	}
 	for (ai = res; ai != NULL; ai = ai->ai_next) {

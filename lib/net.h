@@ -32,7 +32,10 @@ int	net_set_nonblock(int fd);
  */
 const char *net_bound_name(int fd, const char *configured, char *out,
 	    size_t outlen);
-/* A non-blocking TCP connect in progress (or done); -1 with err. */
+/*
+ * A non-blocking TCP connect in progress (or done); -1 with err, and with
+ * errno ENOENT when the host name does not resolve (no such host here).
+ */
 int	net_connect(const char *addr, char *err, size_t errlen);
 
 #endif

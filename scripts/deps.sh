@@ -1,7 +1,12 @@
 #!/bin/sh
 # Installs the Debian packages the build (and, with "test", the test suites)
 # need, but only those that are missing: a prepared machine is left alone.
-# Then, for "test", the npm client used by the interop suite.
+# Then, for "test", the npm client used by the interop suite.  "make"
+# installs make alone, for ./make.sh on a machine that has none yet.
+#
+# The test list names every program the suites call that a minimal Debian
+# (debootstrap --variant=minbase) lacks; scripts/fresh-root.sh checks it
+# by running the suite on such a root.
 set -eu
 mode=${1:-build}
 # The -dev packages ship the .a archives the static daemons link; g++
@@ -9,9 +14,17 @@ mode=${1:-build}
 # libc6-dev libc.a.
 pkgs="libev-dev libjsmn-dev libcurl4-openssl-dev libhttp-parser-dev zlib1g-dev
 libsnappy-dev libssl-dev libpcre2-dev make gcc g++ libc6-dev pkg-config"
+case $mode in
+build|test)	;;
+make)		pkgs=make ;;
+*)		echo "usage: $0 build|test|make" >&2; exit 2 ;;
+esac
 if [ "$mode" = test ]; then
+	# time: /usr/bin/time (peak RSS); procps: pgrep; bsdextrautils:
+	# col, for the man page checks; cppcheck: make lint.  (clang for the
+	# fuzz pass is scripts/fuzz.sh's to install.)
 	pkgs="$pkgs libcmocka-dev bats bats-assert bats-support curl python3
-	    mandoc zsh fish openssl"
+	    mandoc zsh fish openssl time procps bsdextrautils cppcheck"
 	command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
 	command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
 	# promtool checks nsqd's /metrics; the server's recommends (exporter

@@ -13,7 +13,7 @@ secs=${FUZZ_SECONDS:-60}
 CLANG=${CLANG:-clang}
 out=build/fuzz
 # The Makefile's LDLIBS, for the lib sources that need them.
-libs="-lev -lhttp_parser -lcurl -lz -lsnappy -lssl -lcrypto -lm"
+libs="-lev -lhttp_parser -lcurl -lz -lsnappy -lssl -lcrypto -lpcre2-8 -lm"
 mkdir -p "$out"
 
 # can_fuzz: does clang link a libFuzzer target here?

@@ -8,11 +8,15 @@ mkdir -p data
 lookupd_pid=
 lookupd_args=
 if [ -x bin/nsqlookupd ]; then
-	bin/nsqlookupd &
+	# Announced to nsqd, which asks it for a new topic's channels.
+	bin/nsqlookupd --broadcast-address=127.0.0.1 &
 	lookupd_pid=$!
 	lookupd_args=--lookupd-tcp-address=127.0.0.1:4160
 fi
-bin/nsqd --data-path=data $lookupd_args &
+# A local demo: nsqd announces 127.0.0.1 to nsqlookupd, so consumers find it
+# whether or not this machine's host name resolves (Go's default, and ours
+# otherwise, is the host name).
+bin/nsqd --data-path=data --broadcast-address=127.0.0.1 $lookupd_args &
 nsqd_pid=$!
 stop() {
 	kill -TERM "$nsqd_pid" 2>/dev/null || true

@@ -3,9 +3,10 @@
 # summed over every suite.  Every suite speaks TAP (cmocka with
 # CMOCKA_MESSAGE_OUTPUT=TAP, bats --tap); a suite program that dies without
 # reporting a failure (a sanitizer abort, a crash) counts as one failure.
-# The lint (make lint: cppcheck) counts as one test.
+# The lint (make lint: cppcheck) counts as one test, and each fuzz
+# target's 10-second pass as one.
 #
-#   scripts/test.sh unit|bats|interop|asan|lint|all
+#   scripts/test.sh unit|bats|interop|asan|lint|fuzz|all
 set -u
 cd "$(dirname "$0")/.."
 
@@ -53,6 +54,24 @@ lint() {
 	    else echo "not ok 1 - make lint"; fi'
 }
 
+# Each libFuzzer target for FUZZ_SECONDS (10 here) as one TAP test: a
+# short pass that every parser still runs clean on its seeds and a little
+# more (make fuzz runs them for longer).
+fuzz() {
+	FUZZ_SECONDS=${FUZZ_SECONDS:-10} tally "fuzz (\${FUZZ_SECONDS:-10} s a target)" \
+	    sh -c 'set -- tests/fuzz/fuzz_*.c; echo "1..$#"; i=0
+	    mkdir -p build/fuzz
+	    for f; do
+		i=$((i + 1)); t=$(basename "$f" .c)
+		if scripts/fuzz.sh "$t" >"build/fuzz/$t.log" 2>&1; then
+			echo "ok $i - fuzz $t: $(grep -o "stat::number_of_executed_units: [0-9]*" "build/fuzz/$t.log")"
+		else
+			tail -20 "build/fuzz/$t.log"
+			echo "not ok $i - fuzz $t"
+		fi
+	    done'
+}
+
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
@@ -62,6 +81,7 @@ bats)		bats_suite bin tests/bats ;;
 interop)	bats_suite bin tests/interop ;;
 asan)		unit build/asan; bats_suite build/asan/bin tests/bats ;;
 lint)		lint ;;
+fuzz)		fuzz ;;
 all)
 	unit build/plain
 	bats_suite bin tests/bats
@@ -69,8 +89,9 @@ all)
 	unit build/asan
 	bats_suite build/asan/bin tests/bats
 	lint
+	fuzz
 	;;
-*)	echo "usage: $0 unit|bats|interop|asan|lint|all" >&2; exit 2 ;;
+*)	echo "usage: $0 unit|bats|interop|asan|lint|fuzz|all" >&2; exit 2 ;;
 esac
 
 echo "$passed passed, $failed failed"

@@ -104,6 +104,7 @@ static struct {
 	struct req	*reqs;
 	size_t		 nreqs, waiting;
 	struct strlist	 producers;
+	struct strlist	 hinted;		/* listed, did not resolve */
 	size_t		 failed;
 	char		*first_err;
 	struct nstat	 cur, prev;
@@ -186,6 +187,26 @@ note_error(const char *fmt, ...)
 		free(s);
 }
 
+/*
+ * nsqlookupd listed addr and its host does not resolve here: the nsqd
+ * there announces a broadcast address nobody can reach (its host name, by
+ * default).  Said once for each address; the error itself repeats.
+ */
+static void
+hint_unresolved(const char *addr)
+{
+	size_t i;
+
+	for (i = 0; i < st.hinted.n; i++)
+		if (strcmp(st.hinted.v[i], addr) == 0)
+			return;
+	strlist_add(&st.hinted, addr);
+	end_line();
+	warnx("hint: nsqlookupd lists an nsqd at %s, which does not resolve "
+	    "here; start that nsqd with --broadcast-address set to a name or "
+	    "IP its consumers can reach", addr);
+}
+
 /* Print one sample (or only keep it, when it primes the rates). */
 static void
 report(void)
@@ -234,8 +255,10 @@ answer_cb(struct httpc_req *r, long status, const char *body, size_t len,
 	struct req *q = arg;
 	char why[512];
 
-	(void)r;
 	q->r = NULL;
+	if (errtext != NULL && !st.lookup_phase && o.lookupd.n > 0 &&
+	    httpc_unresolved(r))
+		hint_unresolved(q->addr);
 	if (errtext != NULL)
 		note_error("%s: %s", q->addr, errtext);
 	else if (status != 200)
@@ -462,6 +485,7 @@ main(int argc, char **argv)
 
 	cancel_round();
 	strlist_free(&st.producers);
+	strlist_free(&st.hinted);
 	strlist_free(&o.nsqd);
 	strlist_free(&o.lookupd);
 	httpc_free(st.http);

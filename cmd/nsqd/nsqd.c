@@ -508,6 +508,7 @@ nsqd_start(struct nsqd *n, struct ev_loop *loop, struct nsqd_opts *o)
 	ev_signal_start(loop, &n->sigterm);
 	signal(SIGPIPE, SIG_IGN);
 	lookup_set_peers(n, &o->lookupd_tcp_addresses);
+	broadcast_check_start(n, o->broadcast_address);
 	return 0;
 }
 
@@ -544,6 +545,7 @@ nsqd_free(struct nsqd *n)
 	struct topic *t;
 	size_t pos = 0;
 
+	broadcast_check_stop(n);
 	lookup_precreate_free(n);
 	lookup_free(n);
 	tls_free(n);

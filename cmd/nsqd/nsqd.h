@@ -349,6 +349,7 @@ struct nsqd {
 	int			 http_port;	/* -1: unix socket or none */
 	struct statsd		*statsd;	/* NULL: no --statsd-address */
 	struct syncer		*syncer;	/* fsyncs off the loop */
+	struct bcheck		*bcheck;	/* broadcast address lookup */
 };
 
 /* nsqd.c */
@@ -374,6 +375,11 @@ bool	 nsqd_sync(struct nsqd *);
 void	 nsqd_await_sync(struct nsqd *, struct client *);
 int	 nsqd_broadcast_tcp_port(const struct nsqd *);
 int	 nsqd_broadcast_http_port(const struct nsqd *);
+
+/* broadcast.c: warn once if --broadcast-address does not resolve. */
+struct bcheck;
+void	 broadcast_check_start(struct nsqd *, const char *name);
+void	 broadcast_check_stop(struct nsqd *);
 
 /* lookup_peer.c */
 struct lookup_peer;

@@ -231,9 +231,14 @@ two_runs() {
 	seq 1 5 | pub hup
 	wait_until 10 eval "cat '$work'/hup.* 2>/dev/null | grep -qx 5"
 	[[ -z $(ls "$OUT") ]] || fail "moved before closed: $(ls "$OUT")"
+	local first
+	first=$(ls "$work")
 	kill -HUP "$H_PID"
 	wait_until 10 eval "[[ \$(ls '$OUT' | wc -l) -eq 1 ]]"
-	[[ -z $(ls "$work") ]] || fail "left in the work dir: $(ls "$work")"
+	# The closed file moved out.  The next one may already be open in the
+	# work dir: as Go's, the next sync tick opens it, message or not.
+	[[ $(ls "$OUT") == "$first" ]] || fail "moved: $(ls "$OUT"), not $first"
+	[[ ! -e $work/$first ]] || fail "$first left in the work dir"
 	seq 6 8 | pub hup
 	wait_until 10 eval "cat '$work'/hup.* 2>/dev/null | grep -qx 8"
 	stop_bg H
