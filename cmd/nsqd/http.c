@@ -91,7 +91,8 @@ h_ping(struct http_req *req, void *arg)
 	struct nsqd *n = arg;
 	const char *h = nsqd_health(n);
 
-	http_reply(req, n->health[0] == '\0' ? 200 : 500, TEXT, h, strlen(h));
+	/* Go's PlainText (http.go:57): no X-NSQ-Content-Type. */
+	http_reply_text(req, n->health[0] == '\0' ? 200 : 500, h);
 }
 
 static void
@@ -529,12 +530,18 @@ h_metrics(struct http_req *req, void *arg)
 	buf_free(&b);
 }
 
+/*
+ * Go's freeMemory (http.go:89, 104-107) returns nothing through
+ * PlainText, which panics on that (api_response.go:42-43); the router's
+ * panic handler then answers 500 INTERNAL_ERROR (api_response.go:128-131).
+ * The memory is freed all the same.
+ */
 static void
 h_freememory(struct http_req *req, void *arg)
 {
 	(void)arg;
 	malloc_trim(0);
-	reply_empty(req);
+	http_reply_error(req, 500, "INTERNAL_ERROR");
 }
 
 /* The config name of a table entry: its cfgkey, or the name, - -> _. */
@@ -573,7 +580,8 @@ reply_option(struct nsqd *n, struct http_req *req, const char *name)
 		}
 	}
 	if (op == NULL || strcmp(name, "config") == 0 ||
-	    strcmp(name, "version") == 0 || strcmp(name, "worker_id") == 0)
+	    strcmp(name, "version") == 0 || strcmp(name, "worker_id") == 0 ||
+	    strcmp(name, "verbose") == 0)
 		return -1;
 	buf_init(&b, 256, 1 << 20);
 	jw_init(&w, &b);
