@@ -544,6 +544,9 @@ h_freememory(struct http_req *req, void *arg)
 	http_reply_error(req, 500, "INTERNAL_ERROR");
 }
 
+/* nsqlookupd_tcp_addresses was PUT as null: Go then shows null. */
+static bool lookupd_null;
+
 /* The config name of a table entry: its cfgkey, or the name, - -> _. */
 static void
 cfg_name(const struct opt *op, char *out, size_t len)
@@ -559,8 +562,10 @@ cfg_name(const struct opt *op, char *out, size_t len)
 
 /*
  * An option's value as Go's doConfig shows it: strings as they are,
- * everything else as JSON (durations in ns, lists null when empty, the
- * log level and TLS enums as Go's integers).  0, or -1 if no option has
+ * everything else as JSON (durations in ns, the log level and TLS enums
+ * as Go's integers).  Lists are [] when empty: Go's defaults are empty,
+ * non-nil slices (nsqd/options.go:111-112, app.StringArray/FloatArray's
+ * Get); only a PUT of null makes nsqlookupd_tcp_addresses null.  0, or -1 if no option has
  * that config name (flags Go keeps out of its Options are left out).
  */
 static int
@@ -619,7 +624,8 @@ reply_option(struct nsqd *n, struct http_req *req, const char *name)
 		case OPT_STRLIST: {
 			const struct strlist *l = op->val;
 
-			if (l->v == NULL)
+			if (l->v == NULL && lookupd_null &&
+			    l == &n->o->lookupd_tcp_addresses)
 				jw_null(&w);
 			else {
 				jw_arr_begin(&w);
@@ -632,14 +638,10 @@ reply_option(struct nsqd *n, struct http_req *req, const char *name)
 		case OPT_FLOATLIST: {
 			const struct floatlist *l = op->val;
 
-			if (l->n == 0)
-				jw_null(&w);
-			else {
-				jw_arr_begin(&w);
-				for (i = 0; i < l->n; i++)
-					jw_double(&w, l->v[i]);
-				jw_arr_end(&w);
-			}
+			jw_arr_begin(&w);
+			for (i = 0; i < l->n; i++)
+				jw_double(&w, l->v[i]);
+			jw_arr_end(&w);
 			break;
 		}
 		}
@@ -671,6 +673,8 @@ put_lookupd(struct nsqd *n, const char *body, size_t len)
 	if (json_prim_kind(&j, 0) == 'n') {
 		json_free(&j);
 		strlist_free(l);
+		lookupd_null = true;
+		lookup_set_peers(n, l);
 		return 0;
 	}
 	if (json_type(&j, 0) != JSON_ARRAY) {
@@ -696,6 +700,7 @@ put_lookupd(struct nsqd *n, const char *body, size_t len)
 		nl.v = xcalloc(1, sizeof(char *));
 	strlist_free(l);
 	*l = nl;
+	lookupd_null = false;
 	log_info("CONFIG: nsqlookupd_tcp_addresses set (%zu)", l->n);
 	lookup_set_peers(n, l);
 	return 0;
