@@ -645,8 +645,9 @@ EOF
 	expect 200 2 GET /config/log_level
 	expect 200 true GET /config/snappy
 	expect 200 0 GET /config/tls_required
-	expect 200 null GET /config/auth_http_addresses
-	expect 200 null GET /config/e2e_processing_latency_percentiles
+	# Go's defaults are empty non-nil slices (nsqd/options.go:111-112).
+	expect 200 '[]' GET /config/auth_http_addresses
+	expect 200 '[]' GET /config/e2e_processing_latency_percentiles
 	expect 200 "127.0.0.1:$NSQD_TCP_PORT" GET /config/tcp_address
 	grep -qi '^Content-Type: text/plain' "$HDRS"
 	expect 200 '' GET /config/topology_zone
