@@ -565,8 +565,9 @@ cfg_name(const struct opt *op, char *out, size_t len)
  * everything else as JSON (durations in ns, the log level and TLS enums
  * as Go's integers).  Lists are [] when empty: Go's defaults are empty,
  * non-nil slices (nsqd/options.go:111-112, app.StringArray/FloatArray's
- * Get); only a PUT of null makes nsqlookupd_tcp_addresses null.  0, or -1 if no option has
- * that config name (flags Go keeps out of its Options are left out).
+ * Get); only a PUT of null makes nsqlookupd_tcp_addresses null.  0, or
+ * -1 if no option has that config name (flags Go keeps out of its
+ * Options are left out).
  */
 static int
 reply_option(struct nsqd *n, struct http_req *req, const char *name)

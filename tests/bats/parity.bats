@@ -360,3 +360,14 @@ parity() {
 @test "v1-ping (Go nsqlookupd/lookup_protocol_v1.go:263-273)" {
 	parity v1-ping
 }
+# Go 1.3.0 still parses --verbose and --worker-id as booleans that do
+# nothing (apps/nsqd/options.go:126,129; apps/nsqlookupd/main.go:28).
+@test "--verbose and --worker-id are accepted and change nothing (Go apps/nsqd/options.go:126,129)" {
+	start_nsqd -n N2 --verbose --worker-id --node-id=7
+	run curl -sS --max-time 10 "http://127.0.0.1:$N2_HTTP_PORT/config/log_level"
+	[[ $output == 2 ]] || { echo "log_level $output, want 2 (info)" >&2; false; }
+	run curl -sS --max-time 10 "http://127.0.0.1:$N2_HTTP_PORT/config/id"
+	[[ $output == 7 ]] || { echo "id $output, want 7" >&2; false; }
+	# Accepted: it starts (an unknown flag would exit 2).
+	start_nsqlookupd -n L2 --verbose
+}
