@@ -136,6 +136,7 @@ struct http_req {
 	unsigned int		 in_handler:1;
 	unsigned int		 held:1;
 	unsigned int		 replied:1;
+	unsigned int		 plain:1;	/* no X-NSQ-Content-Type */
 };
 
 struct http_conn {
@@ -466,14 +467,15 @@ server_date(struct http_server *srv)
  * Append a whole response to the connection's output.  head: the request
  * was HEAD, so the body is left out (its length is still announced).
  * close: say "Connection: close"; ka10: say "Connection: keep-alive" to
- * an HTTP/1.0 client that asked for it.  On failure (the output would pass
- * its maximum, which a body within the reply limit cannot make it do) the
- * connection is closed.
+ * an HTTP/1.0 client that asked for it.  nsq: say "X-NSQ-Content-Type",
+ * as Go's V1 replies do (its plain-text ones and OPTIONS do not).  On
+ * failure (the output would pass its maximum, which a body within the
+ * reply limit cannot make it do) the connection is closed.
  */
 static void
 conn_put(struct http_conn *c, int status, const char *ctype,
     const char *extra, const void *body, size_t len, int head, int close,
-    int ka10)
+    int ka10, int nsq)
 {
 	struct buf *o = &c->out;
 	char tmp[32];
@@ -489,9 +491,10 @@ conn_put(struct http_conn *c, int status, const char *ctype,
 	    status_text(status, tmp, sizeof(tmp)));
 	if (rc == 0 && ctype != NULL)
 		rc = buf_appendf(o, "Content-Type: %s\r\n", ctype);
+	if (rc == 0 && nsq)
+		rc = buf_appendf(o, "X-NSQ-Content-Type: nsq; version=1.0\r\n");
 	if (rc == 0)
-		rc = buf_appendf(o, "X-NSQ-Content-Type: nsq; version=1.0\r\n"
-		    "Date: %s\r\n", server_date(c->srv));
+		rc = buf_appendf(o, "Date: %s\r\n", server_date(c->srv));
 	if (rc == 0 && !nobody)
 		rc = buf_appendf(o, "Content-Length: %zu\r\n", len);
 	if (rc == 0 && close)
@@ -521,7 +524,7 @@ conn_put_error(struct http_conn *c, int status, const char *message,
 	    text_json_quote(&b, message, strlen(message)) == 0 &&
 	    buf_append(&b, "}", 1) == 0)
 		conn_put(c, status, "application/json; charset=utf-8", extra,
-		    buf_data(&b), buf_len(&b), head, close, ka10);
+		    buf_data(&b), buf_len(&b), head, close, ka10, 1);
 	else
 		conn_close(c);
 	buf_free(&b);
@@ -554,7 +557,7 @@ req_reply(struct http_req *req, int status, const char *ctype,
 		    !close && req->http10);
 	else
 		conn_put(c, status, ctype, extra, body, len, req->head, close,
-		    !close && req->http10);
+		    !close && req->http10, !req->plain);
 	if (req->in_handler)
 		return;		/* the dispatcher finishes */
 	/* A late reply: finish the request and resume the connection. */
@@ -606,46 +609,58 @@ req_reply_body(struct http_req *req, int status, const char *ctype,
 	req_reply(req, 500, NULL, NULL, NULL, 0, "INTERNAL_ERROR");
 }
 
-/* Replies made by the server itself: 404, 405, OPTIONS. */
+ * Replies made by the server itself: 404, 405, OPTIONS, as httprouter
+ * v1.3.0 (router.go:327-372, 422-451) under Go's net/http: the path's
+ * other methods and OPTIONS, sorted, in Allow; OPTIONS answered 200 with
+ * an empty body and no NSQ header; "OPTIONS *" answered by net/http
+ * itself (no Allow).
+ */
 static void
 req_builtin(struct http_req *req, const struct http_server *srv)
 {
 	const struct http_route *r;
-	const char *wild;
+	const char *wild, *m[16], *tmp;
 	char allow[256];
-	size_t i, j, n;
-	int dup;
+	size_t i, j, nm = 0, n;
+	int dup, options;
 
+	options = strcmp(req->method, "OPTIONS") == 0;
 	if (!req->path_known) {
-		if (strcmp(req->path, "*") == 0 &&
-		    strcmp(req->method, "OPTIONS") == 0)
+		if (strcmp(req->path, "*") == 0 && options) {
+			req->plain = 1;
 			req_reply(req, 200, NULL, NULL, "", 0, NULL);
-		else
+		} else
 			req_reply(req, 404, NULL, NULL, NULL, 0, "NOT_FOUND");
 		return;
 	}
-	/* As httprouter: list the path's methods, then OPTIONS. */
-	n = (size_t)snprintf(allow, sizeof(allow), "Allow: ");
-	for (i = 0; i < srv->nroutes; i++) {
+	for (i = 0; i < srv->nroutes && nm < 15; i++) {
 		r = &srv->routes[i];
 		if (r->method == NULL || strcmp(r->method, "OPTIONS") == 0 ||
 		    !route_match(r->path, req->path, &wild))
 			continue;
-		for (dup = 0, j = 0; j < i && !dup; j++)
-			dup = srv->routes[j].method != NULL &&
-			    strcmp(srv->routes[j].method, r->method) == 0 &&
-			    route_match(srv->routes[j].path, req->path, &wild);
-		if (!dup && n < sizeof(allow))
-			n += (size_t)snprintf(allow + n, sizeof(allow) - n,
-			    "%s, ", r->method);
+		for (dup = 0, j = 0; j < nm && !dup; j++)
+			dup = strcmp(m[j], r->method) == 0;
+		if (!dup)
+			m[nm++] = r->method;
 	}
-	if (n < sizeof(allow))
-		snprintf(allow + n, sizeof(allow) - n, "OPTIONS\r\n");
-	if (n >= sizeof(allow) - 16)
+	m[nm++] = "OPTIONS";
+	/* Insertion sort, as httprouter's. */
+	for (i = 1; i < nm; i++)
+		for (j = i; j > 0 && strcmp(m[j], m[j - 1]) < 0; j--) {
+			tmp = m[j];
+			m[j] = m[j - 1];
+			m[j - 1] = tmp;
+		}
+	n = (size_t)snprintf(allow, sizeof(allow), "Allow: ");
+	for (i = 0; i < nm && n < sizeof(allow); i++)
+		n += (size_t)snprintf(allow + n, sizeof(allow) - n, "%s%s",
+		    m[i], i + 1 < nm ? ", " : "\r\n");
+	if (n >= sizeof(allow))
 		snprintf(allow, sizeof(allow), "Allow: OPTIONS\r\n");
-	if (strcmp(req->method, "OPTIONS") == 0)
+	if (options) {
+		req->plain = 1;
 		req_reply(req, 200, NULL, allow, "", 0, NULL);
-	else
+	} else
 		req_reply(req, 405, NULL, allow, NULL, 0,
 		    "METHOD_NOT_ALLOWED");
 }
@@ -1507,6 +1522,7 @@ http_reply_error(struct http_req *req, int status, const char *message)
 void
 http_reply_text(struct http_req *req, int status, const char *text)
 {
+	req->plain = 1;
 	req_reply_body(req, status, "text/plain; charset=utf-8", text,
 	    strlen(text), NULL);
 }

@@ -185,7 +185,10 @@ void	http_reply_end(struct http_req *, int status,
 /* Reply {"message":"<message>"} as JSON, as NSQ's errors. */
 void	http_reply_error(struct http_req *, int status,
 	    const char *message);
-/* Reply text, "text/plain; charset=utf-8" (as Go's /ping). */
+/*
+ * Reply text, "text/plain; charset=utf-8", without X-NSQ-Content-Type:
+ * Go's PlainText replies (/ping).
+ */
 void	http_reply_text(struct http_req *, int status, const char *text);
 /*
  * Keep the request past the handler's return: the reply comes later.  If

@@ -110,7 +110,8 @@ h_ping(struct http_req *req, void *arg)
 	struct nsqd *n = arg;
 	const char *h = nsqd_health(n);
 
-	http_reply(req, n->health[0] == '\0' ? 200 : 500, TEXT, h, strlen(h));
+	/* Go's PlainText (http.go:57): no X-NSQ-Content-Type. */
+	http_reply_text(req, n->health[0] == '\0' ? 200 : 500, h);
 }
 
 static void
@@ -540,13 +541,22 @@ h_metrics(struct http_req *req, void *arg)
 	http_reply_end(req, 200, "text/plain; version=0.0.4; charset=utf-8");
 }
 
+/*
+ * Go's freeMemory (http.go:89, 104-107) returns nothing through
+ * PlainText, which panics on that (api_response.go:42-43); the router's
+ * panic handler then answers 500 INTERNAL_ERROR (api_response.go:128-131).
+ * The memory is freed all the same.
+ */
 static void
 h_freememory(struct http_req *req, void *arg)
 {
 	(void)arg;
 	malloc_trim(0);
-	reply_empty(req);
+	http_reply_error(req, 500, "INTERNAL_ERROR");
 }
+
+/* nsqlookupd_tcp_addresses was PUT as null: Go then shows null. */
+static bool lookupd_null;
 
 /* The config name of a table entry: its cfgkey, or the name, - -> _. */
 static void
@@ -563,9 +573,12 @@ cfg_name(const struct opt *op, char *out, size_t len)
 
 /*
  * An option's value as Go's doConfig shows it: strings as they are,
- * everything else as JSON (durations in ns, lists null when empty, the
- * log level and TLS enums as Go's integers).  0, or -1 if no option has
- * that config name (flags Go keeps out of its Options are left out).
+ * everything else as JSON (durations in ns, the log level and TLS enums
+ * as Go's integers).  Lists are [] when empty: Go's defaults are empty,
+ * non-nil slices (nsqd/options.go:111-112, app.StringArray/FloatArray's
+ * Get); only a PUT of null makes nsqlookupd_tcp_addresses null.  0, or
+ * -1 if no option has that config name (flags Go keeps out of its
+ * Options are left out).
  */
 static int
 reply_option(struct nsqd *n, struct http_req *req, const char *name)
@@ -583,7 +596,8 @@ reply_option(struct nsqd *n, struct http_req *req, const char *name)
 		}
 	}
 	if (op == NULL || strcmp(name, "config") == 0 ||
-	    strcmp(name, "version") == 0 || strcmp(name, "worker_id") == 0)
+	    strcmp(name, "version") == 0 || strcmp(name, "worker_id") == 0 ||
+	    strcmp(name, "verbose") == 0)
 		return -1;
 	jw_init(&w, http_reply_begin(req));
 	if (strcmp(name, "log_level") == 0)
@@ -619,7 +633,8 @@ reply_option(struct nsqd *n, struct http_req *req, const char *name)
 		case OPT_STRLIST: {
 			const struct strlist *l = op->val;
 
-			if (l->v == NULL)
+			if (l->v == NULL && lookupd_null &&
+			    l == &n->o->lookupd_tcp_addresses)
 				jw_null(&w);
 			else {
 				jw_arr_begin(&w);
@@ -632,14 +647,10 @@ reply_option(struct nsqd *n, struct http_req *req, const char *name)
 		case OPT_FLOATLIST: {
 			const struct floatlist *l = op->val;
 
-			if (l->n == 0)
-				jw_null(&w);
-			else {
-				jw_arr_begin(&w);
-				for (i = 0; i < l->n; i++)
-					jw_double(&w, l->v[i]);
-				jw_arr_end(&w);
-			}
+			jw_arr_begin(&w);
+			for (i = 0; i < l->n; i++)
+				jw_double(&w, l->v[i]);
+			jw_arr_end(&w);
 			break;
 		}
 		}
@@ -667,6 +678,8 @@ put_lookupd(struct nsqd *n, const char *body, size_t len)
 	if (json_prim_kind(&j, 0) == 'n') {
 		json_free(&j);
 		strlist_free(l);
+		lookupd_null = true;
+		lookup_set_peers(n, l);
 		return 0;
 	}
 	if (json_type(&j, 0) != JSON_ARRAY) {
@@ -692,6 +705,7 @@ put_lookupd(struct nsqd *n, const char *body, size_t len)
 		nl.v = xcalloc(1, sizeof(char *));
 	strlist_free(l);
 	*l = nl;
+	lookupd_null = false;
 	log_info("CONFIG: nsqlookupd_tcp_addresses set (%zu)", l->n);
 	lookup_set_peers(n, l);
 	return 0;

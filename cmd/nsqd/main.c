@@ -70,6 +70,8 @@ static struct nsqd_opts o = {
 };
 
 static bool help_version;
+/* Go 1.3.0 still takes --worker-id, as a boolean with no effect. */
+static bool deprecated_worker_id;
 
 #define D(n)	OPT_DURATION, &o.n
 #define I(n)	OPT_INT, &o.n
@@ -208,11 +210,11 @@ static const struct opt opts[] = {
 	{ "topology-zone", 0, S(topology_zone), "ZONE",
 	  "zone of this node (topology experiment)", NULL, 0, 0 },
 	{ "verbose", 0, B(verbose), NULL,
-	  "same as --log-level=debug (deprecated)", NULL, 0, 0 },
+	  "[deprecated] has no effect, use --log-level", NULL, 0, 0 },
 	{ "version", 'V', OPT_BOOL, &help_version, NULL,
 	  "print the version and exit", NULL, 0, 0 },
-	{ "worker-id", 0, I(node_id), "ID", "deprecated alias of --node-id",
-	  NULL, 0, 0 },
+	{ "worker-id", 0, OPT_BOOL, &deprecated_worker_id, NULL,
+	  "[deprecated] use --node-id", NULL, 0, 0 },
 };
 #undef D
 #undef I
@@ -236,8 +238,8 @@ validate(void)
 {
 	int lvl;
 
-	if (o.verbose)
-		o.log_level = "debug";
+	/* Go's --verbose and --worker-id (apps/nsqd/options.go:126,129) do
+	 * nothing but parse. */
 	if ((lvl = log_parse_level(o.log_level)) == -1)
 		fatalx("invalid log level %s", o.log_level);
 	log_set_level(lvl);

@@ -48,7 +48,7 @@ static const struct opt opts[] = {
 	{ "tombstone-lifetime", 0, OPT_DURATION, &o.tombstone_lifetime,
 	  "DURATION", "time a producer stays tombstoned", NULL, 0, 0 },
 	{ "verbose", 0, OPT_BOOL, &o.verbose, NULL,
-	  "same as --log-level=debug (deprecated)", NULL, 0, 0 },
+	  "[deprecated] has no effect, use --log-level", NULL, 0, 0 },
 	{ "version", 'V', OPT_BOOL, &version, NULL,
 	  "print the version and exit", NULL, 0, 0 },
 };
@@ -65,8 +65,7 @@ main(int argc, char **argv)
 	tool_daemon_options("nsqlookupd", opts, OPTS_LEN(opts), &version, argc,
 	    argv);
 	log_init(o.log_prefix, LOG_LEVEL_INFO);
-	if (o.verbose)
-		o.log_level = "debug";
+	/* Go's --verbose (apps/nsqlookupd/main.go:28) does nothing. */
 	if ((level = log_parse_level(o.log_level)) == -1)
 		fatalx("invalid log level %s", o.log_level);
 	log_set_level(level);

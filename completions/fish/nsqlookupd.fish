@@ -9,6 +9,6 @@ complete -c nsqlookupd -l log-level -s l -x -a 'debug info warn error fatal' -d 
 complete -c nsqlookupd -l log-prefix -x -d 'log message prefix'
 complete -c nsqlookupd -l tcp-address -x -d '<addr>:<port> to listen on for TCP clients'
 complete -c nsqlookupd -l tombstone-lifetime -x -d 'time a producer stays tombstoned'
-complete -c nsqlookupd -l verbose -d 'same as --log-level=debug (deprecated)'
+complete -c nsqlookupd -l verbose -d '[deprecated] has no effect, use --log-level'
 complete -c nsqlookupd -l version -s V -d 'print the version and exit'
 complete -c nsqlookupd -l help -s h -d 'print the options and exit'
