@@ -609,6 +609,7 @@ req_reply_body(struct http_req *req, int status, const char *ctype,
 	req_reply(req, 500, NULL, NULL, NULL, 0, "INTERNAL_ERROR");
 }
 
+/*
  * Replies made by the server itself: 404, 405, OPTIONS, as httprouter
  * v1.3.0 (router.go:327-372, 422-451) under Go's net/http: the path's
  * other methods and OPTIONS, sorted, in Allow; OPTIONS answered 200 with
