@@ -498,15 +498,18 @@ identify_negotiate(struct client *c, const struct identify *id, bool *tls)
 	*tls = c->nsqd->ssl_ctx != NULL && id->tls_v1 && !c->tls;
 	c->deflate = o->deflate && id->deflate;
 	c->snappy = o->snappy && id->snappy;
+	/*
+	 * As Go (protocol_v2.go:398-403): 6 unless deflate is on and the
+	 * client asked for a level, capped at --max-deflate-level, and
+	 * reported so even when deflate is off.
+	 */
+	c->deflate_level = c->deflate && id->deflate_level > 0 ?
+	    (int)id->deflate_level : 6;
+	if (c->deflate_level > o->max_deflate_level)
+		c->deflate_level = (int)o->max_deflate_level;
 	if (c->deflate && c->snappy)
-		return fatal_err(c, "E_IDENTIFY_FAILED", "IDENTIFY cannot enable "
-		    "both deflate and snappy compression");
-	if (c->deflate) {
-		c->deflate_level = id->deflate_level > 0 ?
-		    (int)id->deflate_level : 6;
-		if (c->deflate_level > o->max_deflate_level)
-			c->deflate_level = (int)o->max_deflate_level;
-	}
+		return fatal_err(c, "E_IDENTIFY_FAILED", "cannot enable both "
+		    "deflate and snappy compression");
 	return 0;
 }
 
@@ -534,7 +537,7 @@ identify_reply(struct client *c, bool tls)
 	jw_key(&w, "deflate");
 	jw_bool(&w, c->deflate);
 	jw_key(&w, "deflate_level");
-	jw_int(&w, c->deflate ? c->deflate_level : 0);
+	jw_int(&w, c->deflate_level);
 	jw_key(&w, "max_deflate_level");
 	jw_int(&w, o->max_deflate_level);
 	jw_key(&w, "snappy");
@@ -663,7 +666,7 @@ cmd_auth(struct client *c, struct params *p, const char *rest,
 	if (restlen < 4 + (size_t)size)
 		return short_read(c, "E_BAD_BODY", "AUTH failed to read body");
 	/* No --auth-http-address support: auth is disabled, as Go says. */
-	return fatal_err(c, "E_AUTH_DISABLED", "AUTH Disabled");
+	return fatal_err(c, "E_AUTH_DISABLED", "AUTH disabled");
 }
 
 static int
@@ -746,7 +749,7 @@ check_id_cmd(struct client *c, struct params *p, const char *cmd,
 		return fatal_err(c, "E_INVALID",
 		    "%s insufficient number of params", cmd);
 	if (p->len[1] != MSG_ID_LEN)
-		return fatal_err(c, "E_INVALID", "Invalid Message ID");
+		return fatal_err(c, "E_INVALID", "invalid message ID");
 	return 0;
 }
 
@@ -911,7 +914,7 @@ cmd_mpub(struct client *c, struct params *p, const char *rest,
     size_t restlen)
 {
 	struct nsqd_opts *o = c->nsqd->o;
-	struct topic *t;
+	struct topic *t = NULL;
 	const char *b;
 	int32_t size, count, len, i;
 	size_t off, avail;
@@ -923,6 +926,11 @@ cmd_mpub(struct client *c, struct params *p, const char *rest,
 		return fatal_err(c, "E_BAD_TOPIC",
 		    "E_BAD_TOPIC MPUB topic name %Q is not valid",
 		    p->v[1], p->len[1]);
+	/* Go makes the topic before it reads the body (protocol_v2.go:832). */
+	if (!c->nsqd->exiting &&
+	    (t = nsqd_get_topic(c->nsqd, p->v[1], p->len[1])) == NULL)
+		return fatal_err(c, "E_MPUB_FAILED", "MPUB failed %s",
+		    c->nsqd->health);
 	if (body_size(rest, restlen, &size) == NEED_MORE)
 		return short_read(c, "E_BAD_BODY",
 		    "MPUB failed to read body size");
@@ -936,14 +944,19 @@ cmd_mpub(struct client *c, struct params *p, const char *rest,
 		return NEED_MORE;
 
 	/*
-	 * Validate the whole body before queueing anything.  After the
-	 * peer's EOF only part of it is here: that part is walked as Go
-	 * reads the stream, so the error says which piece was cut short.
+	 * As Go's readMPUB (protocol_v2.go:959-1000), the messages are read
+	 * from the stream: the body size is only checked against 0 and
+	 * --max-body-size, and what the messages take is what is consumed
+	 * (bytes past them are the next command; a size too short reads on).
+	 * The whole is validated before anything is queued, so it must fit
+	 * the input buffer: past --max-body-size in all it is refused, where
+	 * Go would read on without a bound.  After the peer's EOF, the error
+	 * says which piece was cut short.
 	 */
 	b = rest + 4;
-	avail = restlen - 4 < (size_t)size ? restlen - 4 : (size_t)size;
+	avail = restlen - 4;
 	if (avail < 4)
-		return fatal_err(c, "E_BAD_BODY",
+		return short_read(c, "E_BAD_BODY",
 		    "MPUB failed to read message count");
 	count = (int32_t)be32dec(b);
 	if (count <= 0 || count > (o->max_body_size - 4) / 5)
@@ -951,7 +964,7 @@ cmd_mpub(struct client *c, struct params *p, const char *rest,
 		    count);
 	for (i = 0, off = 4; i < count; i++) {
 		if (avail - off < 4)
-			return fatal_err(c, "E_BAD_MESSAGE",
+			return short_read(c, "E_BAD_MESSAGE",
 			    "MPUB failed to read message(%d) body size", i);
 		len = (int32_t)be32dec(b + off);
 		if (len <= 0)
@@ -961,20 +974,17 @@ cmd_mpub(struct client *c, struct params *p, const char *rest,
 			return fatal_err(c, "E_BAD_MESSAGE",
 			    "MPUB message too big %d > %lld", len,
 			    (long long)o->max_msg_size);
+		if (off + 4 + (size_t)len > (size_t)o->max_body_size)
+			return fatal_err(c, "E_BAD_BODY",
+			    "MPUB body too big %zu > %lld", off + 4 + (size_t)len,
+			    (long long)o->max_body_size);
 		if (avail - off - 4 < (size_t)len)
-			return fatal_err(c, "E_BAD_MESSAGE",
+			return short_read(c, "E_BAD_MESSAGE",
 			    "MPUB failed to read message body");
 		off += 4 + (size_t)len;
 	}
-	if (off != (size_t)size)
-		return fatal_err(c, "E_BAD_BODY",
-		    "MPUB body size %d does not match its %d messages",
-		    size, count);
-	if (c->nsqd->exiting)
+	if (c->nsqd->exiting || t == NULL)
 		return fatal_err(c, "E_MPUB_FAILED", "MPUB failed exiting");
-	if ((t = nsqd_get_topic(c->nsqd, p->v[1], p->len[1])) == NULL)
-		return fatal_err(c, "E_MPUB_FAILED", "MPUB failed %s",
-		    c->nsqd->health);
 	for (i = 0, off = 4; i < count; i++) {
 		len = (int32_t)be32dec(b + off);
 		if (topic_put(t, topic_new_body(t, b + off + 4, (size_t)len),
@@ -985,7 +995,7 @@ cmd_mpub(struct client *c, struct params *p, const char *rest,
 	}
 	count_pub(c, t, (uint64_t)count);
 	published(c);
-	return 4 + size;
+	return (int)(4 + off);
 }
 
 /* Sorted by how often clients send them. */
@@ -1022,10 +1032,17 @@ parse(struct client *c)
 
 	nl = memchr(data, '\n', len < V2_MAX_LINE ? len : V2_MAX_LINE);
 	if (nl == NULL) {
-		if (len >= V2_MAX_LINE)
-			return fatal_err(c, "E_INVALID",
-			    "command line too long (over %d bytes)", V2_MAX_LINE);
-		return 0;
+		if (len < V2_MAX_LINE)
+			return 0;
+		/*
+		 * Go's 16 KiB bufio.Reader is full without a newline: the
+		 * read fails and the connection closes with no frame
+		 * (protocol_v2.go:64-71).  The log says why.
+		 */
+		log_error("[%s] - failed to read command - line over %d bytes",
+		    c->remote, V2_MAX_LINE);
+		client_close(c, "command line too long");
+		return FATAL;
 	}
 	linelen = (size_t)(nl - data);
 	end = data + linelen;

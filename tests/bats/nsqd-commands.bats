@@ -41,7 +41,7 @@ raw = c.expect(FRAME_RESPONSE)
 # Go's json.Marshal of its struct: compact, fields in declaration order.
 want = (b'{"max_rdy_count":2500,"version":"1.3.0","max_msg_timeout":900000,'
         b'"msg_timeout":60000,"tls_v1":false,"deflate":false,'
-        b'"deflate_level":0,"max_deflate_level":6,"snappy":false,'
+        b'"deflate_level":6,"max_deflate_level":6,"snappy":false,'
         b'"sample_rate":0,"auth_required":false,"output_buffer_size":16384,'
         b'"output_buffer_timeout":250}')
 assert raw == want, raw
@@ -67,7 +67,7 @@ got = json.loads(raw, object_pairs_hook=collections.OrderedDict)
 want = collections.OrderedDict([
     ('max_rdy_count', 200), ('version', '1.3.0'),
     ('max_msg_timeout', 120000), ('msg_timeout', 5000), ('tls_v1', False),
-    ('deflate', False), ('deflate_level', 0), ('max_deflate_level', 3),
+    ('deflate', False), ('deflate_level', 3), ('max_deflate_level', 3),
     ('snappy', False), ('sample_rate', 42), ('auth_required', False),
     ('output_buffer_size', 4096), ('output_buffer_timeout', 50)])
 assert list(got.items()) == list(want.items()), raw
@@ -278,12 +278,12 @@ EOF
 from nsqdtest import *
 c = connect()
 c.auth(b'secret')
-fatal(c, b'E_AUTH_DISABLED AUTH Disabled')
+fatal(c, b'E_AUTH_DISABLED AUTH disabled')
 # After IDENTIFY too; and the IDENTIFY reply says no auth is required.
 d = connect({'feature_negotiation': True})
 assert d.features['auth_required'] is False
 d.auth(b's')
-fatal(d, b'E_AUTH_DISABLED AUTH Disabled')
+fatal(d, b'E_AUTH_DISABLED AUTH disabled')
 EOF
 	assert_serving
 	stop_nsqd
@@ -346,7 +346,8 @@ c.identify({'feature_negotiation': True, 'tls_v1': True, 'deflate': True,
             'deflate_level': 9, 'snappy': True})
 got = c.response_json()
 assert got['tls_v1'] is False and got['deflate'] is False, got
-assert got['snappy'] is False and got['deflate_level'] == 0, got
+# Go's deflate_level is 6 (capped at --max-deflate-level), deflate or not.
+assert got['snappy'] is False and got['deflate_level'] == 6, got
 # The next frames are plain: no "OK" of an upgrade, nothing compressed.
 c.no_frame(0.3)
 c.sub('t', 'c')

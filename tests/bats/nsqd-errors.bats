@@ -139,7 +139,7 @@ fatal_case(b'AUTH\n' + struct.pack('>i', 0),
            b'E_BAD_BODY AUTH invalid body size 0')
 fatal_case(b'AUTH\n' + struct.pack('>i', -7),
            b'E_BAD_BODY AUTH invalid body size -7')
-fatal_case(b'AUTH\n' + body(b'secret'), b'E_AUTH_DISABLED AUTH Disabled')
+fatal_case(b'AUTH\n' + body(b'secret'), b'E_AUTH_DISABLED AUTH disabled')
 EOF
 	assert_serving
 	stop_nsqd
@@ -269,16 +269,19 @@ for size in (1001, 2147483647):
 for n in (0, -1, 200, 2147483647):
     fatal_case(mp(i32(n, 1) + b'x'),
                b'E_BAD_BODY MPUB invalid message count %d' % n)
-fatal_case(mp(i32(199)), b'E_BAD_MESSAGE MPUB failed to read message(0) body size')
+# Go reads the messages from the stream, past the body size: a message
+# cut short is waited for, so these cases end the stream (eof).
+fatal_case(mp(i32(199)), b'E_BAD_MESSAGE MPUB failed to read message(0) body size',
+           eof=True)
 fatal_case(mp(i32(2, 1) + b'x'),
-           b'E_BAD_MESSAGE MPUB failed to read message(1) body size')
+           b'E_BAD_MESSAGE MPUB failed to read message(1) body size', eof=True)
 fatal_case(mp(i32(2, 0)), b'E_BAD_MESSAGE MPUB invalid message(0) body size 0')
 fatal_case(mp(i32(2, 1) + b'x' + i32(-3)),
            b'E_BAD_MESSAGE MPUB invalid message(1) body size -3')
 fatal_case(mp(i32(1, 101) + b'x' * 101),
            b'E_BAD_MESSAGE MPUB message too big 101 > 100')
 fatal_case(mp(i32(2, 1) + b'x' + i32(5) + b'ab'),
-           b'E_BAD_MESSAGE MPUB failed to read message body')
+           b'E_BAD_MESSAGE MPUB failed to read message body', eof=True)
 # An invalid MPUB publishes none of its messages.
 with subscriber('t', 'c', rdy=10) as c:
     c.no_frame(0.3)
@@ -369,7 +372,7 @@ for cmd in (b'FIN', b'REQ', b'TOUCH'):
                sub=('t', 'c'))
     for bad in (b'abc', ID + b'0', ID[:15], b''):
         fatal_case(cmd + b' ' + bad + (b' 0' if cmd == b'REQ' else b'') +
-                   b'\n', b'E_INVALID Invalid Message ID', sub=('t', 'c'))
+                   b'\n', b'E_INVALID invalid message ID', sub=('t', 'c'))
 fatal_case(b'REQ ' + ID + b'\n', b'E_INVALID REQ insufficient number of params',
            sub=('t', 'c'))
 # (An empty timeout is 0 for Go: see the E_REQ_FAILED test.)
@@ -578,7 +581,7 @@ EOF2
 from nsqdtest import *
 c = connect()
 c.identify({'feature_negotiation': True, 'deflate': True, 'snappy': True})
-c.error('E_IDENTIFY_FAILED IDENTIFY cannot enable both deflate and snappy compression')
+c.error('E_IDENTIFY_FAILED cannot enable both deflate and snappy compression')
 assert c.closed(5)
 EOF2
 	assert_serving

@@ -103,14 +103,17 @@ def fatal(c, text, timeout=5):
         raise WireError('bytes after fatal %r: %r' % (text, bytes(c.buf)))
 
 
-def fatal_case(data, text, identify=None, sub=None):
+def fatal_case(data, text, identify=None, sub=None, eof=False):
     """A fresh connection (IDENTIFYed and SUBscribed to (topic, channel)
-    if asked) sends raw bytes and must get fatal error `text`."""
+    if asked) sends raw bytes (then EOF, with eof) and must get fatal
+    error `text`."""
     with connect(identify) as c:
         if sub is not None:
             c.sub(*sub)
             c.ok()
         c.send(data)
+        if eof:
+            shut_wr(c)
         fatal(c, text)
 
 

@@ -47,12 +47,10 @@ parity() {
 }
 
 @test "v2-line-too-long (Go nsqd/protocol_v2.go:64-71, nsqd/client_v2.go:18,196 (bufio.ErrBufferFull: no reply))" {
-	skip "fixed after the V2 engine split"
 	parity v2-line-too-long
 }
 
 @test "v2-identify-default (Go nsqd/protocol_v2.go:398-439)" {
-	skip "fixed after the V2 engine split"
 	parity v2-identify-default
 }
 
@@ -77,12 +75,10 @@ parity() {
 }
 
 @test "v2-identify-deflate-snappy (Go nsqd/protocol_v2.go:407-408)" {
-	skip "fixed after the V2 engine split"
 	parity v2-identify-deflate-snappy
 }
 
 @test "v2-auth-disabled (Go nsqd/protocol_v2.go:525-526)" {
-	skip "fixed after the V2 engine split"
 	parity v2-auth-disabled
 }
 
@@ -119,17 +115,14 @@ parity() {
 }
 
 @test "v2-fin-bad-id (Go nsqd/protocol_v2.go:688-690,1003-1006)" {
-	skip "fixed after the V2 engine split"
 	parity v2-fin-bad-id
 }
 
 @test "v2-req-bad-id (Go nsqd/protocol_v2.go:714-716,1003-1006)" {
-	skip "fixed after the V2 engine split"
 	parity v2-req-bad-id
 }
 
 @test "v2-touch-bad-id (Go nsqd/protocol_v2.go:942-944,1003-1006)" {
-	skip "fixed after the V2 engine split"
 	parity v2-touch-bad-id
 }
 
@@ -182,12 +175,10 @@ parity() {
 }
 
 @test "v2-mpub-size-0-creates-topic (Go nsqd/protocol_v2.go:832,839-841)" {
-	skip "fixed after the V2 engine split"
 	parity v2-mpub-size-0-creates-topic
 }
 
 @test "v2-mpub-count-0-creates-topic (Go nsqd/protocol_v2.go:832,966-969)" {
-	skip "fixed after the V2 engine split"
 	parity v2-mpub-count-0-creates-topic
 }
 
@@ -196,12 +187,10 @@ parity() {
 }
 
 @test "v2-mpub-body-longer-than-messages (Go nsqd/protocol_v2.go:849-865,959-1000 (the rest of the declared body is read as the next command))" {
-	skip "fixed after the V2 engine split"
 	parity v2-mpub-body-longer-than-messages
 }
 
 @test "v2-mpub-body-shorter-than-messages (Go nsqd/protocol_v2.go:844-850,959-1000 (the messages are read from the stream past the declared size))" {
-	skip "fixed after the V2 engine split"
 	parity v2-mpub-body-shorter-than-messages
 }
 
