@@ -238,11 +238,19 @@ validate(void)
 {
 	int lvl;
 
-	/* Go's --verbose and --worker-id (apps/nsqd/options.go:126,129) do
-	 * nothing but parse. */
 	if ((lvl = log_parse_level(o.log_level)) == -1)
 		fatalx("invalid log level %s", o.log_level);
 	log_set_level(lvl);
+	/*
+	 * Go's --verbose and --worker-id (apps/nsqd/options.go:126,129) do
+	 * nothing but parse; beyond Go, say so once.
+	 */
+	if (o.verbose)
+		log_warnx("--verbose is deprecated and has no effect: use "
+		    "--log-level");
+	if (deprecated_worker_id)
+		log_warnx("--worker-id is deprecated and has no effect: use "
+		    "--node-id");
 	if (o.node_id == -1)
 		o.node_id = default_node_id();
 	if (o.node_id < 0 || o.node_id >= 1024)

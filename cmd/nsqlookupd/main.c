@@ -65,10 +65,13 @@ main(int argc, char **argv)
 	tool_daemon_options("nsqlookupd", opts, OPTS_LEN(opts), &version, argc,
 	    argv);
 	log_init(o.log_prefix, LOG_LEVEL_INFO);
-	/* Go's --verbose (apps/nsqlookupd/main.go:28) does nothing. */
 	if ((level = log_parse_level(o.log_level)) == -1)
 		fatalx("invalid log level %s", o.log_level);
 	log_set_level(level);
+	/* Go's --verbose (apps/nsqlookupd/main.go:28) does nothing; we say so. */
+	if (o.verbose)
+		log_warnx("--verbose is deprecated and has no effect: use "
+		    "--log-level");
 	if (o.broadcast_address[0] == '\0') {
 		if (gethostname(host, sizeof(host) - 1) == -1)
 			fatal("unable to get hostname");

@@ -351,12 +351,19 @@ parity() {
 }
 # Go 1.3.0 still parses --verbose and --worker-id as booleans that do
 # nothing (apps/nsqd/options.go:126,129; apps/nsqlookupd/main.go:28).
-@test "--verbose and --worker-id are accepted and change nothing (Go apps/nsqd/options.go:126,129)" {
+@test "--verbose and --worker-id are accepted, change nothing, and are warned of (Go apps/nsqd/options.go:126,129)" {
 	start_nsqd -n N2 --verbose --worker-id --node-id=7
 	run curl -sS --max-time 10 "http://127.0.0.1:$N2_HTTP_PORT/config/log_level"
 	[[ $output == 2 ]] || { echo "log_level $output, want 2 (info)" >&2; false; }
 	run curl -sS --max-time 10 "http://127.0.0.1:$N2_HTTP_PORT/config/id"
 	[[ $output == 7 ]] || { echo "id $output, want 7" >&2; false; }
+	# Beyond Go, one warning each says they do nothing.
+	grep -q 'WARNING: --verbose is deprecated and has no effect: use --log-level' "$N2_LOG"
+	grep -q 'WARNING: --worker-id is deprecated and has no effect: use --node-id' "$N2_LOG"
 	# Accepted: it starts (an unknown flag would exit 2).
 	start_nsqlookupd -n L2 --verbose
+	grep -q 'WARNING: --verbose is deprecated and has no effect' "$L2_LOG"
+	start_nsqd -n N3
+	run grep -c 'deprecated' "$N3_LOG"
+	[[ $output == 0 ]] || { echo "warned without the flags: $output" >&2; false; }
 }
