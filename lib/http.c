@@ -1330,7 +1330,12 @@ again:
 		}
 		lim = len;
 		if (c->fr.mode != FR_BODY) {
-			/* Parse only what the framing check has passed. */
+			/*
+			 * Parse only what the framing check has passed.
+			 * Nothing passed with input left means the check
+			 * ended a section that http-parser did not: refuse
+			 * rather than guess (and len 0 would mean EOF).
+			 */
 			if (frame_scan(&c->fr, buf_data(&c->in), len) == -1 ||
 			    c->fr.off == 0) {
 				conn_fail(c, 400, "BAD_REQUEST");
