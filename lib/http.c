@@ -90,6 +90,54 @@ enum hdr_state {
 	HS_VALUE,
 };
 
+/*
+ * The framing check: a scan of the raw bytes ahead of http-parser, which
+ * (built without HTTP_PARSER_STRICT on Debian) skips the two bytes after
+ * chunk data unread and lets other framing slips by.  RFC 9112 has a
+ * recipient reject them, and Go's net/http does, so a request that a
+ * proxy in front frames otherwise cannot smuggle a second one past us.
+ * The head (request line and header lines) is scanned for bare CRs,
+ * obs-fold and blanks before a colon; a chunked body for its framing as
+ * Go's chunked reader: "size[;ext]" CRLF lines of 1 to 16 hex digits,
+ * shorter than 4096 bytes, CRLF after each chunk's data, then the
+ * trailers as header lines.  http-parser is fed only what was scanned.
+ */
+enum frame_mode {
+	FR_HEAD,		/* a request's head */
+	FR_BODY,		/* a body by Content-Length, or none */
+	FR_CHUNKED,		/* a chunked body and its trailers */
+};
+
+enum frame_sub {
+	FS_PRE,			/* empty lines before the request line */
+	FS_REQLINE,
+	FS_SOL,			/* start of a header (or trailer) line */
+	FS_NAME,
+	FS_VALUE,
+	FS_CR,			/* a CR: an LF must follow */
+	FS_SIZE0,		/* a chunk-size line's first byte */
+	FS_SIZE,
+	FS_SIZE_WS,		/* blanks after the size */
+	FS_EXT,			/* ";ext": ignored, as Go does */
+	FS_LINE_CR,		/* CR ending a chunk-size line */
+	FS_DATA,
+	FS_DATA_CR,		/* the CRLF after chunk data */
+	FS_DATA_LF,
+	FS_DONE,		/* the section ended: wait for the parser */
+};
+
+struct framing {
+	enum frame_mode	mode;
+	enum frame_sub	sub;
+	size_t		off;	/* bytes of the input scanned */
+	size_t		linelen;	/* of a chunk-size line */
+	uint64_t	size;	/* of the chunk, then what is left of it */
+	int		ndigits;
+	int		blank;	/* the CR ends an empty line */
+};
+
+#define FRAME_LINE_MAX	4096	/* Go's maxLineLength for chunk lines */
+
 struct hfield {
 	size_t	name;		/* offsets into req->hdr */
 	size_t	value;
@@ -149,6 +197,7 @@ struct http_conn {
 	ev_io			 wr;
 	ev_timer		 timer;		/* idle, then linger */
 	http_parser		 parser;
+	struct framing		 fr;
 	struct buf		 in;
 	struct buf		 out;
 	struct http_req		*req;	/* parsed or handled */
@@ -667,6 +716,187 @@ req_builtin(struct http_req *req, const struct http_server *srv)
 }
 
 /*
+ * The framing check (struct framing).
+ */
+
+static void
+frame_start(struct framing *fr, enum frame_mode mode)
+{
+	fr->mode = mode;
+	fr->sub = mode == FR_CHUNKED ? FS_SIZE0 : FS_PRE;
+	fr->linelen = 0;
+}
+
+/* One byte of a chunk-size line; -1 if the line is malformed. */
+static int
+frame_size_byte(struct framing *fr, int ch)
+{
+	int v;
+
+	if (ch != '\r' && ++fr->linelen >= FRAME_LINE_MAX)
+		return -1;
+	switch (fr->sub) {
+	case FS_SIZE0:
+	case FS_SIZE:
+		if ((v = hexval(ch)) != -1) {
+			if (++fr->ndigits > 16)
+				return -1;	/* past 64 bits, as Go */
+			fr->size = fr->size << 4 | (uint64_t)v;
+			fr->sub = FS_SIZE;
+			return 0;
+		}
+		if (fr->sub == FS_SIZE0)
+			return -1;
+		if (ch == ';') {
+			fr->sub = FS_EXT;
+			return 0;
+		}
+		/* FALLTHROUGH */
+	case FS_SIZE_WS:
+		/* Go trims blanks at the end of the line, not before ';'. */
+		if (ch == ' ' || ch == '\t')
+			fr->sub = FS_SIZE_WS;
+		else if (ch == '\r')
+			fr->sub = FS_LINE_CR;
+		else
+			return -1;
+		return 0;
+	default:	/* FS_EXT: anything but a bare CR or LF */
+		if (ch == '\r')
+			fr->sub = FS_LINE_CR;
+		else if (ch == '\n')
+			return -1;
+		return 0;
+	}
+}
+
+/* One byte of a head or trailer section; -1 if it is malformed. */
+static int
+frame_head_byte(struct framing *fr, int ch)
+{
+	switch (fr->sub) {
+	case FS_PRE:
+		/* http-parser skips empty lines before a request. */
+		if (ch == '\r' || ch == '\n')
+			return 0;
+		fr->sub = FS_REQLINE;
+		/* FALLTHROUGH */
+	case FS_REQLINE:
+	case FS_VALUE:
+		if (ch == '\r') {
+			fr->blank = 0;
+			fr->sub = FS_CR;
+		} else if (ch == '\n')
+			fr->sub = FS_SOL;
+		return 0;
+	case FS_SOL:
+		if (ch == ' ' || ch == '\t')
+			return -1;	/* obs-fold */
+		if (ch == '\r') {
+			fr->blank = 1;
+			fr->sub = FS_CR;
+		} else if (ch == '\n')
+			fr->sub = FS_DONE;
+		else
+			fr->sub = ch == ':' ? FS_VALUE : FS_NAME;
+		return 0;
+	case FS_NAME:
+		if (ch == ' ' || ch == '\t')
+			return -1;	/* blanks before the colon */
+		if (ch == ':')
+			fr->sub = FS_VALUE;
+		else if (ch == '\r') {
+			fr->blank = 0;
+			fr->sub = FS_CR;
+		} else if (ch == '\n')
+			fr->sub = FS_SOL;
+		return 0;
+	default:	/* FS_CR */
+		if (ch != '\n')
+			return -1;	/* a bare CR */
+		fr->sub = fr->blank ? FS_DONE : FS_SOL;
+		return 0;
+	}
+}
+
+/*
+ * Scan the input from fr->off on, up to the end of the current section
+ * (the head, or a chunked body with its trailers); -1 on a framing error.
+ */
+static int
+frame_scan(struct framing *fr, const char *p, size_t len)
+{
+	uint64_t n;
+
+	while (fr->off < len && fr->sub != FS_DONE) {
+		switch (fr->sub) {
+		case FS_SIZE0:
+			fr->size = 0;
+			fr->ndigits = 0;
+			fr->linelen = 0;
+			/* FALLTHROUGH */
+		case FS_SIZE:
+		case FS_SIZE_WS:
+		case FS_EXT:
+			if (frame_size_byte(fr, (unsigned char)p[fr->off]) ==
+			    -1)
+				return -1;
+			fr->off++;
+			break;
+		case FS_LINE_CR:
+			if (p[fr->off++] != '\n')
+				return -1;
+			/* The last chunk: trailers, as header lines. */
+			fr->sub = fr->size == 0 ? FS_SOL : FS_DATA;
+			break;
+		case FS_DATA:
+			n = len - fr->off;
+			if (n > fr->size)
+				n = fr->size;
+			fr->off += (size_t)n;
+			fr->size -= n;
+			if (fr->size == 0)
+				fr->sub = FS_DATA_CR;
+			break;
+		case FS_DATA_CR:
+			if (p[fr->off++] != '\r')
+				return -1;
+			fr->sub = FS_DATA_LF;
+			break;
+		case FS_DATA_LF:
+			if (p[fr->off++] != '\n')
+				return -1;
+			fr->sub = FS_SIZE0;
+			break;
+		default:
+			if (frame_head_byte(fr, (unsigned char)p[fr->off]) ==
+			    -1)
+				return -1;
+			fr->off++;
+			break;
+		}
+	}
+	return 0;
+}
+
+/* Fields named name, and the value of the last one in *val. */
+static size_t
+hdr_count_name(const struct http_req *req, const char *name,
+    const char **val)
+{
+	size_t i, n = 0;
+
+	*val = NULL;
+	for (i = 0; i < req->nfields; i++)
+		if (strcasecmp(req->hdr.data + req->fields[i].name,
+		    name) == 0) {
+			*val = req->hdr.data + req->fields[i].value;
+			n++;
+		}
+	return n;
+}
+
+/*
  * Parser callbacks.  They only copy bytes and check limits; a failure
  * records the status to answer and returns -1, which stops http-parser.
  */
@@ -779,7 +1009,8 @@ on_headers_complete(http_parser *p)
 {
 	struct http_conn *c = p->data;
 	struct http_req *req = c->req;
-	const char *expect;
+	const char *expect, *val;
+	size_t nte;
 	int has_body;
 
 	if (req->hstate == HS_FIELD) {
@@ -798,7 +1029,21 @@ on_headers_complete(http_parser *p)
 	req->head = p->method == HTTP_HEAD;
 	req->http10 = p->http_minor == 0;
 	req->keep_alive = http_should_keep_alive(p) != 0;
-	if (p->uses_transfer_encoding && !(p->flags & F_CHUNKED))
+	/*
+	 * As Go: one Host at most; one Content-Length (http-parser refuses
+	 * a repeated one even with the same value, which RFC 9110 8.6 lets
+	 * a recipient do); not both Content-Length and Transfer-Encoding
+	 * (RFC 9112 6.1 lets a server refuse that); and Transfer-Encoding
+	 * only as one field saying "chunked", else 501, as Go answers.
+	 */
+	if (hdr_count_name(req, "Host", &val) > 1 ||
+	    hdr_count_name(req, "Content-Length", &val) > 1)
+		return parse_fail(c, 400, "BAD_REQUEST");
+	if ((nte = hdr_count_name(req, "Transfer-Encoding", &val)) > 0 &&
+	    (p->flags & F_CONTENTLENGTH))
+		return parse_fail(c, 400, "BAD_REQUEST");
+	if ((p->uses_transfer_encoding && !(p->flags & F_CHUNKED)) ||
+	    nte > 1 || (nte == 1 && strcasecmp(val, "chunked") != 0))
 		return parse_fail(c, 501, "UNSUPPORTED_TRANSFER_ENCODING");
 	if (req_parse_target(req) == -1)
 		return parse_fail(c, 400, "BAD_REQUEST");
@@ -816,6 +1061,7 @@ on_headers_complete(http_parser *p)
 		    "HTTP/1.1 100 Continue\r\n\r\n", 25) == -1)
 			return parse_fail(c, 400, "BAD_REQUEST");
 	}
+	frame_start(&c->fr, (p->flags & F_CHUNKED) ? FR_CHUNKED : FR_BODY);
 	return 0;
 }
 
@@ -838,6 +1084,7 @@ on_message_complete(http_parser *p)
 
 	c->req->complete = 1;
 	c->req->upgrade = p->upgrade;
+	frame_start(&c->fr, FR_HEAD);
 	/* Stop here: the handler runs outside http-parser. */
 	http_parser_pause(p, 1);
 	return 0;
@@ -1063,7 +1310,7 @@ conn_process(struct http_conn *c)
 {
 	enum http_errno e;
 	const char *msg;
-	size_t len, n;
+	size_t len, lim, n;
 	int status, stalled = 0;
 
 again:
@@ -1081,9 +1328,25 @@ again:
 			}
 			break;
 		}
+		lim = len;
+		if (c->fr.mode != FR_BODY) {
+			/*
+			 * Parse only what the framing check has passed.
+			 * Nothing passed with input left means the check
+			 * ended a section that http-parser did not: refuse
+			 * rather than guess (and len 0 would mean EOF).
+			 */
+			if (frame_scan(&c->fr, buf_data(&c->in), len) == -1 ||
+			    c->fr.off == 0) {
+				conn_fail(c, 400, "BAD_REQUEST");
+				break;
+			}
+			lim = c->fr.off;
+		}
 		n = http_parser_execute(&c->parser, &parser_settings,
-		    buf_data(&c->in), len);
+		    buf_data(&c->in), lim);
 		buf_consume(&c->in, n);
+		c->fr.off = c->fr.off > n ? c->fr.off - n : 0;
 		e = HTTP_PARSER_ERRNO(&c->parser);
 		if (c->fail_status != 0) {
 			conn_fail(c, c->fail_status, c->fail_msg);
@@ -1095,7 +1358,7 @@ again:
 				conn_dispatch(c);
 			continue;
 		}
-		if (e != HPE_OK || n < len) {
+		if (e != HPE_OK || n < lim) {
 			status = parse_status(e, &msg);
 			conn_fail(c, status, msg);
 			break;

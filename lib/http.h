@@ -15,15 +15,21 @@
  * after it is flushed (a lingering close, so the client reads the reply):
  *
  *   400 BAD_REQUEST         malformed request line, headers, URL, chunking;
- *                           also unknown methods (http-parser knows a fixed
- *                           set; Go would answer 405 or 404 for those)
+ *                           checked strictly, as RFC 9112 and Go: bare CR,
+ *                           obs-fold, blanks before a colon, a chunk-size
+ *                           line or the CRLF after chunk data, a repeated
+ *                           Host or Content-Length, Transfer-Encoding with
+ *                           Content-Length; also unknown methods
+ *                           (http-parser knows a fixed set; Go would
+ *                           answer 405 or 404 for those)
  *   413 BODY_TOO_BIG        body above the limit (or the route's own limit
  *                           and message), before reading it when
  *                           Content-Length says so
  *   431 HEADER_TOO_BIG      request line + headers above max_header_bytes,
  *                           as Go answers when MaxHeaderBytes is exceeded
  *   417 EXPECTATION_FAILED  an Expect other than 100-continue (as Go)
- *   501 UNSUPPORTED_TRANSFER_ENCODING  as Go
+ *   501 UNSUPPORTED_TRANSFER_ENCODING  as Go: anything but one
+ *                           "Transfer-Encoding: chunked"
  *   505 HTTP_VERSION_NOT_SUPPORTED     major version other than 1 (as Go)
  *
  * Every reply carries "X-NSQ-Content-Type: nsq; version=1.0", Date and

@@ -157,6 +157,43 @@ assert [t['message_count'] for t in s['topics']] == [0, 0, 0, 1, 1]
 EOF
 }
 
+@test "POST /pub: a chunk without its CRLF is 400, closed, not published" {
+	start_nsqd
+	expect 200 '' POST '/topic/create?topic=desync'
+	# The probe's request: "XX" where the CRLF after "hello" belongs.
+	# http-parser alone skipped those two bytes and published "helloabc".
+	python3 - <<'EOF'
+import os, socket
+s = socket.create_connection(('127.0.0.1',
+    int(os.environ['NSQD_HTTP_PORT'])), timeout=10)
+s.sendall(b'POST /pub?topic=desync HTTP/1.1\r\nHost: x\r\n'
+    b'Transfer-Encoding: chunked\r\n\r\n5\r\nhelloXX3\r\nabc\r\n0\r\n\r\n')
+got = b''
+while True:     # the server closes after the reply
+    b = s.recv(4096)
+    if not b:
+        break
+    got += b
+    assert len(got) < 65536, got
+s.close()
+head, _, body = got.partition(b'\r\n\r\n')
+assert head.startswith(b'HTTP/1.1 400 Bad Request\r\n'), got
+assert b'\r\nConnection: close' in head, got
+assert body == b'{"message":"BAD_REQUEST"}', got
+EOF
+	stats_py '&topic=desync' <<'EOF'
+t = s['topics'][0]
+assert t['topic_name'] == 'desync' and t['message_count'] == 0, t
+EOF
+	# Its valid neighbour is published whole.
+	expect 200 OK POST '/pub?topic=desync' -H 'Transfer-Encoding: chunked' \
+	    --data-binary 'helloabc'
+	stats_py '&topic=desync' <<'EOF'
+t = s['topics'][0]
+assert t['message_count'] == 1 and t['message_bytes'] == 8, t
+EOF
+}
+
 @test "POST /mpub text: lines, empty lines skipped, limits" {
 	start_nsqd --max-msg-size=5 --max-body-size=40
 	expect 200 OK POST '/mpub?topic=t' --data-binary $'a\nbb\n\nccc\n\n'

@@ -1043,6 +1043,205 @@ test_bad_requests(void **state)
 	wait_nconns(f, f->srv, 0);
 }
 
+/*
+ * Strict framing (RFC 9112, as Go's net/http): one row per request, sent
+ * on a fresh connection whole and then a byte at a time.  A good request
+ * is answered and the connection serves a GET /ping after it; a bad one
+ * is answered with the error and the connection closed.
+ */
+#define CHUNKED	"POST /echo HTTP/1.1\r\nHost: x\r\n" \
+		"Transfer-Encoding: chunked\r\n\r\n"
+#define PING	"GET /ping HTTP/1.1\r\nHost: x\r\n"
+
+struct strict_case {
+	const char	*req;
+	int		 status;
+	const char	*body;		/* the echo; NULL: not checked */
+	int		 open;		/* the connection stays open */
+};
+
+static const struct strict_case strict_cases[] = {
+	/* The probe's desync: no CRLF after "hello". */
+	{ CHUNKED "5\r\nhelloXX3\r\nabc\r\n0\r\n\r\n", 400, NULL, 0 },
+	/* Its valid neighbour, and other good chunked bodies. */
+	{ CHUNKED "5\r\nhello\r\n3\r\nabc\r\n0\r\n\r\n", 200, "helloabc", 1 },
+	{ CHUNKED "5;name=val\r\nhello\r\n0;x\r\n\r\n", 200, "hello", 1 },
+	{ CHUNKED "5;a=\"b c\";d\r\nhello\r\n0\r\n\r\n", 200, "hello", 1 },
+	{ CHUNKED "5 \t\r\nhello\r\n0;e \r\n\r\n", 200, "hello", 1 },
+	{ CHUNKED "0000000000000005\r\nhello\r\n0\r\n\r\n", 200, "hello",
+	    1 },
+	{ CHUNKED "A\r\n0123456789\r\n0\r\nX-T: 1\r\nY-T: 2\r\n\r\n", 200,
+	    "0123456789", 1 },
+	{ CHUNKED "0\r\n\r\n", 200, "", 1 },
+	{ "POST /echo HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n"
+	    "1\r\nz\r\n0\r\n\r\n", 200, "z", 1 },
+	/* Chunk framing. */
+	{ CHUNKED "5\r\nhello\n0\r\n\r\n", 400, NULL, 0 },
+	{ CHUNKED "5\r\nhello\rX0\r\n\r\n", 400, NULL, 0 },
+	{ CHUNKED "5\r\nhelloX\r\n0\r\n\r\n", 400, NULL, 0 },
+	{ CHUNKED "5\nhello\r\n0\r\n\r\n", 400, NULL, 0 },
+	{ CHUNKED "5\r\nhello\r\n0\n\r\n", 400, NULL, 0 },
+	{ CHUNKED "5\rhello\r\n0\r\n\r\n", 400, NULL, 0 },
+	{ CHUNKED "5;a\rb\r\nhello\r\n0\r\n\r\n", 400, NULL, 0 },
+	{ CHUNKED "5;a\nhello\r\n0\r\n\r\n", 400, NULL, 0 },
+	/* Bad chunk sizes; Go keeps no blank before ';'. */
+	{ CHUNKED "zz\r\n", 400, NULL, 0 },
+	{ CHUNKED "\r\nhello\r\n0\r\n\r\n", 400, NULL, 0 },
+	{ CHUNKED " 5\r\nhello\r\n0\r\n\r\n", 400, NULL, 0 },
+	{ CHUNKED "-5\r\nhello\r\n0\r\n\r\n", 400, NULL, 0 },
+	{ CHUNKED "0x5\r\nhello\r\n0\r\n\r\n", 400, NULL, 0 },
+	{ CHUNKED "5 ;x\r\nhello\r\n0\r\n\r\n", 400, NULL, 0 },
+	{ CHUNKED "5 5\r\nhello\r\n0\r\n\r\n", 400, NULL, 0 },
+	/* Overflow: more than 16 hex digits, leading zeros too (as Go). */
+	{ CHUNKED "10000000000000000\r\nhello\r\n0\r\n\r\n", 400, NULL, 0 },
+	{ CHUNKED "00000000000000005\r\nhello\r\n0\r\n\r\n", 400, NULL, 0 },
+	{ CHUNKED "ffffffffffffffff\r\nhello\r\n0\r\n\r\n", 400, NULL, 0 },
+	/* Trailers are header lines. */
+	{ CHUNKED "0\r\nX-T: 1\r\n 2\r\n\r\n", 400, NULL, 0 },
+	{ CHUNKED "0\r\nX-T: a\rb\r\n\r\n", 400, NULL, 0 },
+	{ CHUNKED "0\r\nX-T : 1\r\n\r\n", 400, NULL, 0 },
+	/* obs-fold. */
+	{ PING "X-A: 1\r\n 2\r\n\r\n", 400, NULL, 0 },
+	{ PING "X-A: 1\r\n\t2\r\n\r\n", 400, NULL, 0 },
+	{ "GET /ping HTTP/1.1\r\n Host: x\r\n\r\n", 400, NULL, 0 },
+	/* Bare CRs. */
+	{ "GET /ping\r HTTP/1.1\r\n\r\n", 400, NULL, 0 },
+	{ "GET /ping HTTP/1.1\rX\r\n\r\n", 400, NULL, 0 },
+	{ "GET /ping HTTP/1.1\r\r\n\r\n", 400, NULL, 0 },
+	{ PING "X-A: a\rb\r\n\r\n", 400, NULL, 0 },
+	{ PING "X\r-A: b\r\n\r\n", 400, NULL, 0 },
+	{ PING "X-A: a\r\n\r\r\n", 400, NULL, 0 },
+	/* Blanks between a name and its colon. */
+	{ "GET /ping HTTP/1.1\r\nHost : x\r\n\r\n", 400, NULL, 0 },
+	{ "GET /ping HTTP/1.1\r\nHost\t: x\r\n\r\n", 400, NULL, 0 },
+	/* Good heads: no blank after the colon, bare LFs (as Go). */
+	{ "GET /ping HTTP/1.1\r\nHost:x\r\nX-A:\t1\t\r\n\r\n", 200, NULL, 1 },
+	{ "GET /ping HTTP/1.1\nHost: x\n\n", 200, NULL, 1 },
+	{ PING "X-A: 1\r\nX-A: 1\r\n\r\n", 200, NULL, 1 },
+	/* Repeated Host, repeated Content-Length (same value too). */
+	{ PING "Host: y\r\n\r\n", 400, NULL, 0 },
+	{ PING "Host: x\r\n\r\n", 400, NULL, 0 },
+	{ "POST /echo HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2"
+	    "\r\n\r\nab", 400, NULL, 0 },
+	{ "POST /echo HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1"
+	    "\r\n\r\na", 400, NULL, 0 },
+	{ "POST /echo HTTP/1.1\r\nContent-Length: 1, 1\r\n\r\na", 400, NULL,
+	    0 },
+	/* Transfer-Encoding with Content-Length, in either order. */
+	{ "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
+	    "Content-Length: 5\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 400, NULL, 0 },
+	{ "POST /echo HTTP/1.1\r\nContent-Length: 5\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 400,
+	    NULL, 0 },
+	/* Unknown transfer codings: 501, as Go. */
+	{ "POST /echo HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+	    "0\r\n\r\n", 501, NULL, 0 },
+	{ "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked, chunked\r\n"
+	    "\r\n0\r\n\r\n", 501, NULL, 0 },
+	{ "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 501, NULL, 0 },
+	{ "POST /echo HTTP/1.1\r\nTransfer-Encoding: identity\r\n\r\n", 501,
+	    NULL, 0 },
+};
+
+/* Send n bytes one at a time, running the server between them. */
+static void
+send_bytewise(struct fx *f, struct client *c, const char *s, size_t n)
+{
+	size_t i;
+
+	/* The server may close after an error: later sends may fail. */
+	for (i = 0; i < n; i++) {
+		if (send(c->fd, s + i, 1, MSG_NOSIGNAL) != 1)
+			break;
+		spin(f, -1, 0);
+	}
+}
+
+static void
+strict_check(struct fx *f, const char *req, size_t len, int status,
+    const char *body, int open, int bytewise, int row)
+{
+	struct client c;
+	struct resp r;
+	char what[64];
+
+	snprintf(what, sizeof(what), "row %d%s", row,
+	    bytewise ? " (byte by byte)" : "");
+	client_open(f, &c);
+	if (bytewise)
+		send_bytewise(f, &c, req, len);
+	else
+		client_send(f, &c, req, len);
+	if (client_read(f, &c, &r, 1) != 1)
+		fail_msg("no reply to %s", what);
+	if (r.status != status)
+		fail_msg("%d for %s", r.status, what);
+	if (body != NULL)
+		assert_string_equal(r.body, body);
+	if (open) {
+		assert_null(resp_hdr(&r, "Connection"));
+		roundtrip(f, &c, PING "\r\n", &r);
+		assert_int_equal(r.status, 200);
+	} else {
+		assert_error(&r, status, status == 400 ? "BAD_REQUEST" :
+		    "UNSUPPORTED_TRANSFER_ENCODING");
+		assert_string_equal(resp_hdr(&r, "Connection"), "close");
+		assert_true(client_eof(f, &c));
+	}
+	client_close(&c);
+}
+
+static void
+test_strict(void **state)
+{
+	struct fx *f = *state;
+	const struct strict_case *t;
+	char req[8192];
+	size_t i, n;
+	int bytewise;
+
+	for (bytewise = 0; bytewise < 2; bytewise++)
+		for (i = 0; i < sizeof(strict_cases) /
+		    sizeof(strict_cases[0]); i++) {
+			t = &strict_cases[i];
+			strict_check(f, t->req, strlen(t->req), t->status,
+			    t->body, t->open, bytewise, (int)i);
+		}
+	/* A chunk-size line of 4095 bytes is fine, 4096 is not, as Go. */
+	for (i = 0; i < 2; i++) {
+		n = (size_t)snprintf(req, sizeof(req), "%s1;", CHUNKED);
+		memset(req + n, 'e', 4093 + i);
+		n += 4093 + i;
+		n += (size_t)snprintf(req + n, sizeof(req) - n,
+		    "\r\nz\r\n0\r\n\r\n");
+		strict_check(f, req, n, i == 0 ? 200 : 400, i == 0 ? "z" :
+		    NULL, i == 0, 0, -1 - (int)i);
+	}
+	/* Keep-alive after a good chunked request, pipelined. */
+	{
+		struct client c;
+		struct resp r[3];
+
+		client_open(f, &c);
+		client_sends(f, &c, CHUNKED "2\r\nab\r\n0\r\n\r\n"
+		    CHUNKED "1;x=y\r\nc\r\n0\r\nT: 1\r\n\r\n" PING "\r\n");
+		assert_int_equal(client_read(f, &c, r, 3), 3);
+		assert_string_equal(r[0].body, "ab");
+		assert_string_equal(r[1].body, "c");
+		assert_int_equal(r[2].status, 200);
+		/* A bad one after good ones: they are answered first. */
+		client_sends(f, &c, CHUNKED "1\r\nz\r\n0\r\n\r\n"
+		    CHUNKED "5\r\nhelloXX3\r\nabc\r\n0\r\n\r\n");
+		assert_int_equal(client_read(f, &c, r, 2), 2);
+		assert_string_equal(r[0].body, "z");
+		assert_error(&r[1], 400, "BAD_REQUEST");
+		assert_true(client_eof(f, &c));
+		client_close(&c);
+	}
+	wait_nconns(f, f->srv, 0);
+}
+
 static void
 test_routing(void **state)
 {
@@ -1651,6 +1850,7 @@ main(void)
 		T(test_body_too_big),
 		T(test_header_too_big),
 		T(test_bad_requests),
+		T(test_strict),
 		T(test_routing),
 		T(test_headers),
 		T(test_async_reply),
