@@ -9,7 +9,8 @@
  * again.
  *
  * Byte 0: the meta file's length (the bytes after the header).
- * Byte 1: bits 0-3 the maximum record size, 1 << n (min 0 or 1: bit 4);
+ * Byte 1: bits 0-3 the maximum record size, 1 << (2 * n) (up to 1 GiB:
+ * a length the files cannot hold must not be allocated; min 0 or 1: bit 4);
  * bit 5: the data is split in two files, 000000 and 000001, at its
  * middle; bit 6: a small max_bytes_per_file (64) instead of 1 MiB; bit 7:
  * manual commit, committing every other read.
@@ -112,7 +113,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o.name = "q";
 	o.max_bytes_per_file = data[1] & 0x40 ? 64 : 1024 * 1024;
 	o.min_msg_size = data[1] & 0x10 ? 1 : 0;
-	o.max_msg_size = 1 << (data[1] & 0x0f);
+	o.max_msg_size = 1 << (2 * (data[1] & 0x0f));
 	o.sync_every = 16;
 	if ((dq = dq_open(&o, err, sizeof(err))) == NULL)
 		abort();	/* only bad options or an unusable dir */

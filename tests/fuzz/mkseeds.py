@@ -26,7 +26,7 @@ def rec(b):
     return struct.pack('>i', len(b)) + b
 
 
-def dq(meta, data, flags=0x0c):
+def dq(meta, data, flags=0x06):
     meta = meta.encode()
     return bytes([len(meta), flags]) + meta + data
 
@@ -38,7 +38,7 @@ put('fuzz_diskqueue', 'half_read',
 put('fuzz_diskqueue', 'no_meta', dq('', three))
 put('fuzz_diskqueue', 'two_files',
     dq('4\n0,0\n1,%d\n' % (len(three) * 2 - len(three)), three + three,
-       0x2c))
+       0x26))
 put('fuzz_diskqueue', 'too_big', dq('1\n0,0\n0,8\n',
                                     struct.pack('>i', 1 << 20) + b'xxxx'))
 put('fuzz_diskqueue', 'negative', dq('1\n0,0\n0,8\n',
@@ -49,9 +49,12 @@ put('fuzz_diskqueue', 'depth_lies', dq('99\n0,0\n0,%d\n' % len(three),
 put('fuzz_diskqueue', 'past_end', dq('1\n5,999\n3,12\n', three))
 put('fuzz_diskqueue', 'garbage_meta', dq('x\ny,z\n-1,-5\n', three))
 put('fuzz_diskqueue', 'small_files_commit',
-    dq('3\n0,0\n0,%d\n' % len(three), three, 0xcc))
+    dq('3\n0,0\n0,%d\n' % len(three), three, 0xc6))
+put('fuzz_diskqueue', 'huge_claim', dq('1\n0,0\n0,8\n',
+                                       struct.pack('>i', 1 << 30) + b'xxxx',
+                                       0x0f))
 put('fuzz_diskqueue', 'zero_len', dq('2\n0,0\n0,8\n', rec(b'') + rec(b''),
-                                     0x04))
+                                     0x02))
 
 
 # fuzz_frame: [chunk | max << 5] frames...
