@@ -440,9 +440,8 @@ wr_cb(struct ev_loop *loop, ev_io *w, int revents)
 	arm_tmo(c);
 }
 
-/* The IDENTIFY reply: "OK" (no negotiation) or JSON. */
-static int
-parse_ident(struct conn *c, const struct frame *f)
+int
+conn_parse_identify(struct conn_ident *id, const void *data, size_t len)
 {
 	struct json j;
 	char err[128];
@@ -451,28 +450,28 @@ parse_ident(struct conn *c, const struct frame *f)
 	int t;
 	char *s;
 
-	if (f->len == 2 && memcmp(f->data, "OK", 2) == 0)
+	if (len == 2 && memcmp(data, "OK", 2) == 0)
 		return 0;
-	if (json_parse(&j, f->data, f->len, err, sizeof(err)) == -1 ||
+	if (json_parse(&j, data, len, err, sizeof(err)) == -1 ||
 	    json_type(&j, 0) != JSON_OBJECT) {
 		json_free(&j);
 		return -1;
 	}
 	if ((t = json_obj_get(&j, 0, "max_rdy_count")) != -1 &&
 	    json_get_int64(&j, t, &v) == 0)
-		c->ident.max_rdy_count = v;
+		id->max_rdy_count = v;
 	if ((t = json_obj_get(&j, 0, "msg_timeout")) != -1 &&
 	    json_get_int64(&j, t, &v) == 0)
-		c->ident.msg_timeout_ms = v;
+		id->msg_timeout_ms = v;
 	if ((t = json_obj_get(&j, 0, "max_msg_timeout")) != -1 &&
 	    json_get_int64(&j, t, &v) == 0)
-		c->ident.max_msg_timeout_ms = v;
+		id->max_msg_timeout_ms = v;
 	if ((t = json_obj_get(&j, 0, "auth_required")) != -1 &&
 	    json_get_bool(&j, t, &b) == 0)
-		c->ident.auth_required = b;
+		id->auth_required = b;
 	if ((t = json_obj_get(&j, 0, "version")) != -1 &&
 	    (s = json_get_str(&j, t, NULL)) != NULL) {
-		snprintf(c->ident.version, sizeof(c->ident.version), "%s", s);
+		snprintf(id->version, sizeof(id->version), "%s", s);
 		free(s);
 	}
 	json_free(&j);
@@ -508,7 +507,8 @@ handle(struct conn *c, const struct frame *f)
 			conn_failf(c, "%.*s", (int)f->len, f->data);
 			return;
 		}
-		if (f->type != FRAME_RESPONSE || parse_ident(c, f) == -1) {
+		if (f->type != FRAME_RESPONSE || conn_parse_identify(&c->ident,
+		    f->data, f->len) == -1) {
 			conn_failf(c, "bad IDENTIFY response from %s", c->addr);
 			return;
 		}

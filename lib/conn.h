@@ -12,6 +12,7 @@
 #define NSQ_CONN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <ev.h>
@@ -29,6 +30,15 @@ struct conn_ident {
 	bool	auth_required;
 	char	version[32];
 };
+
+/*
+ * Apply nsqd's IDENTIFY reply data[0, len) to id: "OK" (nsqd negotiated
+ * nothing) leaves it as it is, a JSON object sets the fields it carries
+ * (others and ill-typed values are ignored).  0, or -1 when it is neither.
+ * Exposed for tests/fuzz/fuzz_json_replies.c; conn uses it on the first
+ * response frame.
+ */
+int	conn_parse_identify(struct conn_ident *, const void *data, size_t len);
 
 struct conn_cb {
 	/* IDENTIFY (and AUTH) done: commands may be sent. */

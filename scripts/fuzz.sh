@@ -74,14 +74,15 @@ fi
 status=0
 for t in $targets; do
 	echo "== fuzz $t (${secs}s)"
-	# A target on a program's own engine links that program's sources
-	# (but its main.c) and lib as an archive, so that only the members
-	# they use come in (nsqd has a lookup_free of its own); the others
-	# compile theirs in and take every lib source.
+	# A target on a program's own code (nsqd's V2 engine, its nsqd.dat)
+	# links that program's sources (but its main.c) and lib as an
+	# archive, so that only the members they use come in (nsqd has a
+	# lookup_free of its own); the others compile theirs in and take
+	# every lib source.
 	srcs=
 	lib=lib/*.c
 	case $t in
-	fuzz_nsqd_v2)
+	fuzz_nsqd_v2|fuzz_nsqd_meta)
 		srcs=$(for f in cmd/nsqd/*.c; do
 			[ "$f" = cmd/nsqd/main.c ] || echo "$f"
 		done)
