@@ -413,11 +413,13 @@ signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	nsqd_stop(n);
 }
 
-int
-nsqd_start(struct nsqd *n, struct ev_loop *loop, struct nsqd_opts *o)
+/*
+ * The broker's state with nothing opened: what nsqd_start begins with,
+ * and all that the V2 engine's unit test and the fuzzers need of it.
+ */
+void
+nsqd_init(struct nsqd *n, struct ev_loop *loop, struct nsqd_opts *o)
 {
-	char err[256];
-
 	memset(n, 0, sizeof(*n));
 	n->loop = loop;
 	n->o = o;
@@ -434,6 +436,16 @@ nsqd_start(struct nsqd *n, struct ev_loop *loop, struct nsqd_opts *o)
 	n->start_time = (int64_t)time(NULL);
 	n->durable = o->mem_queue_size == 0 && o->sync_every == 1;
 	n->data_path = o->data_path[0] != '\0' ? o->data_path : ".";
+	n->lock_fd = -1;
+	n->tcp_fd = -1;
+}
+
+int
+nsqd_start(struct nsqd *n, struct ev_loop *loop, struct nsqd_opts *o)
+{
+	char err[256];
+
+	nsqd_init(n, loop, o);
 	gethostname(n->hostname, sizeof(n->hostname) - 1);
 	/* Go's default broadcast address: the host name. */
 	if (o->broadcast_address[0] == '\0')

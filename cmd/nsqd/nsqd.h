@@ -354,6 +354,8 @@ struct nsqd {
 
 /* nsqd.c */
 int64_t	 nsqd_now(const struct nsqd *);
+/* The state with nothing opened (no files, sockets or threads). */
+void	 nsqd_init(struct nsqd *, struct ev_loop *, struct nsqd_opts *);
 int	 nsqd_start(struct nsqd *, struct ev_loop *, struct nsqd_opts *);
 void	 nsqd_stop(struct nsqd *);
 void	 nsqd_free(struct nsqd *);

@@ -127,23 +127,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((loop = ev_loop_new(EVFLAG_AUTO)) == NULL)
 		abort();
 	o.data_path = dir;
-	/* What nsqd_start sets up, less the listeners and the tick. */
-	memset(&n, 0, sizeof(n));
-	n.loop = loop;
-	n.o = &o;
-	hmap_init(&n.topics);
-	TAILQ_INIT(&n.clients);
-	TAILQ_INIT(&n.dirty);
-	TAILQ_INIT(&n.dead);
-	TAILQ_INIT(&n.awaiting);
-	TAILQ_INIT(&n.chan_sync);
-	TAILQ_INIT(&n.topic_sync);
-	TAILQ_INIT(&n.precreates);
-	TAILQ_INIT(&n.draining);
-	buf_init(&n.scratch, 4096, (size_t)o.max_msg_size + MSG_HEADER_LEN);
-	n.data_path = dir;
-	n.lock_fd = -1;
-	n.tcp_fd = -1;
+	/* The broker with nothing opened: no listener, no tick. */
+	nsqd_init(&n, loop, &o);
 	if ((n.syncer = syncer_new(loop)) == NULL)
 		abort();
 	if (meta_load(&n) != 0)

@@ -203,23 +203,8 @@ fx_new(void)
 	f->o.data_path = f->dir;
 	f->loop = ev_loop_new(EVFLAG_AUTO);
 	assert_non_null(f->loop);
-	/* What nsqd_start sets up, less the listeners and the tick. */
-	n->loop = f->loop;
-	n->o = &f->o;
-	hmap_init(&n->topics);
-	TAILQ_INIT(&n->clients);
-	TAILQ_INIT(&n->dirty);
-	TAILQ_INIT(&n->dead);
-	TAILQ_INIT(&n->awaiting);
-	TAILQ_INIT(&n->chan_sync);
-	TAILQ_INIT(&n->topic_sync);
-	TAILQ_INIT(&n->precreates);
-	TAILQ_INIT(&n->draining);
-	buf_init(&n->scratch, 4096, (size_t)f->o.max_msg_size +
-	    MSG_HEADER_LEN);
-	n->data_path = f->dir;
-	n->lock_fd = -1;
-	n->tcp_fd = -1;
+	/* The broker with nothing opened: no listener, no tick. */
+	nsqd_init(n, f->loop, &f->o);
 	n->syncer = syncer_new(f->loop);
 	assert_non_null(n->syncer);
 	return f;
