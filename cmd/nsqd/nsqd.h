@@ -269,7 +269,8 @@ struct client {
 	bool			 got_magic;
 	bool			 eof;		/* the peer sent EOF */
 	char			*last_words;	/* fatal error held behind
-						   the OKs owed (durable) */
+						   the OKs owed (durable);
+						   "": close, no frame */
 	bool			 dead;		/* connection closing */
 	bool			 dirty;		/* output waiting for flush */
 	bool			 blocked;	/* socket full: wr watcher on */

@@ -1041,6 +1041,12 @@ parse(struct client *c)
 		 */
 		log_error("[%s] - failed to read command - line over %d bytes",
 		    c->remote, V2_MAX_LINE);
+		if (c->pending_oks > 0) {
+			/* The OKs owed go first (v2_synced), as vfatal_err's. */
+			c->last_words = xstrdup("");
+			c->ops->hold(c);
+			return FATAL;
+		}
 		client_close(c, "command line too long");
 		return FATAL;
 	}
@@ -1153,9 +1159,12 @@ v2_synced(struct client *c, bool ok)
 		c->pending_oks--;
 	}
 	if (c->last_words != NULL) {
-		log_error("[%s] - %s", c->remote, c->last_words);
-		send_frame(c, FRAME_ERROR, c->last_words,
-		    strlen(c->last_words));
+		/* "": a close with no frame (a line past the read buffer). */
+		if (c->last_words[0] != '\0') {
+			log_error("[%s] - %s", c->remote, c->last_words);
+			send_frame(c, FRAME_ERROR, c->last_words,
+			    strlen(c->last_words));
+		}
 		client_flush(c);
 		client_close(c, "fatal error");
 		return;

@@ -1100,6 +1100,41 @@ test_durable_failed_sync(void **state)
 	fx_free(f);
 }
 
+/*
+ * Durable mode: a line past the read buffer behind a PUB whose OK awaits
+ * its fsync closes only after that OK, still with no error frame.
+ */
+static void
+test_durable_line_too_long(void **state)
+{
+	struct fx *f = fx_new();
+	struct tclient *t;
+	char *line = xmalloc(V2_MAX_LINE);
+
+	(void)state;
+	f->o.mem_queue_size = 0;
+	f->o.sync_every = 1;
+	f->n.durable = true;
+	t = client_new(f);
+	feeds(t, "  V2");
+	memcpy(line, "PUB ", 4);
+	memset(line + 4, 't', V2_MAX_LINE - 4);
+	feed(t, IN("PUB t\n\x00\x00\x00\x01x"));
+	feed(t, line, V2_MAX_LINE);
+	expect_none(t);
+	assert_false(t->closed);
+	assert_true(t->c.awaiting);
+	TAILQ_REMOVE(&f->n.awaiting, &t->c, await_link);
+	t->c.awaiting = false;
+	v2_synced(&t->c, true);
+	expect(t, FRAME_RESPONSE, "OK");
+	expect_none(t);
+	assert_true(t->closed);
+	free(line);
+	client_free_t(t);
+	fx_free(f);
+}
+
 static void
 test_eof_closes(void **state)
 {
@@ -1139,6 +1174,7 @@ main(void)
 		cmocka_unit_test(test_in_flight),
 		cmocka_unit_test(test_publish_deliver),
 		cmocka_unit_test(test_durable_failed_sync),
+		cmocka_unit_test(test_durable_line_too_long),
 		cmocka_unit_test(test_eof_closes),
 	};
 
