@@ -114,10 +114,18 @@ buf_reserve(struct buf *b, size_t n)
 	return grow(b, n);
 }
 
+/*
+ * The hottest path (every frame nsqd writes): the room check is done here,
+ * so an append that fits makes no call.
+ */
 int
 buf_append(struct buf *b, const void *p, size_t n)
 {
-	if (buf_reserve(b, n) == -1)
+	if (b->failed) {
+		errno = ENOBUFS;
+		return -1;
+	}
+	if (b->cap - b->len < n && grow(b, n) == -1)
 		return -1;
 	if (n > 0)
 		memcpy(b->data + b->len, p, n);
