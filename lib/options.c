@@ -14,8 +14,9 @@
  * decoded first into a list of top-level keys, then applied the way
  * mreiferson/go-options resolves them: a key counts only when its option
  * was not on the command line; integers for durations are milliseconds;
- * a string for a list is split on commas; keys no option knows, and keys
- * under [tables], are ignored.
+ * a string for a list is split on commas.  Beyond go-options, which
+ * ignores them, a key no option knows and keys under [tables] or dotted
+ * are refused: an option misspelt in a file is an error, not a no-op.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -740,8 +741,8 @@ opts_parse(const struct opt *opts, size_t n, int argc, char **argv,
  * The config file: a TOML subset.  Top-level "key = value" lines with
  * strings ("basic" with escapes, 'literal'), integers, floats, booleans
  * and arrays (across lines, trailing comma, comments inside); comments
- * and blank lines.  [table] headers and dotted keys are read and their
- * keys ignored.  Multi-line strings, inline tables and dates are refused
+ * and blank lines.  [table] headers and dotted keys are read (and
+ * refused by cfg_apply_file).  Multi-line strings, inline tables and dates are refused
  * with a clear error.
  */
 
@@ -1494,8 +1495,17 @@ cfg_apply_file(struct ostate *st, const char *path, char *err, size_t errlen)
 		goto done;
 	}
 	for (k = 0; k < c.ne; k++) {
-		if (!c.e[k].top)
-			continue;
+		/*
+		 * Go's go-options skips what no option knows; a typo'd key or
+		 * a [section] header above every key would then be options
+		 * silently not set.  Here both are refused.
+		 */
+		if (!c.e[k].top) {
+			errbuf_set(err, errlen, "%s:%d: %s: only top-level keys "
+			    "are options (no [tables] or dotted keys)", path,
+			    c.e[k].line, c.e[k].key);
+			goto done;
+		}
 		for (i = 0; i < st->n; i++) {
 			const struct opt *o = &st->o[i];
 
@@ -1513,6 +1523,11 @@ cfg_apply_file(struct ostate *st, const char *path, char *err, size_t errlen)
 				goto done;
 			}
 			break;
+		}
+		if (i == st->n) {
+			errbuf_set(err, errlen, "%s:%d: unknown option %s", path,
+			    c.e[k].line, c.e[k].key);
+			goto done;
 		}
 	}
 	rc = 0;

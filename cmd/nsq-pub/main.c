@@ -557,6 +557,15 @@ setup(void)
 	size_t i;
 
 	cfg = nsq_config_new();
+	/*
+	 * Go's to_nsq sets its user agent after the options, so that a
+	 * --producer-opt user_agent is taken and ignored; here it is the
+	 * default the options may change.
+	 */
+	ua = xasprintf("%s/%s nsq-c/%s", PROG, NSQ_VERSION, nsq_version());
+	if (nsq_config_set(cfg, "user_agent", ua, err, sizeof(err)) == -1)
+		errx(1, "%s", err);
+	free(ua);
 	for (i = 0; i < o.producer_opts.n; i++)
 		if (nsq_config_set_opt(cfg, o.producer_opts.v[i], err,
 		    sizeof(err)) == -1) {
@@ -567,10 +576,6 @@ setup(void)
 			free(q);
 			exit(2);
 		}
-	ua = xasprintf("%s/%s nsq-c/%s", PROG, NSQ_VERSION, nsq_version());
-	if (nsq_config_set(cfg, "user_agent", ua, err, sizeof(err)) == -1)
-		errx(1, "%s", err);
-	free(ua);
 	nsq_config_set_logger(cfg, log_cb, NULL, NSQ_LOG_WARN);
 	st.nprod = o.nsqd.n;
 	st.prod = xcalloc(st.nprod, sizeof(*st.prod));

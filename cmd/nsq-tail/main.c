@@ -398,25 +398,37 @@ make_config(void)
 	size_t i;
 
 	cfg = nsq_config_new();
-	for (i = 0; i < o.consumer_opts.n; i++)
-		if (nsq_config_set_opt(cfg, o.consumer_opts.v[i], err,
-		    sizeof(err)) == -1) {
-			char *q = text_goquote_str(o.consumer_opts.v[i]);
+	/*
+	 * Go's tools set the user agent and max_in_flight after the
+	 * options, so that a --consumer-opt naming either is taken and
+	 * ignored.  Here the user agent is a default the options may
+	 * change, and a max_in_flight there is --max-in-flight.
+	 */
+	ua = xasprintf("%s/%s nsq-c/%s", PROG, NSQ_VERSION, nsq_version());
+	if (nsq_config_set(cfg, "user_agent", ua, err, sizeof(err)) == -1)
+		errx(1, "%s", err);
+	free(ua);
+	for (i = 0; i < o.consumer_opts.n; i++) {
+		const char *kv = o.consumer_opts.v[i];
+
+		if (nsq_config_set_opt(cfg, kv, err, sizeof(err)) == -1) {
+			char *q = text_goquote_str(kv);
 
 			fprintf(stderr, "invalid value %s for flag "
 			    "-consumer-opt: %s\n", q, err);
 			free(q);
 			exit(2);
 		}
+		if (strncmp(kv, "max_in_flight,", 14) == 0 &&
+		    parse_int64(kv + 14, 0, &o.max_in_flight) != 0)
+			errx(2, "invalid max_in_flight %s", kv + 14);
+	}
 	/* Don't ask for more messages than we want. */
 	if (o.n > 0 && o.n < o.max_in_flight)
 		o.max_in_flight = o.n;
-	ua = xasprintf("%s/%s nsq-c/%s", PROG, NSQ_VERSION, nsq_version());
 	snprintf(n, sizeof(n), "%lld", (long long)o.max_in_flight);
-	if (nsq_config_set(cfg, "user_agent", ua, err, sizeof(err)) == -1 ||
-	    nsq_config_set(cfg, "max_in_flight", n, err, sizeof(err)) == -1)
+	if (nsq_config_set(cfg, "max_in_flight", n, err, sizeof(err)) == -1)
 		errx(1, "%s", err);
-	free(ua);
 	nsq_config_set_logger(cfg, log_cb, NULL, NSQ_LOG_INFO);
 	return cfg;
 }

@@ -107,9 +107,6 @@ static const struct opt opts[] = {
 	{ "e2e-processing-latency-window-time", 0,
 	  D(e2e_window), "DURATION",
 	  "window over which the percentiles are computed", NULL, 0, 0 },
-	{ "enable-experiment", 0, OPT_STRLIST, &o.enable_experiment, "NAME",
-	  "experimental feature to enable (repeatable)", "enable_experiment",
-	  0, 0 },
 	{ "http-address", 0, S(http_address), "ADDR",
 	  "<addr>:<port> to listen on for HTTP clients (\"\" disables)",
 	  NULL, 0, 0 },
@@ -171,9 +168,11 @@ static const struct opt opts[] = {
 	{ "output-buffer-timeout", 0, D(output_buffer_timeout), "DURATION",
 	  "default output buffer timeout of clients", NULL, 0, 0 },
 	{ "queue-scan-selection-count", 0, I(queue_scan_selection_count),
-	  "N", "accepted for compatibility (no scan loop here)", NULL, 0, 0 },
+	  "N", "only Go's default 20: timeouts fire from deadline heaps, "
+	  "no scan loop", NULL, 0, 0 },
 	{ "queue-scan-worker-pool-max", 0, I(queue_scan_worker_pool_max),
-	  "N", "accepted for compatibility (no scan loop here)", NULL, 0, 0 },
+	  "N", "only Go's default 4: timeouts fire from deadline heaps, no "
+	  "scan loop", NULL, 0, 0 },
 	{ "snappy", 0, B(snappy), NULL,
 	  "let clients negotiate snappy compression", NULL, 0, 0 },
 	{ "statsd-address", 0, S(statsd_address), "ADDR",
@@ -206,9 +205,9 @@ static const struct opt opts[] = {
 	{ "tls-root-ca-file", 0, S(tls_root_ca_file), "FILE",
 	  "CA certificate bundle", NULL, 0, 0 },
 	{ "topology-region", 0, S(topology_region), "REGION",
-	  "region of this node (topology experiment)", NULL, 0, 0 },
+	  "region of this node, announced to nsqlookupd", NULL, 0, 0 },
 	{ "topology-zone", 0, S(topology_zone), "ZONE",
-	  "zone of this node (topology experiment)", NULL, 0, 0 },
+	  "zone of this node, announced to nsqlookupd", NULL, 0, 0 },
 	{ "verbose", 0, B(verbose), NULL,
 	  "[deprecated] has no effect, use --log-level", NULL, 0, 0 },
 	{ "version", 'V', OPT_BOOL, &help_version, NULL,
@@ -251,6 +250,21 @@ validate(void)
 	if (deprecated_worker_id)
 		log_warnx("--worker-id is deprecated and has no effect: use "
 		    "--node-id");
+	/*
+	 * Go tunes its 100 ms scan of in-flight and deferred timeouts with
+	 * these; here each channel's timeouts fire from its deadline heaps
+	 * and lanes, so there is nothing to tune.  Go's defaults (which a
+	 * generated config file may list) are taken, any other value is
+	 * refused rather than ignored.
+	 */
+	if (o.queue_scan_worker_pool_max != 4)
+		tool_usage_exit("nsqd: --queue-scan-worker-pool-max: this "
+		    "nsqd has no queue scan loop (timeouts fire from deadline "
+		    "heaps); only Go's default 4 is accepted");
+	if (o.queue_scan_selection_count != 20)
+		tool_usage_exit("nsqd: --queue-scan-selection-count: this "
+		    "nsqd has no queue scan loop (timeouts fire from deadline "
+		    "heaps); only Go's default 20 is accepted");
 	if (o.node_id == -1)
 		o.node_id = default_node_id();
 	if (o.node_id < 0 || o.node_id >= 1024)

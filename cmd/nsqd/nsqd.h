@@ -89,7 +89,6 @@ struct nsqd_opts {
 	bool		 deflate;
 	int64_t		 max_deflate_level;
 	bool		 snappy;
-	struct strlist	 enable_experiment;
 	/* The option table (main.c), for GET /config/:opt. */
 	const struct opt *table;
 	size_t		 ntable;

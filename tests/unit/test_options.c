@@ -489,13 +489,7 @@ test_config_types(void **state)
 	    "]\n"
 	    "e2e_processing_latency_percentiles = [0.5, 1, 0.99]\n"
 	    "tls_required = true\n"
-	    "unknown_key = \"ignored\"\n"
-	    "\"quoted\" = 1\n"
-	    "other.mem_queue_size = 3\n"
-	    "  max_bytes_per_file = 104857600  \n"
-	    "[section]\n"
-	    "mem_queue_size = 4\n"
-	    "n = 9\n");
+	    "  \"n\" = 0  \n");
 	assert_int_equal(run("--config", path, NULL), 0);
 	assert_int_equal(node, 5);
 	assert_true(verbose);
@@ -552,8 +546,7 @@ test_config_precedence(void **state)
 	    "nsqlookupd_tcp_addresses = [\"f1\", \"f2\"]\n"
 	    "verbose = true\n"
 	    "snappy = false\n"
-	    "id = 99999\n"
-	    "config = \"/nonexistent\"\n");
+	    "id = 99999\n");
 	/* Command line first, whatever the order of --config. */
 	assert_int_equal(run("--mem-queue-size", "3", "-c", path, "-l", "c1",
 	    "--snappy=true", "--node-id", "2", NULL), 0);
@@ -652,6 +645,16 @@ test_config_errors(void **state)
 		{ "e2e_processing_latency_percentiles = [\"x\"]\n", 1,
 		    "invalid value for e2e_processing_latency_percentiles: "
 		    "array holds string, not numbers" },
+		{ "mem_queue_size = 5\nunknown_key = \"x\"\n", 2,
+		    "unknown option unknown_key" },
+		{ "\"quoted\" = 1\n", 1, "unknown option quoted" },
+		{ "config = \"/x.cfg\"\n", 1, "unknown option config" },
+		{ "mem_queue_size = 5\n[section]\nmem_queue_size = 4\n", 3,
+		    "mem_queue_size: only top-level keys are options (no "
+		    "[tables] or dotted keys)" },
+		{ "other.mem_queue_size = 3\n", 1,
+		    "other: only top-level keys are options (no [tables] or "
+		    "dotted keys)" },
 		{ "e2e_processing_latency_percentiles = \"0.5,x\"\n", 1,
 		    "invalid value for e2e_processing_latency_percentiles: "
 		    "parse error" },
@@ -698,7 +701,7 @@ test_config_truncated(void **state)
 		{ "nsqlookupd_tcp_addresses = [\"a:1\", 'b:2', ]", 0 },
 		{ "e2e_processing_latency_percentiles = [1.0, 0.99,\n 0.5]",
 		    0 },
-		{ "\"quoted key\" = \"\\u00e9\\t\"", 0 },
+		{ "\"log_prefix\" = \"\\u00e9\\t\"", 0 },
 		{ "[section]", 0 },
 		{ "mem_queue_size = 10000", 18 },
 		{ "mem_queue_size = 10000 # comment", 18 },
