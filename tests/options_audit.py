@@ -7,9 +7,10 @@ evidence that it does something, one line an option:
     PROGRAM  --option  FILE: TEST NAME      a test that observes its effect
     PROGRAM  --option  refused: ARGS...     the program refuses it (exit 2)
 
-A test named as evidence must exist (FILE under tests/, `@test "NAME"`) and
-its body must use the option (as --option, -option, or its config-file key
-option_with_underscores): a row cannot point at a test that never sets it.
+A test named as evidence must exist (FILE under tests/, `@test "NAME"`),
+run the program (named in its body or its file's name), and use the
+option (as --option, -option, or its config-file key, option_with_
+underscores): a row cannot point at a test that never sets it.
 A refused row is run: the program with ARGS must exit 2 and name the
 option on stderr.  Every option of --help needs at least one row, and every
 row an option of --help, so the table follows the programs.
@@ -83,6 +84,17 @@ def uses(body, opt):
     return re.search(pat, body) is not None
 
 
+def runs(body, f, prog):
+    """Whether a test (its body, its file's name) runs program prog."""
+    if 'start_%s' % prog in body or re.search(
+            r'(?<![A-Za-z0-9_-])%s(?![A-Za-z0-9_-])' % re.escape(prog), body):
+        return True
+    if os.path.basename(f).startswith(prog):
+        return True
+    # A test over every program (--version, --help).
+    return '"$NSQ_BIN_DIR"/*' in body
+
+
 def check_row(bindir, prog, opt, ev):
     if ev.startswith('refused:'):
         args = ev[len('refused:'):].split()
@@ -107,6 +119,8 @@ def check_row(bindir, prog, opt, ev):
         return 'no @test "%s" in %s' % (name, f)
     if not uses(body, opt):
         return '@test "%s" (%s) never uses %s' % (name, f, opt)
+    if not runs(body, f, prog):
+        return '@test "%s" (%s) never runs %s' % (name, f, prog)
     return None
 
 
@@ -158,7 +172,7 @@ def suggest(bindir):
             for f in own + [f for f in files if f not in own]:
                 for name, body in test_bodies(
                         os.path.join(ROOT, 'tests', f)).items():
-                    if prog in body + f and uses(body, opt):
+                    if runs(body, f, prog) and uses(body, opt):
                         found = '%s: %s' % (f, name)
                         break
                 if found:
