@@ -9,6 +9,7 @@
 #   make unit|bats|interop   one suite on the plain build
 #   make asan       unit + bats under the sanitizers
 #   make bench fuzz lint install clean
+#   make soak [SOAK_SECONDS=300]   the soak test (tests/soak/soak.py)
 #
 # The daemons (nsqd, nsqlookupd) are linked statically, as Go ships nsqd:
 # an idle nsqd then maps no shared libraries (under 2 MB RSS instead of
@@ -89,7 +90,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNITS    := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
 
 .PHONY: all run test unit bats interop asan bench fuzz lint install \
-        clean deps deps-test FORCE
+        clean deps deps-test soak FORCE
 .DEFAULT_GOAL := all
 
 all: $(BINS) $(UNITS)
@@ -198,6 +199,14 @@ bench: all
 
 fuzz:
 	@scripts/fuzz.sh
+
+# The soak test (not part of make test, which runs its 30 s self-test):
+# two durable nsqd and an nsqlookupd under churn and restarts for
+# SOAK_SECONDS, then one line: published, received, lost, duplicated,
+# RSS and fds of each daemon.  Fails if a published message was lost.
+SOAK_SECONDS ?= 300
+soak: all
+	@tests/soak/soak.py --bin $(BINDIR) --seconds $(SOAK_SECONDS)
 
 lint:
 	@cppcheck --quiet --error-exitcode=1 --enable=warning,portability \

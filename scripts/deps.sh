@@ -22,10 +22,11 @@ esac
 if [ "$mode" = test ]; then
 	# time: /usr/bin/time (peak RSS); procps: pgrep; bsdextrautils:
 	# col, for the man page checks; cppcheck: make lint; tmux: the
-	# terminal tests.  (clang for the fuzz pass is scripts/fuzz.sh's to
-	# install.)
+	# terminal tests; strace: the durable mode's fsync-order test.
+	# (clang for the fuzz pass is scripts/fuzz.sh's to install.)
 	pkgs="$pkgs libcmocka-dev bats bats-assert bats-support curl python3
-	    mandoc zsh fish openssl time procps bsdextrautils cppcheck tmux"
+	    mandoc zsh fish openssl time procps bsdextrautils cppcheck tmux
+	    strace"
 	command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
 	command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
 	# promtool checks nsqd's /metrics; the server's recommends (exporter
