@@ -19,12 +19,20 @@
 #include <nsq.h>
 
 static long	left = -1;	/* messages still wanted; -1: no limit */
+static int	stopping;
 
 static void
 stopped(struct nsq_consumer *c, void *arg)
 {
 	(void)c;
 	ev_break(arg, EVBREAK_ALL);
+}
+
+static void
+stop(struct nsq_consumer *c, struct ev_loop *loop)
+{
+	stopping = 1;
+	nsq_consumer_stop(c, stopped, loop);
 }
 
 static void
@@ -40,7 +48,7 @@ message(struct nsq_consumer *c, struct nsq_message *m, void *arg)
 	/* Finishing frees the message; a closed connection is no error. */
 	(void)nsq_msg_finish(m);
 	if (left > 0 && --left == 0)
-		nsq_consumer_stop(c, stopped, arg);
+		stop(c, arg);
 }
 
 static void
@@ -49,7 +57,8 @@ conn_event(struct nsq_consumer *c, const char *addr,
 {
 	(void)c;
 	(void)arg;
-	if (ev != NSQ_CONN_UP)
+	/* The connections closing after our CLS are no news. */
+	if (ev != NSQ_CONN_UP && !stopping)
 		fprintf(stderr, "consumer: %s: %s\n", addr, err);
 }
 
@@ -58,7 +67,7 @@ on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	(void)revents;
 	ev_signal_stop(loop, w);
-	nsq_consumer_stop(w->data, stopped, loop);
+	stop(w->data, loop);
 }
 
 int

@@ -43,6 +43,9 @@
  * exported (tests/bats/install.bats checks nm -D against it).
  */
 #pragma GCC visibility push(default)
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* The NSQ release whose protocol and tool flags this library follows. */
 #define NSQ_COMPAT_VERSION	"1.3.0"
@@ -115,7 +118,10 @@ typedef void	nsq_pub_cb(struct nsq_producer *, int status, const char *err,
 
 struct nsq_producer *nsq_producer_new(struct ev_loop *, const char *addr,
 	    const struct nsq_config *, char *err, size_t errlen);
-/* PUB one message; -1 (err) if the producer is stopped or len is 0. */
+/*
+ * PUB one message; -1 (err) if the producer is stopped, len is 0 or the
+ * topic's name is not one nsqd takes.
+ */
 int	nsq_producer_pub(struct nsq_producer *p, const char *topic,
 	    const void *body, size_t len, nsq_pub_cb *cb, void *arg,
 	    char *err, size_t errlen) __attribute__((warn_unused_result));
@@ -282,6 +288,9 @@ size_t	nsq_lookup_pending(const struct nsq_lookup *);
 /* Cancel every query, without its callback; never from a callback. */
 void	nsq_lookup_free(struct nsq_lookup *);
 
+#ifdef __cplusplus
+}
+#endif
 #pragma GCC visibility pop
 
 #endif
