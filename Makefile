@@ -1,6 +1,7 @@
 # nsq in C: one GNU Makefile for the library, the programs and the tests.
 #
-#   make            build lib's two archives + bin/* (warnings are errors)
+#   make            build lib's two archives, libnsq.so, bin/*, examples/
+#                   (warnings are errors)
 #   make run        install missing packages, build, run nsqd (and nsqlookupd)
 #   make test       install missing packages, build, run every suite twice:
 #                   plain, then under AddressSanitizer + UBSan (with
@@ -228,7 +229,7 @@ fuzz:
 
 lint:
 	@cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
-	    --std=c11 -D_GNU_SOURCE -Ilib lib cmd
+	    --std=c11 -D_GNU_SOURCE -Ilib lib cmd examples
 
 # No fmt target: clang-format 14 cannot express our KNF.  Its declaration
 # alignment pads every name of a group to one column, where KNF puts one

@@ -417,10 +417,12 @@ struct nsq_lookup_q {
 	void			*arg;
 };
 
+LIST_HEAD(nsq_lookup_qs, nsq_lookup_q);
+
 struct nsq_lookup {
 	struct httpc		*h;
 	struct nsq_config	*cfg;
-	LIST_HEAD(, nsq_lookup_q) queries;
+	struct nsq_lookup_qs	 queries;
 	size_t			 pending;
 };
 
