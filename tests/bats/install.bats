@@ -27,8 +27,8 @@ setup_file() {
 	fi
 	mkdir -p "$EX"
 	for e in producer consumer lookup; do
-		# The order the brief of nsq.pc promises, flags before the
-		# source, as well as the usual one.
+		# Flags before the source, the order nsq.pc makes work with
+		# a gcc that passes --as-needed, and the usual one.
 		cc $(pkg-config --cflags --libs nsq) -o "$EX/$e" \
 		    "$ROOT/examples/$e.c" >>"$log" 2>&1 &&
 		cc -o "$EX/$e.2" "$ROOT/examples/$e.c" \
@@ -292,7 +292,7 @@ roundtrip() {
 		[[ $u == nsqadmin && ! -x $P/bin/nsqadmin ]] && continue
 		[[ -f $P/share/man/$page ]] || fail "$u: no $P/share/man/$page"
 	done
-	# Each daemon runs sandboxed as the brief of its unit says.
+	# Each daemon runs as a dynamic user, sandboxed, restarted on failure.
 	for u in nsqd nsqlookupd nsqadmin; do
 		for k in DynamicUser=yes Restart=on-failure ProtectSystem=strict \
 		    ProtectHome=yes NoNewPrivileges=yes PrivateTmp=yes \
