@@ -1,6 +1,7 @@
 # nsq in C: one GNU Makefile for the library, the programs and the tests.
 #
-#   make            build lib's two archives + bin/* (warnings are errors)
+#   make            build lib's two archives, libnsq.so, bin/*, examples/
+#                   (warnings are errors)
 #   make run        install missing packages, build, run nsqd (and nsqlookupd)
 #   make test       install missing packages, build, run every suite twice:
 #                   plain, then under AddressSanitizer + UBSan (with
@@ -79,6 +80,17 @@ LIBA     := $(O)/libnsq.a
 LIBSRV   := $(O)/libnsqsrv.a
 LIBS     := $(LIBSRV) $(LIBA)
 
+# The shared client library is the client objects built again,
+# position-independent and with every symbol hidden but those nsq.h
+# declares (its visibility pragma), so programs see only the API.  Its
+# soname carries VERSION's major number.
+SOMAJOR  := $(firstword $(subst ., ,$(VERSION)))
+LIBSO    := $(O)/libnsq.so.$(VERSION)
+PIC_OBJ  := $(CLIENT:%=$(O)/pic/lib/%.o)
+# One program per role of nsq.h, linked with libnsq.a in the tree (and
+# by tests/bats/install.bats against an installed prefix).
+EXAMPLES := $(patsubst %.c,$(O)/%,$(wildcard examples/*.c))
+
 # cmd/common is no program: it holds what the tools and the daemons share
 # (the option prologue; nsq-bench alone has its own).
 PROGS    := $(filter-out common,$(notdir $(wildcard cmd/*)))
@@ -93,7 +105,7 @@ UNITS    := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
         clean deps deps-test soak FORCE
 .DEFAULT_GOAL := all
 
-all: $(BINS) $(UNITS)
+all: $(BINS) $(UNITS) $(LIBSO) $(EXAMPLES)
 
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
@@ -104,6 +116,22 @@ $(O)/lib/xmalloc-report.o: lib/xmalloc.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $< (report)")
 	$(Q)$(CC) $(CPPFLAGS) -DXMALLOC_REPORT $(CFLAGS) -c -o $@ $<
+
+$(O)/pic/%.o: %.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $< (pic)")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden -c -o $@ $<
+
+# --as-needed (LDFLAGS) keeps only the libraries the client objects call.
+$(LIBSO): $(PIC_OBJ)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -shared -Wl,-soname,libnsq.so.$(SOMAJOR) $(LDFLAGS) -o $@ \
+	    $^ $(LDLIBS)
+
+$(O)/examples/%: examples/%.c $(LIBA)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
 
 $(LIBA): $(CLI_OBJ)
 $(LIBSRV): $(SRV_OBJ)
@@ -210,7 +238,7 @@ soak: all
 
 lint:
 	@cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
-	    --std=c11 -D_GNU_SOURCE -Ilib lib cmd
+	    --std=c11 -D_GNU_SOURCE -Ilib lib cmd examples
 
 # No fmt target: clang-format 14 cannot express our KNF.  Its declaration
 # alignment pads every name of a group to one column, where KNF puts one
@@ -225,9 +253,18 @@ lint:
 install_some = $(if $(wildcard $(1)),install -m 644 $(wildcard $(1)) \
     $(DESTDIR)$(PREFIX)/$(2))
 
+# The library's files: the header, both libraries with the soname links,
+# nsq.pc (its private requirements read from what libnsq.so was linked
+# with), nsq(3); and the daemons' systemd units, their ExecStart in
+# PREFIX's bin.
+LIBDIR   ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 	    $(DESTDIR)$(PREFIX)/share/man/man8 \
+	    $(DESTDIR)$(PREFIX)/share/man/man3 \
 	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
 	    $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
 	    $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
@@ -237,10 +274,40 @@ install: all
 	$(call install_some,completions/bash/*,share/bash-completion/completions)
 	$(call install_some,completions/zsh/_*,share/zsh/site-functions)
 	$(call install_some,completions/fish/*.fish,share/fish/vendor_completions.d)
+	$(call install_some,man/*.3,share/man/man3)
+	install -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
+	    $(DESTDIR)$(SYSTEMDUNITDIR)
+	install -m 644 lib/nsq.h $(DESTDIR)$(INCLUDEDIR)
+	install -m 644 $(LIBA) $(DESTDIR)$(LIBDIR)
+	install -m 755 $(LIBSO) $(DESTDIR)$(LIBDIR)
+	ln -sf libnsq.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libnsq.so.$(SOMAJOR)
+	ln -sf libnsq.so.$(SOMAJOR) $(DESTDIR)$(LIBDIR)/libnsq.so
+	$(Q)req=; priv=; \
+	for l in $$(readelf -d $(LIBSO) | \
+	    sed -n 's/.*Shared library: \[lib\([^.]*\)\.so.*/\1/p'); do \
+		case $$l in \
+		c|ev|asan|ubsan|gcc_s|pthread) ;; \
+		curl|ssl|crypto) req="$$req lib$$l" ;; \
+		z) req="$$req zlib" ;; \
+		snappy) req="$$req snappy" ;; \
+		*) priv="$$priv -l$$l" ;; \
+		esac; \
+	done; \
+	sed -e 's|@prefix@|$(PREFIX)|' -e 's|@libdir@|$(LIBDIR)|' \
+	    -e 's|@includedir@|$(INCLUDEDIR)|' -e 's|@version@|$(VERSION)|' \
+	    -e "s|@requires_private@|$${req# }|" \
+	    -e "s|@libs_private@|$${priv# }|" lib/nsq.pc.in \
+	    >$(DESTDIR)$(LIBDIR)/pkgconfig/nsq.pc
+	$(Q)for u in dist/systemd/*.service.in; do \
+		sed 's|@bindir@|$(PREFIX)/bin|g' $$u \
+		    >$(DESTDIR)$(SYSTEMDUNITDIR)/$$(basename $${u%.in}) || \
+		    exit 1; \
+	done
 
 clean:
 	rm -rf build bin
 
--include $(LIB_OBJ:.o=.d) $(O)/lib/xmalloc-report.d \
+-include $(LIB_OBJ:.o=.d) $(O)/lib/xmalloc-report.d $(PIC_OBJ:.o=.d) \
+    $(EXAMPLES:=.d) \
     $(wildcard $(O)/cmd/*/*.d) $(wildcard $(O)/tests/unit/*.d)
 .SECONDARY:

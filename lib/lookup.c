@@ -8,6 +8,7 @@
  * user waiting for a topic sees why nothing comes, and then not at every
  * poll.
  */
+#include <sys/queue.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,9 +18,11 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "errbuf.h"
 #include "httpc.h"
 #include "json.h"
 #include "lookup.h"
+#include "names.h"
 #include "rand.h"
 #include "text.h"
 #include "xmalloc.h"
@@ -398,5 +401,156 @@ lookup_add(struct lookup *lk, const char *addr, char *err, size_t errlen)
 		ev_timer_start(lk->loop, &lk->poll);
 	} else
 		round_start(lk);
+	return 0;
+}
+
+/*
+ * The public one-shot query (nsq.h): one httpc of its own, so that
+ * nsq_lookup_free() cancels every query without a callback, and a copy
+ * of the configuration for its timeout and logger.
+ */
+struct nsq_lookup_q {
+	LIST_ENTRY(nsq_lookup_q) entry;
+	struct nsq_lookup	*nl;
+	struct httpc_req	*req;
+	nsq_lookup_cb		*cb;
+	void			*arg;
+};
+
+LIST_HEAD(nsq_lookup_qs, nsq_lookup_q);
+
+struct nsq_lookup {
+	struct httpc		*h;
+	struct nsq_config	*cfg;
+	struct nsq_lookup_qs	 queries;
+	size_t			 pending;
+};
+
+struct nsq_lookup *
+nsq_lookup_new(struct ev_loop *loop, const struct nsq_config *cfg,
+    char *err, size_t errlen)
+{
+	struct nsq_lookup *nl;
+
+	if (nsq_config_check(cfg, err, errlen) == -1)
+		return NULL;
+	if ((nl = calloc(1, sizeof(*nl))) == NULL ||
+	    (nl->cfg = nsq_config_dup(cfg)) == NULL ||
+	    (nl->h = httpc_new(loop)) == NULL) {
+		if (nl != NULL)
+			nsq_config_free(nl->cfg);
+		free(nl);
+		errbuf_set(err, errlen, "%s", "out of memory");
+		return NULL;
+	}
+	LIST_INIT(&nl->queries);
+	return nl;
+}
+
+size_t
+nsq_lookup_pending(const struct nsq_lookup *nl)
+{
+	return nl->pending;
+}
+
+void
+nsq_lookup_free(struct nsq_lookup *nl)
+{
+	struct nsq_lookup_q *q;
+
+	if (nl == NULL)
+		return;
+	while ((q = LIST_FIRST(&nl->queries)) != NULL) {
+		LIST_REMOVE(q, entry);
+		httpc_cancel(q->req);
+		free(q);
+	}
+	httpc_free(nl->h);
+	nsq_config_free(nl->cfg);
+	free(nl);
+}
+
+/* The "message" (or older "status_txt") of an error reply, if any. */
+static char *
+reply_message(const char *body, size_t len)
+{
+	struct json j;
+	char why[64], *m = NULL;
+	int t;
+
+	if (json_parse(&j, body, len, why, sizeof(why)) == -1)
+		return NULL;
+	if (json_type(&j, 0) == JSON_OBJECT &&
+	    ((t = json_obj_get(&j, 0, "message")) != -1 ||
+	    (t = json_obj_get(&j, 0, "status_txt")) != -1))
+		m = json_get_str(&j, t, NULL);
+	json_free(&j);
+	return m;
+}
+
+static void
+query_cb(struct httpc_req *req, long status, const char *body, size_t len,
+    const char *err, void *arg)
+{
+	struct nsq_lookup_q *q = arg;
+	struct nsq_lookup *nl = q->nl;
+	char **addrs = NULL, why[256], *m;
+	size_t n = 0;
+
+	(void)req;
+	LIST_REMOVE(q, entry);
+	nl->pending--;
+	if (err != NULL)
+		snprintf(why, sizeof(why), "%s", err);
+	else if (status != 200) {
+		if ((m = reply_message(body, len)) != NULL && m[0] != '\0')
+			snprintf(why, sizeof(why), "%s", m);
+		else
+			snprintf(why, sizeof(why), "got response %ld: %.*s",
+			    status, (int)(len > 200 ? 200 : len), body);
+		free(m);
+	} else if (lookup_parse(body, len, &addrs, &n, why,
+	    sizeof(why)) == 0) {
+		q->cb(nl, 0, addrs, n, NULL, q->arg);
+		strv_free(addrs, n);
+		free(q);
+		return;
+	}
+	q->cb(nl, -1, NULL, 0, why, q->arg);
+	free(q);
+}
+
+int
+nsq_lookup_producers(struct nsq_lookup *nl, const char *addr,
+    const char *topic, nsq_lookup_cb *cb, void *arg, char *err,
+    size_t errlen)
+{
+	struct nsq_lookup_q *q;
+	char *url;
+
+	if (addr == NULL || addr[0] == '\0') {
+		errbuf_set(err, errlen, "%s", "empty nsqlookupd address");
+		return -1;
+	}
+	if (topic == NULL || !name_valid(topic, strlen(topic))) {
+		errbuf_set(err, errlen, "%s", "invalid topic name");
+		return -1;
+	}
+	q = xcalloc(1, sizeof(*q));
+	q->nl = nl;
+	q->cb = cb;
+	q->arg = arg;
+	url = lookup_url(addr, topic);
+	nsq_logf(nl->cfg, NSQ_LOG_INFO, "querying nsqlookupd %s", url);
+	q->req = httpc_get(nl->h, url, LOOKUP_ACCEPT,
+	    nl->cfg->lookupd_poll_timeout / NS_MS, LOOKUP_MAX_BODY, query_cb,
+	    q, err, errlen);
+	free(url);
+	if (q->req == NULL) {
+		free(q);
+		return -1;
+	}
+	LIST_INSERT_HEAD(&nl->queries, q, entry);
+	nl->pending++;
 	return 0;
 }

@@ -37,6 +37,16 @@
 
 #include <ev.h>
 
+/*
+ * Every declaration below is the shared library's interface: libnsq.so is
+ * built with -fvisibility=hidden, so only what this header declares is
+ * exported (tests/bats/install.bats checks nm -D against it).
+ */
+#pragma GCC visibility push(default)
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* The NSQ release whose protocol and tool flags this library follows. */
 #define NSQ_COMPAT_VERSION	"1.3.0"
 #define NSQ_MSG_ID_LEN		16
@@ -108,7 +118,10 @@ typedef void	nsq_pub_cb(struct nsq_producer *, int status, const char *err,
 
 struct nsq_producer *nsq_producer_new(struct ev_loop *, const char *addr,
 	    const struct nsq_config *, char *err, size_t errlen);
-/* PUB one message; -1 (err) if the producer is stopped or len is 0. */
+/*
+ * PUB one message; -1 (err) if the producer is stopped, len is 0 or the
+ * topic's name is not one nsqd takes.
+ */
 int	nsq_producer_pub(struct nsq_producer *p, const char *topic,
 	    const void *body, size_t len, nsq_pub_cb *cb, void *arg,
 	    char *err, size_t errlen) __attribute__((warn_unused_result));
@@ -246,5 +259,38 @@ int	nsq_msg_finish(struct nsq_message *);
 int	nsq_msg_requeue(struct nsq_message *, int64_t delay_ms, bool backoff);
 /* TOUCH: nsqd restarts its msg_timeout.  The message stays ours. */
 int	nsq_msg_touch(struct nsq_message *);
+
+/*
+ * Discovery: ask nsqlookupd once which nsqd produce a topic (GET
+ * /lookup?topic=T, as a consumer's polling does, within
+ * lookupd_poll_timeout).  A query ends in exactly one callback, unless
+ * nsq_lookup_free() cancels it first.
+ */
+struct nsq_lookup;
+/*
+ * status 0: the n producers ("broadcast_address:tcp_port", "[v6]:port"
+ * for IPv6; sorted, no duplicates), valid only during the call.  -1 with
+ * err: the connection failed, or nsqlookupd answered another status (its
+ * message, e.g. "TOPIC_NOT_FOUND" for a topic no nsqd has), or a reply
+ * that is no lookup answer.  Another query may be started from here.
+ */
+typedef void	nsq_lookup_cb(struct nsq_lookup *, int status,
+		    char *const *addrs, size_t n, const char *err, void *arg);
+
+struct nsq_lookup *nsq_lookup_new(struct ev_loop *,
+	    const struct nsq_config *, char *err, size_t errlen);
+/* Query nsqlookupd addr ("host:port" or an http:// URL) for topic. */
+int	nsq_lookup_producers(struct nsq_lookup *, const char *addr,
+	    const char *topic, nsq_lookup_cb *cb, void *arg, char *err,
+	    size_t errlen) __attribute__((warn_unused_result));
+/* Queries whose callback has not run yet. */
+size_t	nsq_lookup_pending(const struct nsq_lookup *);
+/* Cancel every query, without its callback; never from a callback. */
+void	nsq_lookup_free(struct nsq_lookup *);
+
+#ifdef __cplusplus
+}
+#endif
+#pragma GCC visibility pop
 
 #endif

@@ -25,6 +25,7 @@
 #include "config.h"
 #include "conn.h"
 #include "frame.h"
+#include "names.h"
 #include "nsq.h"
 #include "xmalloc.h"
 
@@ -354,6 +355,14 @@ check(struct nsq_producer *p, const char *topic, char *err, size_t errlen)
 	}
 	if (topic == NULL || topic[0] == '\0') {
 		errbuf_set(err, errlen, "%s", "empty topic name");
+		return -1;
+	}
+	/*
+	 * nsqd would read "PUB a b" as a PUB to "a": a name it could
+	 * misread never reaches it.
+	 */
+	if (!name_valid(topic, strlen(topic))) {
+		errbuf_set(err, errlen, "%s", "invalid topic name");
 		return -1;
 	}
 	return 0;

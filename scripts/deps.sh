@@ -30,8 +30,10 @@ if [ "$mode" = test ]; then
 	command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
 	command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
 	# promtool checks nsqd's /metrics; the server's recommends (exporter
-	# daemons) are not wanted.
-	norec=prometheus
+	# daemons) are not wanted.  systemd brings systemd-analyze, which
+	# verifies the installed units offline (install.bats), and readelf
+	# (binutils, with gcc) their libraries.
+	norec="prometheus systemd"
 fi
 missing=
 for p in $pkgs; do

@@ -188,3 +188,24 @@ ENUMS=(
 	got=$(bash_complete nsqd --tls-required --ms)
 	assert_equal "$got" --msg-timeout
 }
+
+# nsq(3) documents lib/nsq.h: every function the header declares (a name
+# followed by "(" outside a typedef) has its synopsis line and is
+# described below it, and the page lints clean.
+@test "docs: every function of nsq.h is in nsq(3)" {
+	local f syn desc missing= n=0
+	run mandoc -T lint -W warning "$ROOT/man/nsq.3"
+	[ "$status" -eq 0 ] || fail "mandoc lint nsq.3: $output"
+	syn=$(sed -n '/^\.Sh SYNOPSIS/,/^\.Sh DESCRIPTION/p' "$ROOT/man/nsq.3")
+	desc=$(sed -n '/^\.Sh DESCRIPTION/,$p' "$ROOT/man/nsq.3")
+	for f in $(grep -v '^typedef' "$ROOT/lib/nsq.h" |
+	    grep -oE '\bnsq_[a-z0-9_]+\(' | tr -d '(' | sort -u); do
+		n=$((n + 1))
+		grep -qE "^\\.Fn $f( |\$)" <<<"$syn" ||
+		    missing="$missing $f(synopsis)"
+		grep -qE "^\\.Fn $f( |\$)" <<<"$desc" ||
+		    missing="$missing $f(description)"
+	done
+	[ "$n" -ge 35 ] || fail "only $n functions found in nsq.h"
+	[ -z "$missing" ] || fail "not in nsq(3):$missing"
+}

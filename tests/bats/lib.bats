@@ -6,8 +6,10 @@
 # and stdout are, and no client object has a reason to name them.
 # __assert_fail is allowed: nsq.h says a broken invariant is asserted.)
 #
-# The archive sits beside the bin folder under test: build/asan/libnsq.a
-# for build/asan/bin, build/plain/libnsq.a for bin/.  NSQ_LIB overrides.
+# The same holds for the shared library, libnsq.so (its undefined
+# dynamic symbols).  The archive sits beside the bin folder under test:
+# build/asan/libnsq.a for build/asan/bin, build/plain/libnsq.a for bin/,
+# and the shared library beside it.  NSQ_LIB overrides.
 
 load helpers
 
@@ -60,6 +62,43 @@ FORBIDDEN+='|stderr|stdout'
 	    '$NF ~ re { print }' <<<"$output")
 	if [[ -n $bad ]]; then
 		echo "client objects that refer to forbidden symbols:"
+		echo "$bad"
+		return 1
+	fi
+}
+
+# The shared library beside the archive (the same objects built again
+# with -fPIC).
+shared_lib() {
+	local a
+	a=$(client_archive) || return 1
+	[[ -f ${a%.a}.so.0.1.0 ]] ||
+	    { echo "no libnsq.so.0.1.0 beside $a (run make)" >&2; return 1; }
+	echo "${a%.a}.so.0.1.0"
+}
+
+@test "lib: libnsq.so holds the client API" {
+	local so
+	so=$(shared_lib)
+	run nm -D --defined-only "$so"
+	assert_success
+	for sym in nsq_config_new nsq_producer_new nsq_consumer_new \
+	    nsq_consumer_connect_lookupd nsq_lookup_producers; do
+		grep -qE " T $sym\$" <<<"$output" ||
+		    { echo "$so exports no $sym"; return 1; }
+	done
+}
+
+@test "lib: libnsq.so starts no thread, prints nothing, never exits" {
+	local so bad
+	so=$(shared_lib)
+	run nm -D -u "$so"
+	assert_success
+	[[ -n $output ]]
+	bad=$(awk -v re="^($FORBIDDEN)(@.*)?\$" \
+	    '$NF ~ re { print }' <<<"$output")
+	if [[ -n $bad ]]; then
+		echo "libnsq.so refers to forbidden symbols:"
 		echo "$bad"
 		return 1
 	fi

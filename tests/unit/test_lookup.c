@@ -4,7 +4,10 @@
  * tool shares (host:port, http:// and https:// addresses, with a path or
  * a query of their own), and the producers of
  * a reply (1.x object, pre-1.0 envelope, IPv6, junk), every truncated
- * prefix of a reply being refused.
+ * prefix of a reply being refused.  And the public one-shot query
+ * (nsq_lookup_*) against a stub nsqlookupd on lib/http: producers, the
+ * reply's message for an error status, junk, a refused connection, and
+ * nsq_lookup_free cancelling a query without its callback.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,7 +17,14 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <stdio.h>
+#include <unistd.h>
+
+#include <ev.h>
+
+#include "http.h"
 #include "lookup.h"
+#include "nsq.h"
 
 static void
 test_url(void **state)
@@ -168,6 +178,159 @@ test_parse_refuses(void **state)
 		    sizeof(err)), -1);
 }
 
+/* The stub nsqlookupd: /lookup answers by topic. */
+static struct http_req	*held;
+
+static void
+stub_lookup(struct http_req *req, void *arg)
+{
+	const char *t = NULL;
+
+	(void)arg;
+	if (http_query_get(req, "topic", &t) != 1)
+		t = "";
+	if (strcmp(t, "t") == 0)
+		http_reply(req, 200, "application/json", reply, strlen(reply));
+	else if (strcmp(t, "missing") == 0)
+		http_reply_error(req, 404, "TOPIC_NOT_FOUND");
+	else if (strcmp(t, "junk") == 0)
+		http_reply(req, 200, "application/json", "[1,", 3);
+	else if (strcmp(t, "boom") == 0)
+		http_reply(req, 500, "text/plain", "boom", 4);
+	else {
+		/* "slow": never answered while the client waits. */
+		held = req;
+		http_req_hold(req);
+	}
+}
+
+struct answer {
+	int	 calls;
+	int	 status;
+	size_t	 n;
+	char	 first[64];
+	char	 err[256];
+};
+
+static void
+answer_cb(struct nsq_lookup *l, int status, char *const *addrs, size_t n,
+    const char *err, void *arg)
+{
+	struct answer *a = arg;
+
+	(void)l;
+	a->calls++;
+	a->status = status;
+	a->n = n;
+	snprintf(a->first, sizeof(a->first), "%s", n > 0 ? addrs[0] : "");
+	snprintf(a->err, sizeof(a->err), "%s", err != NULL ? err : "");
+}
+
+static void
+timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)w;
+	(void)revents;
+	ev_break(loop, EVBREAK_ALL);
+}
+
+/* Run the loop until the lookup has nothing pending, or 10 s. */
+static void
+run_until_answered(struct ev_loop *loop, struct nsq_lookup *l)
+{
+	ev_timer t;
+	int i;
+
+	ev_timer_init(&t, timeout_cb, 0.02, 0.02);
+	ev_timer_start(loop, &t);
+	for (i = 0; i < 500 && nsq_lookup_pending(l) > 0; i++)
+		ev_run(loop, EVRUN_ONCE);
+	ev_timer_stop(loop, &t);
+}
+
+static void
+test_nsq_lookup(void **state)
+{
+	static const struct http_route routes[] = {
+		{ "GET", "/lookup", stub_lookup, 0, NULL },
+	};
+	static const char *topics[] = { "t", "missing", "junk", "boom" };
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct http_server *srv;
+	struct nsq_config *cfg = nsq_config_new();
+	struct nsq_lookup *l;
+	struct answer a[4], slow;
+	char addr[64], err[256];
+	int fd, port;
+	size_t i;
+
+	(void)state;
+	fd = http_listen("127.0.0.1:0", err, sizeof(err));
+	assert_true(fd >= 0);
+	port = http_listen_port(fd);
+	srv = http_server_new(loop, fd, routes, 1, NULL, NULL);
+	assert_non_null(srv);
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
+	l = nsq_lookup_new(loop, cfg, err, sizeof(err));
+	assert_non_null(l);
+	nsq_config_free(cfg);
+
+	memset(a, 0, sizeof(a));
+	for (i = 0; i < 4; i++)
+		assert_int_equal(nsq_lookup_producers(l, addr, topics[i],
+		    answer_cb, &a[i], err, sizeof(err)), 0);
+	assert_int_equal(nsq_lookup_pending(l), 4);
+	run_until_answered(loop, l);
+	assert_int_equal(nsq_lookup_pending(l), 0);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(a[i].calls, 1);
+	assert_int_equal(a[0].status, 0);
+	assert_int_equal(a[0].n, 3);
+	assert_string_equal(a[0].first, "[::1]:4350");
+	assert_int_equal(a[1].status, -1);
+	assert_string_equal(a[1].err, "TOPIC_NOT_FOUND");
+	assert_int_equal(a[2].status, -1);
+	assert_true(a[2].err[0] != '\0');
+	assert_int_equal(a[3].status, -1);
+	assert_string_equal(a[3].err, "got response 500: boom");
+
+	/* Refused before any request. */
+	assert_int_equal(nsq_lookup_producers(l, "", "t", answer_cb, &slow,
+	    err, sizeof(err)), -1);
+	assert_string_equal(err, "empty nsqlookupd address");
+	assert_int_equal(nsq_lookup_producers(l, addr, "a b", answer_cb,
+	    &slow, err, sizeof(err)), -1);
+	assert_string_equal(err, "invalid topic name");
+
+	/* Freed while a query waits: no callback, nothing leaked. */
+	memset(&slow, 0, sizeof(slow));
+	assert_int_equal(nsq_lookup_producers(l, addr, "slow", answer_cb,
+	    &slow, err, sizeof(err)), 0);
+	for (i = 0; i < 200 && held == NULL; i++)
+		ev_run(loop, EVRUN_ONCE);
+	assert_non_null(held);
+	nsq_lookup_free(l);
+	assert_int_equal(slow.calls, 0);
+
+	/* Nobody listening: the connection failure. */
+	http_server_free(srv);
+	http_reply_text(held, 200, "late");	/* only frees it now */
+	held = NULL;
+	cfg = nsq_config_new();
+	l = nsq_lookup_new(loop, cfg, err, sizeof(err));
+	nsq_config_free(cfg);
+	memset(&slow, 0, sizeof(slow));
+	assert_int_equal(nsq_lookup_producers(l, addr, "t", answer_cb, &slow,
+	    err, sizeof(err)), 0);
+	run_until_answered(loop, l);
+	assert_int_equal(slow.calls, 1);
+	assert_int_equal(slow.status, -1);
+	assert_true(slow.err[0] != '\0');
+	nsq_lookup_free(l);
+	nsq_lookup_free(NULL);
+	ev_loop_destroy(loop);
+}
+
 int
 main(void)
 {
@@ -177,6 +340,7 @@ main(void)
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_parse_envelope),
 		cmocka_unit_test(test_parse_refuses),
+		cmocka_unit_test(test_nsq_lookup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

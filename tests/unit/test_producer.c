@@ -430,6 +430,18 @@ test_refused_locally(void **state)
 	assert_string_equal(err, "empty message body");
 	assert_int_equal(nsq_producer_pub(P, "", "x", 1, pub_cb, NULL, err,
 	    sizeof(err)), -1);
+	/* nsqd would take "PUB a b" as a PUB to "a". */
+	assert_int_equal(nsq_producer_pub(P, "a b", "x", 1, pub_cb, NULL, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "invalid topic name");
+	assert_int_equal(nsq_producer_dpub(P, "t\nx", 10, "x", 1, pub_cb, NULL,
+	    err, sizeof(err)), -1);
+	assert_string_equal(err, "invalid topic name");
+	v[0].iov_base = (void *)(uintptr_t)"a";
+	v[0].iov_len = 1;
+	assert_int_equal(nsq_producer_mpub(P, "bad!", v, 1, pub_cb, NULL, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "invalid topic name");
 	assert_int_equal(nsq_producer_mpub(P, "t", v, 0, pub_cb, NULL, err,
 	    sizeof(err)), -1);
 	v[0].iov_base = (void *)(uintptr_t)"a";
