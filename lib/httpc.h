@@ -45,8 +45,23 @@ void	httpc_set_connect_timeout(struct httpc *, int64_t ms);
 struct httpc_req *httpc_get(struct httpc *h, const char *url,
 	    const char *accept, int64_t timeout_ms, size_t max_body,
 	    httpc_cb *cb, void *arg, char *err, size_t errlen);
+/* As max_body: read the reply's body and keep none of it. */
+#define HTTPC_DISCARD	SIZE_MAX
+
+/*
+ * Any request: method ("GET", "POST"), extra header lines ("Name: value";
+ * "Name:" removes one curl would add), and a body (copied; NULL for
+ * none).  A timeout of 0 is none; the connect limit still applies.  The
+ * rest as httpc_get.
+ */
+struct httpc_req *httpc_request(struct httpc *h, const char *method,
+	    const char *url, const char *const *hdrs, size_t nhdrs,
+	    const void *body, size_t len, int64_t timeout_ms, size_t max_body,
+	    httpc_cb *cb, void *arg, char *err, size_t errlen);
 /* In its callback: whether the request failed on the host name. */
 bool	httpc_unresolved(const struct httpc_req *);
+/* In its callback: whether the request ran out of time. */
+bool	httpc_timed_out(const struct httpc_req *);
 /* Drop a running request; its callback will not run. */
 void	httpc_cancel(struct httpc_req *);
 
