@@ -54,6 +54,7 @@ struct httpc {
 	struct httpc_reqs	 reqs;
 	struct httpc_socks	 socks;
 	int64_t			 connect_ms;	/* 0: the request's */
+	long			 redirects;	/* most followed */
 };
 
 #define CONTAINER(p, type, member)					\
@@ -230,6 +231,12 @@ httpc_set_connect_timeout(struct httpc *h, int64_t ms)
 	h->connect_ms = ms > 0 ? ms : 0;
 }
 
+void
+httpc_set_redirects(struct httpc *h, long max)
+{
+	h->redirects = max > 0 ? max : 0;
+}
+
 static size_t
 write_cb(char *p, size_t size, size_t nmemb, void *arg)
 {
@@ -324,6 +331,12 @@ httpc_request(struct httpc *h, const char *method, const char *url,
 	curl_easy_setopt(r->easy, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(r->easy, CURLOPT_NOPROXY, "localhost,127.0.0.1,::1");
 	curl_easy_setopt(r->easy, CURLOPT_NOSIGNAL, 1L);
+	if (h->redirects > 0) {
+		curl_easy_setopt(r->easy, CURLOPT_FOLLOWLOCATION, 1L);
+		curl_easy_setopt(r->easy, CURLOPT_MAXREDIRS, h->redirects);
+		curl_easy_setopt(r->easy, CURLOPT_REDIR_PROTOCOLS_STR,
+		    "http,https");
+	}
 	curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, write_cb);
 	curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
 	curl_easy_setopt(r->easy, CURLOPT_PRIVATE, r);

@@ -38,6 +38,12 @@ void	httpc_free(struct httpc *);
  */
 void	httpc_set_connect_timeout(struct httpc *, int64_t ms);
 /*
+ * Follow up to max redirects (0: none, the default) in the requests
+ * started after, as Go's http.Client follows 10: a 301, 302 or 303 turns
+ * a POST into a GET, a 307 or 308 sends it again; http and https only.
+ */
+void	httpc_set_redirects(struct httpc *, long max);
+/*
  * Start GET url with an Accept header (or NULL), a whole-request timeout
  * (which also bounds the connect) and a body limit.  NULL with err if
  * curl refuses to start it.

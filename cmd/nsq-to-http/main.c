@@ -46,6 +46,7 @@
 #define STOP_WAIT	35.0	/* seconds a stop waits beyond a request */
 #define SIGNAL_REPEAT	1.0	/* a signal this soon again is the same */
 #define CT_DEFAULT	"application/octet-stream"
+#define GO_REDIRECTS	10	/* what Go's http.Client follows */
 
 static struct {
 	const char	*channel;
@@ -552,6 +553,7 @@ main(int argc, char **argv)
 	if ((st.http = httpc_new(st.loop)) == NULL)
 		errx(1, "cannot set up libcurl");
 	httpc_set_connect_timeout(st.http, o.connect_timeout / NS_MS);
+	httpc_set_redirects(st.http, GO_REDIRECTS);
 	cfg = make_config();
 	st.cons = nsq_consumer_new(st.loop, o.topic, o.channel, cfg,
 	    message_cb, NULL, err, sizeof(err));

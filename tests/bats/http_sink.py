@@ -7,7 +7,8 @@ headers, body (UTF-8, undecodable bytes replaced), the status answered
 and the time.  --fail-first N answers 500 to the first N requests;
 --sleep-first N makes the first N requests wait --sleep seconds before
 answering 503 (a client with a shorter timeout gives up first); --delay
-waits that long before every answer.  Requests are served on threads, so
+waits that long before every answer; --redirect PATH answers 307 to
+that path for every other one.  Requests are served on threads, so
 one that sleeps holds up no other.
 """
 import argparse
@@ -35,6 +36,8 @@ def main():
     ap.add_argument('--sleep-first', type=int, default=0)
     ap.add_argument('--sleep', type=float, default=0)
     ap.add_argument('--delay', type=float, default=0)
+    ap.add_argument('--redirect', default='',
+                    help='answer 307 to Location REDIRECT for other paths')
     args = ap.parse_args()
     lock = threading.Lock()
     count = [0]
@@ -64,6 +67,8 @@ def main():
             elif k <= args.fail_first + args.sleep_first:
                 code = 503
                 time.sleep(args.sleep)
+            elif args.redirect and self.path != args.redirect:
+                code = 307
             else:
                 code = 200
             if args.delay:
@@ -78,6 +83,8 @@ def main():
             reply = b'ok\n' if code == 200 else b'no\n'
             try:
                 self.send_response(code)
+                if code == 307:
+                    self.send_header('Location', args.redirect)
                 self.send_header('Content-Length', str(len(reply)))
                 self.end_headers()
                 self.wfile.write(reply)

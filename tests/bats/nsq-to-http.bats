@@ -189,6 +189,27 @@ assert 'expect' not in names, names
 EOF
 }
 
+@test "nsq-to-http: a 307 is followed with the body, as Go's client does" {
+	sink S1 --redirect /there
+	seq 1 3 | pub redir
+	tohttp --topic redir --post "http://127.0.0.1:$S1_PORT/here"
+	wait_until 30 eval '[[ $(ok_count S1) -eq 3 ]]'
+	wait_until 20 drained redir
+	stop_bg H
+	python3 - "$T/S1.jsonl" <<'EOF'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+assert len(recs) == 6, recs
+for r in recs:
+    assert r['method'] == 'POST', r
+    assert (r['path'], r['status']) in (('/here', 307), ('/there', 200)), r
+assert sorted(r['body'] for r in recs if r['status'] == 200) == \
+    ['1', '2', '3'], recs
+EOF
+	run grep -c 'Handler returned error' "$H_LOG"
+	assert_output 0
+}
+
 @test "nsq-to-http: --mode round-robin alternates over two sinks" {
 	sink S1
 	sink S2
