@@ -32,8 +32,8 @@ pub() {
 sink() {
 	local name=$1
 	shift
-	start_bg "$name" timeout 300 python3 "$NSQ_TESTS_BATS_DIR/http_sink.py" \
-	    --record "$T/$name.jsonl" --port-file "$T/$name.port" "$@"
+	start_bg "$name" timeout 300 python3 \
+	    "$NSQ_TESTS_BATS_DIR/http_sink.py" --record "$T/$name.jsonl" --port-file "$T/$name.port" "$@"
 	wait_until 10 test -s "$T/$name.port"
 	printf -v "${name}_PORT" '%s' "$(cat "$T/$name.port")"
 	touch "$T/$name.jsonl"
@@ -142,7 +142,8 @@ EOF
 	    fail "no timeout in the log"
 	stop_bg H
 	# The slow requests were given up before the sink's late 503s.
-	wait_until 10 eval '[[ $(grep -c "\"status\": 503" "$T/S1.jsonl") -eq 2 ]]'
+	wait_until 10 eval \
+	    '[[ $(grep -c "\"status\": 503" "$T/S1.jsonl") -eq 2 ]]'
 	run ok_count S1
 	assert_output 10
 }
@@ -150,7 +151,8 @@ EOF
 @test "nsq-to-http: GET with the escaped body in %s, headers" {
 	sink S1
 	printf 'hello world/&\xc3\xa9\n2\n' | pub get
-	tohttp --topic get --get "http://127.0.0.1:$S1_PORT/q?m=%s&p=100%%&e=%41" \
+	tohttp --topic get \
+	    --get "http://127.0.0.1:$S1_PORT/q?m=%s&p=100%%&e=%41" \
 	    --header 'X-Test: yes' --header ' x-lower-case :  v2 '
 	wait_until 30 eval '[[ $(wc -l <"$T/S1.jsonl") -ge 2 ]]'
 	stop_bg H
@@ -215,7 +217,8 @@ EOF
 	sink S2
 	seq 1 20 | pub rr
 	tohttp --topic rr --mode round-robin --n 1 \
-	    --post "http://127.0.0.1:$S1_PORT/" --post "http://127.0.0.1:$S2_PORT/"
+	    --post "http://127.0.0.1:$S1_PORT/" \
+	    --post "http://127.0.0.1:$S2_PORT/"
 	wait_until 30 eval '[[ $(ok_count S1 S2) -eq 20 ]]'
 	stop_bg H
 	python3 - "$T/S1.jsonl" "$T/S2.jsonl" <<'EOF'
@@ -236,7 +239,8 @@ EOF
 	seq 1 20 | pub hp
 	tohttp --topic hp --n 1 --consumer-opt default_requeue_delay,50ms \
 	    --consumer-opt backoff_multiplier,20ms \
-	    --post "http://127.0.0.1:$S1_PORT/" --post "http://127.0.0.1:$S2_PORT/"
+	    --post "http://127.0.0.1:$S1_PORT/" \
+	    --post "http://127.0.0.1:$S2_PORT/"
 	wait_until 30 eval '[[ $(ok_count S2) -eq 20 ]]'
 	wait_until 20 drained hp
 	stop_bg H
@@ -290,9 +294,11 @@ EOF
 	tohttp --topic st --status-every 5 --n 1 \
 	    --post "http://127.0.0.1:$S1_PORT/"
 	wait_until 30 eval '[[ $(ok_count S1) -eq 11 ]]'
-	wait_until 10 eval '[[ $(grep -c "\[aggregate\]: finished 5 - 99th: [0-9.]*ms - 95th: [0-9.]*ms - avg: [0-9.]*ms$" "$H_LOG") -eq 2 ]]'
-	grep -q 'Warning: use more than 100 status values for accurate percentiles (configured with 5)' \
-	    "$H_LOG" || fail "no warning"
+	local line='\[aggregate\]: finished 5 - 99th: [0-9.]*ms'
+	line+=' - 95th: [0-9.]*ms - avg: [0-9.]*ms$'
+	wait_until 10 eval '[[ $(grep -c "$line" "$H_LOG") -eq 2 ]]'
+	grep -q 'Warning: use more than 100 status values for accurate '\
+'percentiles (configured with 5)' "$H_LOG" || fail "no warning"
 	stop_bg H
 }
 
@@ -366,6 +372,21 @@ EOF
 	run "$TOHTTP" --bogus
 	assert_failure 2
 	assert_output --partial 'flag provided but not defined: -bogus'
+}
+
+@test "nsq-to-http: --lookupd-http-address finds the nsqd with the topic" {
+	start_nsqlookupd --broadcast-address=127.0.0.1
+	start_nsqd -n N2 --broadcast-address=127.0.0.1 \
+	    --lookupd-tcp-address="127.0.0.1:$NSQLOOKUPD_TCP_PORT"
+	sink S1
+	seq 1 10 | "$PUB" --topic lk --nsqd-tcp-address "127.0.0.1:$N2_TCP_PORT"
+	local url="http://127.0.0.1:$NSQLOOKUPD_HTTP_PORT/lookup?topic=lk"
+	wait_until 20 eval 'curl -fsS "$url" | grep -q tcp_port'
+	start_bg H timeout 120 "$TOHTTP" --topic lk \
+	    --lookupd-http-address "127.0.0.1:$NSQLOOKUPD_HTTP_PORT" \
+	    --post "http://127.0.0.1:$S1_PORT/"
+	wait_until 30 eval '[[ $(ok_count S1) -eq 10 ]]'
+	stop_bg H
 }
 
 @test "nsq-to-http: --sample 0 finishes every message unsent" {
