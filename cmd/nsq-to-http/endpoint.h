@@ -18,7 +18,7 @@
  * frees), -1 with the reason in err.
  */
 int	ep_parse_header(const char *line, char **name, char **value,
-	    char *err, size_t errlen);
+	    char *err, size_t errlen) __attribute__((warn_unused_result));
 /*
  * The header lines of every request, in order: User-Agent, Content-Type
  * (POST only), the --header ones (a later one of the same name replaces
@@ -32,7 +32,8 @@ void	ep_headers(struct strlist *out, const char *user_agent,
  * Is url an http:// or https:// URL with a host?  For a GET address the
  * "%s" is tried with a word in its place.  0, or -1 with why in err.
  */
-int	ep_check_url(const char *url, bool get, char *err, size_t errlen);
+int	ep_check_url(const char *url, bool get, char *err, size_t errlen)
+	    __attribute__((warn_unused_result));
 /*
  * A GET address holds exactly one "%s" as Go counts it; and one verb
  * "%s" once "%%" is read as a literal "%", as Go's fmt reads it.

@@ -40,18 +40,26 @@ struct pool {
 	bool		 started;
 };
 
+static const struct {
+	const char	*name;
+	enum pool_mode	 mode;
+} modes[] = {
+	{ "round-robin", POOL_ROUND_ROBIN },
+	{ "hostpool", POOL_HOSTPOOL },
+	{ "epsilon-greedy", POOL_EPSILON_GREEDY },
+};
+
 int
 pool_mode_parse(const char *name, enum pool_mode *m)
 {
-	if (strcmp(name, "round-robin") == 0)
-		*m = POOL_ROUND_ROBIN;
-	else if (strcmp(name, "hostpool") == 0)
-		*m = POOL_HOSTPOOL;
-	else if (strcmp(name, "epsilon-greedy") == 0)
-		*m = POOL_EPSILON_GREEDY;
-	else
-		return -1;
-	return 0;
+	size_t i;
+
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (strcmp(name, modes[i].name) == 0) {
+			*m = modes[i].mode;
+			return 0;
+		}
+	return -1;
 }
 
 struct pool *

@@ -36,7 +36,8 @@ enum pool_mode {
 struct pool;
 
 /* -1 if name is no mode. */
-int	pool_mode_parse(const char *name, enum pool_mode *);
+int	pool_mode_parse(const char *name, enum pool_mode *)
+	    __attribute__((warn_unused_result));
 struct pool *pool_new(enum pool_mode, size_t naddrs);
 void	pool_free(struct pool *);
 /* The address (index) for the next request. */
