@@ -4,7 +4,7 @@
 Listens on 127.0.0.1 at a free port (written to --port-file once it
 listens) and appends one JSON line per request to --record: method, path,
 headers, body (UTF-8, undecodable bytes replaced), the status answered
-and the time.  --fail-first N answers 500 to the first N requests;
+and the times it came and was answered.  --fail-first N answers 500 to the first N requests;
 --sleep-first N makes the first N requests wait --sleep seconds before
 answering 503 (a client with a shorter timeout gives up first); --delay
 waits that long before every answer; --redirect PATH answers 307 to
@@ -57,6 +57,7 @@ def main():
                                        socket.TCP_NODELAY, 1)
 
         def handle_any(self):
+            start = time.time()
             n = int(self.headers.get('Content-Length') or 0)
             body = self.rfile.read(n) if n else b''
             with lock:
@@ -76,7 +77,7 @@ def main():
             rec = {'n': k, 'method': self.command, 'path': self.path,
                    'headers': [[h, v] for h, v in self.headers.items()],
                    'body': body.decode('utf-8', 'replace'),
-                   'status': code, 't': time.time()}
+                   'status': code, 'start': start, 't': time.time()}
             with lock:
                 out.write(json.dumps(rec) + '\n')
                 out.flush()

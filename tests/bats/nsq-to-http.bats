@@ -191,6 +191,44 @@ assert 'expect' not in names, names
 EOF
 }
 
+@test "nsq-to-http: --n requests at once, on one thread" {
+	sink S1 --delay 0.3
+	seq 1 12 | pub par
+	tohttp --topic par --n 3 --post "http://127.0.0.1:$S1_PORT/"
+	# While requests run, the process has its one thread.
+	wait_until 10 eval '[[ $(wc -l <"$T/S1.jsonl") -ge 1 ]]'
+	local pid
+	pid=$(_proc_target "$H_PID")
+	run ls "/proc/$pid/task"
+	assert_equal "${#lines[@]}" 1
+	wait_until 30 eval '[[ $(ok_count S1) -eq 12 ]]'
+	stop_bg H
+	python3 - "$T/S1.jsonl" <<'EOF'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+ev = sorted([(r['start'], 1) for r in recs] + [(r['t'], -1) for r in recs])
+cur = top = 0
+for t, d in ev:
+    cur += d
+    top = max(top, cur)
+assert top == 3, 'at most %d at once' % top
+EOF
+}
+
+@test "nsq-to-http: past max_attempts a message is given up, as go-nsq does" {
+	sink S1 --fail-first 1000
+	echo doomed | pub doom
+	tohttp --topic doom --post "http://127.0.0.1:$S1_PORT/" \
+	    --consumer-opt max_attempts,2 \
+	    --consumer-opt default_requeue_delay,50ms \
+	    --consumer-opt backoff_multiplier,20ms
+	wait_until 30 grep -q 'attempted 3 times, giving up' "$H_LOG"
+	wait_until 20 drained doom
+	stop_bg H
+	run wc -l <"$T/S1.jsonl"
+	assert_output 2
+}
+
 @test "nsq-to-http: a 307 is followed with the body, as Go's client does" {
 	sink S1 --redirect /there
 	seq 1 3 | pub redir
