@@ -148,6 +148,23 @@ EOF
 	assert_output 10
 }
 
+@test "nsq-to-http: an endpoint that refuses connections loses nothing" {
+	local port
+	port=$(free_port)
+	seq 1 3 | pub refused
+	tohttp --topic refused --post "http://127.0.0.1:$port/" \
+	    --consumer-opt default_requeue_delay,100ms \
+	    --consumer-opt backoff_multiplier,50ms
+	wait_until 20 grep -q \
+	    "Handler returned error (POST http://127.0.0.1:$port/: " "$H_LOG"
+	run stop_bg H
+	assert_success
+	run channel_stat refused in_flight_count
+	assert_output 0
+	assert_equal "$(($(channel_stat refused depth) +
+	    $(channel_stat refused deferred_count)))" 3
+}
+
 @test "nsq-to-http: GET with the escaped body in %s, headers" {
 	sink S1
 	printf 'hello world/&\xc3\xa9\n2\n' | pub get
