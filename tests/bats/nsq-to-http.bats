@@ -33,7 +33,8 @@ sink() {
 	local name=$1
 	shift
 	start_bg "$name" timeout 300 python3 \
-	    "$NSQ_TESTS_BATS_DIR/http_sink.py" --record "$T/$name.jsonl" --port-file "$T/$name.port" "$@"
+	    "$NSQ_TESTS_BATS_DIR/http_sink.py" --record "$T/$name.jsonl" \
+	    --port-file "$T/$name.port" "$@"
 	wait_until 10 test -s "$T/$name.port"
 	printf -v "${name}_PORT" '%s' "$(cat "$T/$name.port")"
 	touch "$T/$name.jsonl"
