@@ -29,7 +29,9 @@ struct httpc_req {
 	struct curl_slist	*hdrs;
 	struct buf		 body;
 	bool			 too_big;
+	bool			 discard;	/* HTTPC_DISCARD */
 	bool			 unresolved;	/* the host name */
+	bool			 timed_out;
 	httpc_cb		*cb;
 	void			*arg;
 	char			 errbuf[CURL_ERROR_SIZE];
@@ -52,6 +54,7 @@ struct httpc {
 	struct httpc_reqs	 reqs;
 	struct httpc_socks	 socks;
 	int64_t			 connect_ms;	/* 0: the request's */
+	long			 redirects;	/* most followed */
 };
 
 #define CONTAINER(p, type, member)					\
@@ -79,6 +82,7 @@ check_done(struct httpc *h)
 		TAILQ_REMOVE(&h->reqs, r, entry);
 		err[0] = '\0';
 		r->unresolved = rc == CURLE_COULDNT_RESOLVE_HOST;
+		r->timed_out = rc == CURLE_OPERATION_TIMEDOUT;
 		if (rc == CURLE_OK)
 			curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE,
 			    &status);
@@ -107,6 +111,12 @@ bool
 httpc_unresolved(const struct httpc_req *r)
 {
 	return r->unresolved;
+}
+
+bool
+httpc_timed_out(const struct httpc_req *r)
+{
+	return r->timed_out;
 }
 
 static void
@@ -221,12 +231,20 @@ httpc_set_connect_timeout(struct httpc *h, int64_t ms)
 	h->connect_ms = ms > 0 ? ms : 0;
 }
 
+void
+httpc_set_redirects(struct httpc *h, long max)
+{
+	h->redirects = max > 0 ? max : 0;
+}
+
 static size_t
 write_cb(char *p, size_t size, size_t nmemb, void *arg)
 {
 	struct httpc_req *r = arg;
 	size_t n = size * nmemb;
 
+	if (r->discard)
+		return n;
 	/* One byte is kept for the NUL added at the end. */
 	if (buf_len(&r->body) + n + 1 > r->body.max ||
 	    buf_append(&r->body, p, n) == -1) {
@@ -252,48 +270,98 @@ httpc_get(struct httpc *h, const char *url, const char *accept,
     char *err, size_t errlen)
 {
 	struct httpc_req *r;
-	char *hdr;
+	char *hdr = NULL;
+
+	if (accept != NULL)
+		hdr = xasprintf("Accept: %s", accept);
+	r = httpc_request(h, "GET", url, (const char *const *)&hdr,
+	    hdr != NULL ? 1 : 0, NULL, 0, timeout_ms, max_body, cb, arg, err,
+	    errlen);
+	free(hdr);
+	return r;
+}
+
+struct httpc_req *
+httpc_request(struct httpc *h, const char *method, const char *url,
+    const char *const *hdrs, size_t nhdrs, const void *body, size_t len,
+    int64_t timeout_ms, size_t max_body, httpc_cb *cb, void *arg,
+    char *err, size_t errlen)
+{
+	struct httpc_req *r;
+	struct curl_slist *l;
+	int64_t connect_ms;
+	size_t i;
 	CURLMcode mc;
 
 	r = xcalloc(1, sizeof(*r));
 	r->h = h;
 	r->cb = cb;
 	r->arg = arg;
-	buf_init(&r->body, 0, max_body + 1);
+	r->discard = max_body == HTTPC_DISCARD;
+	buf_init(&r->body, 0, r->discard ? 1 : max_body + 1);
 	if ((r->easy = curl_easy_init()) == NULL) {
 		snprintf(err, errlen, "curl_easy_init failed");
 		buf_free(&r->body);
 		free(r);
 		return NULL;
 	}
-	if (accept != NULL) {
-		hdr = xasprintf("Accept: %s", accept);
-		r->hdrs = curl_slist_append(NULL, hdr);
-		free(hdr);
+	for (i = 0; i < nhdrs; i++) {
+		if ((l = curl_slist_append(r->hdrs, hdrs[i])) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+		r->hdrs = l;
+	}
+	if (r->hdrs != NULL)
 		curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->hdrs);
+	if (strcmp(method, "POST") == 0)
+		curl_easy_setopt(r->easy, CURLOPT_POST, 1L);
+	else if (strcmp(method, "GET") != 0)
+		curl_easy_setopt(r->easy, CURLOPT_CUSTOMREQUEST, method);
+	if (body != NULL) {
+		curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)len);
+		if (curl_easy_setopt(r->easy, CURLOPT_COPYPOSTFIELDS,
+		    len > 0 ? body : "") != CURLE_OK) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
 	}
 	curl_easy_setopt(r->easy, CURLOPT_URL, url);
 	curl_easy_setopt(r->easy, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(r->easy, CURLOPT_NOPROXY, "localhost,127.0.0.1,::1");
 	curl_easy_setopt(r->easy, CURLOPT_NOSIGNAL, 1L);
+	if (h->redirects > 0) {
+		curl_easy_setopt(r->easy, CURLOPT_FOLLOWLOCATION, 1L);
+		curl_easy_setopt(r->easy, CURLOPT_MAXREDIRS, h->redirects);
+		curl_easy_setopt(r->easy, CURLOPT_REDIR_PROTOCOLS_STR,
+		    "http,https");
+	}
 	curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, write_cb);
 	curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
 	curl_easy_setopt(r->easy, CURLOPT_PRIVATE, r);
 	curl_easy_setopt(r->easy, CURLOPT_ERRORBUFFER, r->errbuf);
-	curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
-	curl_easy_setopt(r->easy, CURLOPT_CONNECTTIMEOUT_MS,
-	    (long)(h->connect_ms > 0 && h->connect_ms < timeout_ms ?
-	    h->connect_ms : timeout_ms));
+	curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS,
+	    (long)(timeout_ms > 0 ? timeout_ms : 0));
+	/* The shorter of the two limits; 0 leaves curl's own. */
+	connect_ms = timeout_ms > 0 ? timeout_ms : 0;
+	if (h->connect_ms > 0 && (connect_ms == 0 || h->connect_ms <
+	    connect_ms))
+		connect_ms = h->connect_ms;
+	curl_easy_setopt(r->easy, CURLOPT_CONNECTTIMEOUT_MS, (long)connect_ms);
 	if ((mc = curl_multi_add_handle(h->multi, r->easy)) != CURLM_OK) {
 		snprintf(err, errlen, "%s", curl_multi_strerror(mc));
-		curl_easy_cleanup(r->easy);
-		curl_slist_free_all(r->hdrs);
-		buf_free(&r->body);
-		free(r);
-		return NULL;
+		goto fail;
 	}
 	TAILQ_INSERT_TAIL(&h->reqs, r, entry);
 	return r;
+
+fail:
+	curl_easy_cleanup(r->easy);
+	curl_slist_free_all(r->hdrs);
+	buf_free(&r->body);
+	free(r);
+	return NULL;
 }
 
 void

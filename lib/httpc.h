@@ -38,6 +38,12 @@ void	httpc_free(struct httpc *);
  */
 void	httpc_set_connect_timeout(struct httpc *, int64_t ms);
 /*
+ * Follow up to max redirects (0: none, the default) in the requests
+ * started after, as Go's http.Client follows 10: a 301, 302 or 303 turns
+ * a POST into a GET, a 307 or 308 sends it again; http and https only.
+ */
+void	httpc_set_redirects(struct httpc *, long max);
+/*
  * Start GET url with an Accept header (or NULL), a whole-request timeout
  * (which also bounds the connect) and a body limit.  NULL with err if
  * curl refuses to start it.
@@ -45,8 +51,23 @@ void	httpc_set_connect_timeout(struct httpc *, int64_t ms);
 struct httpc_req *httpc_get(struct httpc *h, const char *url,
 	    const char *accept, int64_t timeout_ms, size_t max_body,
 	    httpc_cb *cb, void *arg, char *err, size_t errlen);
+/* As max_body: read the reply's body and keep none of it. */
+#define HTTPC_DISCARD	SIZE_MAX
+
+/*
+ * Any request: method ("GET", "POST"), extra header lines ("Name: value";
+ * "Name:" removes one curl would add), and a body (copied; NULL for
+ * none).  A timeout of 0 is none; the connect limit still applies.  The
+ * rest as httpc_get.
+ */
+struct httpc_req *httpc_request(struct httpc *h, const char *method,
+	    const char *url, const char *const *hdrs, size_t nhdrs,
+	    const void *body, size_t len, int64_t timeout_ms, size_t max_body,
+	    httpc_cb *cb, void *arg, char *err, size_t errlen);
 /* In its callback: whether the request failed on the host name. */
 bool	httpc_unresolved(const struct httpc_req *);
+/* In its callback: whether the request ran out of time. */
+bool	httpc_timed_out(const struct httpc_req *);
 /* Drop a running request; its callback will not run. */
 void	httpc_cancel(struct httpc_req *);
 

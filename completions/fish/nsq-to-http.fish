@@ -1,0 +1,21 @@
+# fish completion for nsq-to-http
+# No operands: files only where an option takes one (-F).
+complete -c nsq-to-http -f
+complete -c nsq-to-http -l channel -x -d 'NSQ channel'
+complete -c nsq-to-http -l consumer-opt -x -d 'go-nsq consumer option KEY,VALUE (repeatable)'
+complete -c nsq-to-http -l content-type -x -d 'the Content-Type of POST requests'
+complete -c nsq-to-http -l get -x -d 'HTTP address to GET, %s replaced by the message (repeatable)'
+complete -c nsq-to-http -l header -x -d 'custom header NAME: VALUE (repeatable)'
+complete -c nsq-to-http -l http-client-connect-timeout -x -d 'timeout for HTTP connect'
+complete -c nsq-to-http -l http-client-request-timeout -x -d 'timeout for HTTP request'
+complete -c nsq-to-http -l lookupd-http-address -x -d 'nsqlookupd HTTP address (repeatable)'
+complete -c nsq-to-http -l max-in-flight -x -d 'most messages in flight'
+complete -c nsq-to-http -l mode -r -f -a 'round-robin hostpool epsilon-greedy' -d 'how addresses are picked'
+complete -c nsq-to-http -l n -s n -x -d 'most HTTP requests at once'
+complete -c nsq-to-http -l nsqd-tcp-address -x -d 'nsqd TCP address (repeatable)'
+complete -c nsq-to-http -l post -x -d 'HTTP address to POST each message to (repeatable)'
+complete -c nsq-to-http -l sample -x -d 'fraction of messages to send, 0.0 to 1.0'
+complete -c nsq-to-http -l status-every -x -d 'requests between status lines (0: none)'
+complete -c nsq-to-http -l topic -x -d 'NSQ topic'
+complete -c nsq-to-http -l version -s V -d 'print the version and exit'
+complete -c nsq-to-http -l help -s h -d 'print the options and exit'
