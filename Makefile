@@ -81,7 +81,7 @@ LIBS     := $(LIBSRV) $(LIBA)
 # cmd/common is no program: it holds what the tools and the daemons share
 # (the option prologue; nsq-bench alone has its own).
 PROGS    := $(filter-out common,$(notdir $(wildcard cmd/*)))
-TOOLS    := nsq-pub nsq-stat nsq-tail nsq-to-file
+TOOLS    := nsq-pub nsq-stat nsq-tail nsq-to-file nsq-to-nsq
 TOOL_OBJ := $(patsubst %.c,$(O)/%.o,$(wildcard cmd/common/*.c))
 BINS     := $(PROGS:%=$(BINDIR)/%)
 
