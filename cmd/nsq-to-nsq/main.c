@@ -189,7 +189,9 @@ struct source {
 
 static struct {
 	struct ev_loop		*loop;
+	struct nsq_config	*ccfg;
 	struct nsq_config	*pcfg;
+	bool			 started;	/* the consumers */
 	struct source		*src;
 	size_t			 nsrc, nstopped;
 	struct pool		**pools;
@@ -446,6 +448,7 @@ txn_free(struct txn *t)
 }
 
 static void	publish(struct txn *, const struct iovec *);
+static void	start_consumers(void);
 
 static void
 pub_cb(struct nsq_producer *p, int status, const char *errtext, void *arg)
@@ -685,6 +688,16 @@ listed_cb(void *arg, char *const *addrs, size_t n)
 	p->n = n;
 	if (p->next >= n)
 		p->next = 0;
+	/*
+	 * Consume once every destination topic has somewhere to go, lest
+	 * the first messages go back for default_requeue_delay.
+	 */
+	if (st.started || st.stopping)
+		return;
+	for (i = 0; i < st.npools; i++)
+		if (st.pools[i]->n == 0)
+			return;
+	start_consumers();
 }
 
 static void
@@ -752,6 +765,10 @@ stop_all(void)
 	if (st.stopping)
 		return;
 	st.stopping = true;
+	if (!st.started) {
+		ev_break(st.loop, EVBREAK_ALL);
+		return;
+	}
 	ev_timer_set(&st.stop_wait, STOP_WAIT, 0);
 	ev_timer_start(st.loop, &st.stop_wait);
 	for (i = 0; i < st.npools; i++)
@@ -926,6 +943,8 @@ setup_pools(void)
 			memcpy(p->d, st.dests, p->n * sizeof(*p->d));
 			continue;
 		}
+		golog("INFO: topic %s: waiting for nsqlookupd to list a "
+		    "destination nsqd", p->topic);
 		p->lk = lookup_new(st.loop, p->topic, st.pcfg, listed_cb, p);
 		for (k = 0; k < o.dest_lookupd.n; k++)
 			if (lookup_add(p->lk, o.dest_lookupd.v[k], err,
@@ -935,12 +954,14 @@ setup_pools(void)
 }
 
 static void
-start_consumers(struct nsq_config *cfg)
+start_consumers(void)
 {
+	struct nsq_config *cfg = st.ccfg;
 	struct source *s;
 	char err[512];
 	size_t i, k;
 
+	st.started = true;
 	for (i = 0; i < st.nsrc; i++) {
 		s = &st.src[i];
 		s->cons = nsq_consumer_new(st.loop, o.topics.v[i], o.channel,
@@ -998,7 +1019,8 @@ cleanup(void)
 	}
 	free(st.dests);
 	for (i = 0; i < st.nsrc; i++) {
-		nsq_consumer_free(st.src[i].cons);
+		if (st.src[i].cons != NULL)
+			nsq_consumer_free(st.src[i].cons);
 		strlist_free(&st.src[i].up);
 	}
 	free(st.src);
@@ -1012,14 +1034,13 @@ cleanup(void)
 	free(st.pools);
 	tm_free(st.agg);
 	filter_free(&st.filter);
+	nsq_config_free(st.ccfg);
 	nsq_config_free(st.pcfg);
 }
 
 int
 main(int argc, char **argv)
 {
-	struct nsq_config *cfg;
-
 	tool_options(PROG, "[options]", opts, OPTS_LEN(opts), &o.version, argc,
 	    argv);
 	check_options();
@@ -1030,12 +1051,12 @@ main(int argc, char **argv)
 
 	signal(SIGPIPE, SIG_IGN);
 	st.loop = ev_default_loop(EVFLAG_AUTO);
-	cfg = make_configs();
-	setup_pools();
+	st.ccfg = make_configs();
 	st.agg = tm_new(o.status_every, "[aggregate]:");
 	st.since = ev_now(st.loop);
-	start_consumers(cfg);
-	nsq_config_free(cfg);
+	setup_pools();
+	if (o.dest_lookupd.n == 0)
+		start_consumers();
 	ev_prepare_init(&st.flush, flush_cb);
 	ev_prepare_start(st.loop, &st.flush);
 	ev_signal_init(&st.sigint, signal_cb, SIGINT);

@@ -23,7 +23,8 @@ teardown() {
 
 # stat PORT TOPIC [CHANNEL] FIELD: a field of a topic (or of one of its
 # channels) in the /stats of the nsqd whose HTTP port is PORT; "none"
-# when there is no such topic or channel.
+# when there is no such topic or channel.  FIELD may be a comma-separated
+# list: the values joined by commas.
 stat() {
 	curl -fsS "http://127.0.0.1:$1/stats?format=json&topic=$2" |
 	    python3 -c 'import json, sys
@@ -33,10 +34,11 @@ for t in d["topics"] or []:
     if t["topic_name"] != a[0]:
         continue
     if len(a) == 2:
-        print(t[a[1]]); sys.exit(0)
+        print(",".join(str(t[k]) for k in a[1].split(","))); sys.exit(0)
     for c in t["channels"]:
         if c["channel_name"] == a[1]:
-            print(c[a[2]]); sys.exit(0)
+            print(",".join(str(c[k]) for k in a[2].split(",")))
+            sys.exit(0)
 print("none")' "${@:2}"
 }
 
@@ -47,12 +49,12 @@ make_channel() {
 		"http://127.0.0.1:$1/channel/create?topic=$2&channel=$3"
 }
 
-# drained PORT TOPIC: the relay's source channel has nothing waiting or
-# in flight.
+# drained PORT TOPIC: the relay's source channel has nothing waiting,
+# deferred or in flight (read in one /stats, so that a message moving
+# between them is not missed).
 drained() {
-	[[ $(stat "$1" "$2" nsq_to_nsq depth) == 0 &&
-	    $(stat "$1" "$2" nsq_to_nsq in_flight_count) == 0 &&
-	    $(stat "$1" "$2" nsq_to_nsq deferred_count) == 0 ]]
+	[[ $(stat "$1" "$2" nsq_to_nsq depth,in_flight_count,deferred_count) \
+	    == 0,0,0 ]]
 }
 
 # tail_dst TOPIC N: the first N messages of TOPIC's channel c at DST.
@@ -274,6 +276,8 @@ EOF
 	    --require-json-field n --require-json-value 2 \
 	    --consumer-opt default_requeue_delay,10ms \
 	    --consumer-opt backoff_multiplier,10ms
+	wait_until 60 eval "[[ \$(grep -c 'attempted 6 times, giving up' \
+	    \"\$R_LOG\") == 2 ]]"
 	wait_until 60 drained "$SRC_HTTP_PORT" n
 	stop_bg R
 	run tail_dst n 4
