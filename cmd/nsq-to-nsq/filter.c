@@ -304,6 +304,7 @@ filter_message(const struct filter *f, const char *body, size_t len,
 		*outlen = buf_len(&b);
 		*out = xmalloc(*outlen + 1);
 		memcpy(*out, buf_data(&b), *outlen);
+		(*out)[*outlen] = '\0';
 		buf_free(&b);
 	}
 done:

@@ -36,7 +36,8 @@ void	filter_free(struct filter *);
 /*
  * Judge body[0, len).  With FILTER_PASS and a whitelist, *out is the
  * new body (caller frees) and *outlen its length; otherwise *out is
- * NULL and the body passes unchanged.
+ * NULL and the body passes unchanged.  The new body is NUL-terminated
+ * (the NUL not counted).
  */
 enum filter_result filter_message(const struct filter *, const char *body,
 	    size_t len, char **out, size_t *outlen);
