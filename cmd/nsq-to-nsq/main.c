@@ -3,9 +3,9 @@
  * another, like Go NSQ's nsq_to_nsq and with its flags: each --topic is
  * consumed on --channel and published to --destination-topic (or a
  * topic of the same name), spread over the --destination-nsqd-tcp-address
- * producers by --mode (round-robin, or hostpool: round-robin that leaves
- * out for a while a destination whose publish failed), optionally
- * filtered by JSON fields.
+ * producers by --mode (round-robin; hostpool: round-robin that leaves
+ * out for a while a destination whose publish failed; epsilon-greedy:
+ * mostly the fastest), optionally filtered by JSON fields.
  *
  * A message is finished at the source only once the destination
  * acknowledged the PUB or MPUB holding it; a publish that fails sends it
@@ -44,6 +44,7 @@
 #include "names.h"
 #include "nsq.h"
 #include "options.h"
+#include "rand.h"
 #include "text.h"
 #include "xmalloc.h"
 
@@ -54,6 +55,12 @@
 #define BATCH_BYTES	(512 * 1024)	/* body bytes in one MPUB */
 #define RETRY_FIRST	30.0	/* go-hostpool's initialRetryDelay */
 #define RETRY_MAX	900.0	/* go-hostpool's maxRetryInterval */
+/* go-hostpool's epsilon-greedy pool, with nsq_to_nsq's arguments. */
+#define EPS_BUCKETS	120
+#define EPS_DECAY	0.90	/* the exploration rate's, per exploration */
+#define EPS_MIN		0.01
+#define EPS_INITIAL	0.3
+#define EPS_PERIOD	(300.0 / EPS_BUCKETS)	/* 5 min over the buckets */
 #define NS		1e9
 #define GIVEUP_ATTEMPTS	5	/* go-nsq's default max_attempts */
 
@@ -103,8 +110,8 @@ static const struct opt opts[] = {
 	{ "max-in-flight", 0, OPT_INT, &o.max_in_flight, "N",
 	  "max number of messages to allow in flight", NULL, 0, INT32_MAX },
 	{ "mode", 0, OPT_STR, &o.mode, "MODE",
-	  "how messages are spread over the destinations: round-robin or "
-	  "hostpool", NULL, 0, 0 },
+	  "how messages are spread over the destinations: round-robin, "
+	  "hostpool or epsilon-greedy", NULL, 0, 0 },
 	{ "nsqd-tcp-address", 0, OPT_STRLIST, &o.nsqd, "ADDR",
 	  "nsqd TCP address (repeatable)", NULL, 0, 0 },
 	{ "producer-opt", 0, OPT_STRLIST, &o.producer_opts, "KEY,VALUE",
@@ -157,6 +164,11 @@ struct dest {
 	ev_tstamp		 retry_delay;
 	struct tmetrics		*tm;		/* per address, or NULL */
 	struct batch		*b;		/* one per pool */
+	/* epsilon-greedy: publish latencies (ms) by time bucket. */
+	int64_t			 eps_counts[EPS_BUCKETS];
+	int64_t			 eps_values[EPS_BUCKETS];
+	int			 eps_index;
+	double			 eps_value;
 };
 
 /* A destination topic and the nsqd that may take it. */
@@ -167,6 +179,7 @@ struct pool {
 	size_t		 n;
 	uint64_t	 counter;	/* round-robin */
 	size_t		 next;		/* hostpool */
+	double		 epsilon;	/* epsilon-greedy's exploration */
 	struct lookup	*lk;
 	ev_tstamp	 warned;
 };
@@ -199,6 +212,8 @@ static struct {
 	struct dest		**dests;
 	size_t			 ndests;
 	bool			 round_robin;
+	bool			 epsilon_greedy;
+	ev_timer		 eps_decay;
 	bool			 per_address;
 	struct filter		 filter;
 	bool			 filtering;
@@ -414,6 +429,98 @@ hostpool_get(struct pool *p)
 	return p->d[0];
 }
 
+/* go-hostpool's getWeightedAverageResponseTime: recent buckets weigh more. */
+static double
+eps_average(const struct dest *h)
+{
+	double value = 0, last = 0, cur, weight;
+	int i, pos;
+
+	for (i = 1; i <= EPS_BUCKETS; i++) {
+		pos = (h->eps_index + i) % EPS_BUCKETS;
+		weight = (double)i / EPS_BUCKETS;
+		if (h->eps_counts[pos] > 0) {
+			cur = (double)h->eps_values[pos] /
+			    (double)h->eps_counts[pos];
+			value += cur * weight;
+			last = cur;
+		} else
+			value += last * weight;
+	}
+	return value;
+}
+
+/*
+ * go-hostpool's epsilon-greedy Get: now and then (epsilon, decaying) the
+ * standard pool's choice, to explore; else a host drawn with a chance
+ * inversely proportional to its weighted mean latency (Linear
+ * calculator: 1/v), among those that may be tried and have one.
+ */
+static struct dest *
+epsilon_get(struct pool *p)
+{
+	ev_tstamp now = ev_now(st.loop);
+	struct dest *h, *use = NULL;
+	double sum = 0, v, pick, ceiling = 0;
+	size_t i;
+	bool any = false;
+
+	if (rand_unit() < p->epsilon) {
+		p->epsilon *= EPS_DECAY;
+		if (p->epsilon < EPS_MIN)
+			p->epsilon = EPS_MIN;
+		return hostpool_get(p);
+	}
+	for (i = 0; i < p->n; i++) {
+		h = p->d[i];
+		h->eps_value = 0;
+		if (h->dead && !(h->next_retry < now))
+			continue;
+		if ((v = eps_average(h)) > 0) {
+			h->eps_value = 1.0 / v;
+			sum += h->eps_value;
+			any = true;
+		}
+	}
+	if (any) {
+		pick = rand_unit();
+		for (i = 0; i < p->n && use == NULL; i++) {
+			h = p->d[i];
+			if (h->eps_value <= 0)
+				continue;
+			ceiling += h->eps_value / sum;
+			if (pick <= ceiling)
+				use = h;
+		}
+	}
+	if (use == NULL)
+		return hostpool_get(p);
+	if (use->dead) {
+		use->retry_delay = use->retry_delay * 2 < RETRY_MAX ?
+		    use->retry_delay * 2 : RETRY_MAX;
+		use->next_retry = now + use->retry_delay;
+	}
+	return use;
+}
+
+/* Every 5 minutes / 120, each host's oldest bucket is emptied. */
+static void
+eps_decay_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct dest *h;
+	size_t i;
+
+	(void)loop;
+	(void)w;
+	(void)revents;
+	for (i = 0; i < st.ndests; i++) {
+		h = st.dests[i];
+		h->eps_index = (h->eps_index + 1) % EPS_BUCKETS;
+		h->eps_counts[h->eps_index] = 0;
+		h->eps_values[h->eps_index] = 0;
+	}
+}
+
 static void
 hostpool_mark(struct dest *d, bool ok)
 {
@@ -464,6 +571,12 @@ pub_cb(struct nsq_producer *p, int status, const char *errtext, void *arg)
 	if (status == 0) {
 		hostpool_mark(t->d, true);
 		for (i = 0; i < t->n; i++) {
+			if (st.epsilon_greedy) {
+				/* Go's int64(duration.Seconds() * 1000). */
+				t->d->eps_counts[t->d->eps_index]++;
+				t->d->eps_values[t->d->eps_index] +=
+				    (int64_t)((now - t->start[i]) * 1000);
+			}
 			st.last_ts = nsq_msg_timestamp(t->m[i]);
 			(void)nsq_msg_finish(t->m[i]);
 			d = (int64_t)((now - t->start[i]) * NS);
@@ -665,6 +778,8 @@ message_cb(struct nsq_consumer *c, struct nsq_message *m, void *arg)
 	}
 	if (st.round_robin)
 		d = p->d[++p->counter % p->n];
+	else if (st.epsilon_greedy)
+		d = epsilon_get(p);
 	else
 		d = hostpool_get(p);
 	if (out != NULL)
@@ -810,7 +925,8 @@ set_opts(struct nsq_config *cfg, const struct strlist *l, const char *flag)
 	size_t i;
 
 	for (i = 0; i < l->n; i++)
-		if (nsq_config_set_opt(cfg, l->v[i], err, sizeof(err)) == -1) {
+		if (nsq_config_set_opt(cfg, l->v[i], err,
+		    sizeof(err)) == -1) {
 			q = text_goquote_str(l->v[i]);
 			fprintf(stderr, "invalid value %s for flag -%s: %s\n", q,
 			    flag, err);
@@ -888,10 +1004,11 @@ check_options(void)
 	if (strcmp(o.mode, "round-robin") == 0)
 		st.round_robin = true;
 	else if (strcmp(o.mode, "epsilon-greedy") == 0)
-		tool_usage_exit("--mode epsilon-greedy is not supported: use "
-		    "round-robin or hostpool");
+		st.epsilon_greedy = true;
 	else if (strcmp(o.mode, "hostpool") != 0)
-		tool_usage_exit("--mode must be round-robin or hostpool");
+		/* Go would take it for round-robin, saying nothing. */
+		tool_usage_exit("--mode must be round-robin, hostpool or "
+		    "epsilon-greedy");
 	/* Go would take the value and never look at it. */
 	if (o.require_value[0] != '\0' && o.require_field[0] == '\0')
 		tool_usage_exit("--require-json-value needs "
@@ -926,6 +1043,7 @@ setup_pools(void)
 			p->idx = st.npools;
 			p->topic = xstrdup(topic);
 			p->warned = -1e9;
+			p->epsilon = EPS_INITIAL;
 			st.pools = xreallocarray(st.pools, st.npools + 1,
 			    sizeof(*st.pools));
 			st.pools[st.npools++] = p;
@@ -1064,6 +1182,11 @@ main(int argc, char **argv)
 	ev_signal_start(st.loop, &st.sigint);
 	ev_signal_start(st.loop, &st.sigterm);
 	ev_init(&st.stop_wait, stop_wait_cb);
+	if (st.epsilon_greedy) {
+		ev_timer_init(&st.eps_decay, eps_decay_cb, EPS_PERIOD,
+		    EPS_PERIOD);
+		ev_timer_start(st.loop, &st.eps_decay);
+	}
 	ev_run(st.loop, 0);
 
 	cleanup();

@@ -8,7 +8,7 @@ complete -c nsq-to-nsq -l destination-nsqd-tcp-address -x -d 'destination nsqd T
 complete -c nsq-to-nsq -l destination-topic -x -d 'destination topic for all consumed topics'
 complete -c nsq-to-nsq -l lookupd-http-address -x -d 'lookupd HTTP address (repeatable)'
 complete -c nsq-to-nsq -l max-in-flight -x -d 'max number of messages to allow in flight'
-complete -c nsq-to-nsq -l mode -r -f -a 'round-robin hostpool' -d 'how messages are spread over the destinations'
+complete -c nsq-to-nsq -l mode -r -f -a 'round-robin hostpool epsilon-greedy' -d 'how messages are spread over the destinations'
 complete -c nsq-to-nsq -l nsqd-tcp-address -x -d 'nsqd TCP address (repeatable)'
 complete -c nsq-to-nsq -l producer-opt -x -d 'go-nsq producer option KEY,VALUE (repeatable)'
 complete -c nsq-to-nsq -l require-json-field -x -d 'only pass JSON messages with this field'

@@ -213,6 +213,21 @@ relay() {
 	    fail "no per-destination line: $(tail -5 "$R_LOG")"
 }
 
+@test "nsq-to-nsq: epsilon-greedy relays everything over two destinations" {
+	start_nsqd -n SRC
+	start_nsqd -n D1
+	start_nsqd -n D2
+	seq 1 3000 | "$PUB" --topic t --nsqd-tcp-address "127.0.0.1:$SRC_TCP_PORT"
+	relay R --topic t --mode epsilon-greedy --status-every 0 \
+	    --nsqd-tcp-address "127.0.0.1:$SRC_TCP_PORT" \
+	    --destination-nsqd-tcp-address "127.0.0.1:$D1_TCP_PORT" \
+	    --destination-nsqd-tcp-address "127.0.0.1:$D2_TCP_PORT"
+	wait_until 60 drained "$SRC_HTTP_PORT" t
+	stop_bg R
+	assert_equal $(($(stat "$D1_HTTP_PORT" t message_count) + \
+	    $(stat "$D2_HTTP_PORT" t message_count))) 3000
+}
+
 @test "nsq-to-nsq: the JSON field filters, as Go's" {
 	start_nsqd -n SRC
 	start_nsqd -n DST
@@ -345,10 +360,8 @@ EOF
 	assert_output --partial -- 'use --destination-nsqd-tcp-address or --destination-lookupd-http-address not both'
 	run "$N2N" --topic t "$s" "$d" --mode random
 	assert_failure 2
-	assert_output --partial -- '--mode must be round-robin or hostpool'
-	run "$N2N" --topic t "$s" "$d" --mode epsilon-greedy
-	assert_failure 2
-	assert_output --partial -- '--mode epsilon-greedy is not supported'
+	assert_output --partial -- \
+	    '--mode must be round-robin, hostpool or epsilon-greedy'
 	run "$N2N" --topic t "$s" "$d" --require-json-value x
 	assert_failure 2
 	assert_output --partial -- '--require-json-value needs --require-json-field'
