@@ -94,7 +94,7 @@ EXAMPLES := $(patsubst %.c,$(O)/%,$(wildcard examples/*.c))
 # cmd/common is no program: it holds what the tools and the daemons share
 # (the option prologue; nsq-bench alone has its own).
 PROGS    := $(filter-out common,$(notdir $(wildcard cmd/*)))
-TOOLS    := nsq-pub nsq-stat nsq-tail nsq-to-file nsq-to-http
+TOOLS    := nsq-pub nsq-stat nsq-tail nsq-to-file nsq-to-http nsq-to-nsq
 TOOL_OBJ := $(patsubst %.c,$(O)/%.o,$(wildcard cmd/common/*.c))
 BINS     := $(PROGS:%=$(BINDIR)/%)
 

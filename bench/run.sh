@@ -23,7 +23,11 @@
 # and does nothing else; after it, that row's pub cpu/1M and msg/s as
 # multiples of the floor's (what the kernel's wakeups cost any server).
 #
-# Then: durable mode's publish rate beside the default's, an idle nsqd's
+# Then: durable mode's publish rate beside the default's, nsq-to-nsq's
+# relay rate between two nsqd (BENCH_RELAY_MSGS messages of 200 B queued
+# at one, relayed to the other: from the relay's start until the last one
+# is counted in the destination's /stats; its CPU and peak RSS are
+# nsq-to-nsq's own), an idle nsqd's
 # RSS, the memory beyond the bodies of 1,000,000 messages queued in
 # memory, and nsqd's instructions per message under callgrind (a count
 # that a noisy machine does not move).
@@ -37,6 +41,8 @@
 #   BENCH_CALLGRIND  0 skips the callgrind run (default 1)
 #   BENCH_CG_MSGS    messages of the callgrind workload (default 200000)
 #   BENCH_KEEP       a directory to keep the logs and callgrind output in
+#   BENCH_RELAY_MSGS messages of the nsq-to-nsq relay row (default 1000000)
+#   BENCH_ONLY       "relay": run the nsq-to-nsq relay row alone
 #   NSQ_BIN_DIR      where nsqd and nsq-bench are (default bin)
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -46,18 +52,26 @@ RUNFOR=${BENCH_RUNFOR:-5s}
 REPEAT=${BENCH_REPEAT:-1}
 CALLGRIND=${BENCH_CALLGRIND:-1}
 CG_MSGS=${BENCH_CG_MSGS:-200000}
+RELAY_MSGS=${BENCH_RELAY_MSGS:-1000000}
 TICK=$(getconf CLK_TCK)
 DRAIN_MAX=300s			# a drain that takes longer has failed
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/nsq-bench.XXXXXX")
 NSQD_PID=
 ECHO_PID=
+SRC_PID=
+RELAY_PID=
 ROWN=0
 
-for p in nsqd nsq-bench; do
+for p in nsqd nsq-bench nsq-to-nsq; do
 	[ -x "$BIN/$p" ] || { echo "bench: no $BIN/$p (make all)" >&2; exit 1; }
 done
 
 cleanup() {
+	local p
+	for p in $RELAY_PID $SRC_PID; do
+		kill -KILL "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
 	if [ -n "$ECHO_PID" ]; then
 		kill -KILL "$ECHO_PID" 2>/dev/null
 		wait "$ECHO_PID" 2>/dev/null
@@ -100,7 +114,7 @@ listening() {
 }
 
 # start_nsqd [--wrap CMD] ARGS...: a fresh nsqd in a new data dir; sets
-# NSQD_PID, ADDR and DATA.  Retried on new ports if it does not come up.
+# NSQD_PID, ADDR, HTTP and DATA.  Retried on new ports if it does not come up.
 start_nsqd() {
 	local wrap=""
 	if [ "${1:-}" = --wrap ]; then
@@ -113,9 +127,10 @@ start_nsqd() {
 		LOG=$TMP/nsqd$ROWN.log
 		mkdir -p "$DATA"
 		ADDR=127.0.0.1:$(free_port)
+		HTTP=127.0.0.1:$(free_port)
 		# shellcheck disable=SC2086
 		$wrap "$BIN/nsqd" --tcp-address="$ADDR" \
-		    --http-address="127.0.0.1:$(free_port)" \
+		    --http-address="$HTTP" \
 		    --data-path="$DATA" "$@" >"$LOG" 2>&1 &
 		NSQD_PID=$!
 		listening "$NSQD_PID" "${ADDR#*:}" 300 && return 0
@@ -346,11 +361,80 @@ echo_floor() {
 	    "connections): $(kv msg_s "$w") msg/s, $cpu s CPU per 1M"
 }
 
+# dest_count: the destination's message_count of topic relay (0 if none).
+dest_count() {
+	local n
+	n=$(curl -fsS "http://$HTTP/stats?format=json&topic=relay" 2>/dev/null |
+	    grep -o '"message_count":[0-9]*' | head -n 1)
+	echo "${n#*:}"
+}
+
+# relay_row: nsq-to-nsq between two fresh nsqd: RELAY_MSGS messages of
+# 200 B queued at the source (on its channel nsq_to_nsq) before the relay
+# starts; timed from its start until the destination's /stats counts them
+# all.  Prints "MSG_S<TAB>LINE", as rows do.
+relay_row() {
+	local w t0 t1 c0 c1 got=0 i src src_data hwm rate
+	start_nsqd
+	SRC_PID=$NSQD_PID
+	src=$ADDR
+	src_data=$DATA
+	NSQD_PID=
+	bench reader --topic relay --channel nsq_to_nsq --rdy 0 --runfor 0 \
+	    >/dev/null 2>&1 || true
+	w=$("$BIN/nsq-bench" writer --topic relay --count "$RELAY_MSGS" \
+	    --runfor "$DRAIN_MAX" --size 200 --batch-size 200 \
+	    --nsqd-tcp-address "$src") || fail "relay: the writer failed"
+	raw "relay: $w"
+	start_nsqd
+	bench reader --topic relay --channel ch --rdy 0 --runfor 0 \
+	    >/dev/null 2>&1 || fail "relay: no destination channel"
+	t0=$EPOCHREALTIME
+	"$BIN/nsq-to-nsq" --topic relay --nsqd-tcp-address "$src" \
+	    --destination-nsqd-tcp-address "$ADDR" --status-every 0 \
+	    >"$TMP/relay.log" 2>&1 &
+	RELAY_PID=$!
+	c0=$(cpu_ticks "$RELAY_PID")
+	for ((i = 0; i < 6000; i++)); do
+		got=$(dest_count)
+		[ "${got:-0}" -ge "$RELAY_MSGS" ] && break
+		kill -0 "$RELAY_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	t1=$EPOCHREALTIME
+	c1=$(cpu_ticks "$RELAY_PID" 2>/dev/null || echo "$c0")
+	hwm=$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$RELAY_PID/status" \
+	    2>/dev/null)
+	kill -TERM "$RELAY_PID" 2>/dev/null
+	wait "$RELAY_PID" 2>/dev/null || fail "relay: nsq-to-nsq failed:" \
+	    "$(tail -n 5 "$TMP/relay.log")"
+	RELAY_PID=
+	[ "${got:-0}" -eq "$RELAY_MSGS" ] ||
+	    fail "relay: $RELAY_MSGS queued, ${got:-0} at the destination"
+	rate=$(awk -v n="$RELAY_MSGS" -v a="$t0" -v b="$t1" \
+	    'BEGIN { printf "%.0f", n / (b - a) }')
+	printf '%s\t' "$rate"
+	echo "nsq-to-nsq relay between two nsqd ($RELAY_MSGS x 200 B" \
+	    "queued at the source): $rate msg/s," \
+	    "$(cpu_per_m $((c1 - c0)) "$RELAY_MSGS") s CPU per 1M," \
+	    "peak RSS $(mb "${hwm:-0}") MB"
+	stop_nsqd
+	NSQD_PID=$SRC_PID
+	DATA=$src_data
+	SRC_PID=
+	stop_nsqd
+}
+
 if ! seconds "$RUNFOR" >/dev/null; then
 	echo "bench: BENCH_RUNFOR=$RUNFOR" >&2
 	exit 2
 fi
 NCPU=$(nproc)
+if [ "${BENCH_ONLY:-}" = relay ]; then
+	repeat relay_row "nsq-to-nsq relay"
+	[ ! -e "$TMP/failed" ]
+	exit
+fi
 echo "nsq-bench matrix: $(date -u '+%Y-%m-%d %H:%M UTC'), $NCPU CPUs," \
     "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)," \
     "phases of $RUNFOR, $REPEAT run(s) a row"
@@ -383,6 +467,7 @@ repeat latency_row "50,000 msg/s PUB, 200 B" 50000 --size 200 --batch-size 1
 repeat pubsub "durable, 200 B, MPUB 200" 1 \
     "--mem-queue-size=0 --sync-every=1" --size 200 --batch-size 200
 DURABLE_PUB=$MEDIAN_KEY
+repeat relay_row "nsq-to-nsq relay" >"$TMP/relay.line"
 
 # 1,000,000 messages queued in memory in one channel: RSS beyond the
 # bodies, against the same nsqd's RSS just before publishing; then drain.
@@ -444,6 +529,7 @@ echo "PUB (batch 1) against the echo floor: nsqd $pub1_cpu s CPU per 1M" \
 echo "durable (--mem-queue-size=0 --sync-every=1) pub: $DURABLE_PUB msg/s," \
     "$(calc %.3f "a / b" "$DURABLE_PUB" "$DEFAULT_PUB")" \
     "of the default mode's $DEFAULT_PUB"
+cat "$TMP/relay.line"
 echo "idle nsqd: RSS $(mb "$idle_rss") MB ($idle_rss kB):" \
     "anonymous $(mb "$idle_anon") MB," \
     "file-backed ($idle_what) $(mb "$idle_file") MB;" \

@@ -128,6 +128,7 @@ ENUMS=(
 	"nsqlookupd --log-level:debug info warn error fatal"
 	"nsq-to-file --log-level:debug info warn error fatal"
 	"nsq-tail --format:text json"
+	"nsq-to-nsq --mode:round-robin hostpool epsilon-greedy"
 )
 
 @test "docs: after an option that takes a value, completions offer no flags" {

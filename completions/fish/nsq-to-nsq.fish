@@ -1,0 +1,20 @@
+# fish completion for nsq-to-nsq
+# No operands: files only where an option takes one (-F).
+complete -c nsq-to-nsq -f
+complete -c nsq-to-nsq -l channel -x -d 'nsq channel'
+complete -c nsq-to-nsq -l consumer-opt -x -d 'go-nsq consumer option KEY,VALUE (repeatable)'
+complete -c nsq-to-nsq -l destination-lookupd-http-address -x -d 'destination nsqlookupd HTTP address (repeatable)'
+complete -c nsq-to-nsq -l destination-nsqd-tcp-address -x -d 'destination nsqd TCP address (repeatable)'
+complete -c nsq-to-nsq -l destination-topic -x -d 'destination topic for all consumed topics'
+complete -c nsq-to-nsq -l lookupd-http-address -x -d 'lookupd HTTP address (repeatable)'
+complete -c nsq-to-nsq -l max-in-flight -x -d 'max number of messages to allow in flight'
+complete -c nsq-to-nsq -l mode -r -f -a 'round-robin hostpool epsilon-greedy' -d 'how messages are spread over the destinations'
+complete -c nsq-to-nsq -l nsqd-tcp-address -x -d 'nsqd TCP address (repeatable)'
+complete -c nsq-to-nsq -l producer-opt -x -d 'go-nsq producer option KEY,VALUE (repeatable)'
+complete -c nsq-to-nsq -l require-json-field -x -d 'only pass JSON messages with this field'
+complete -c nsq-to-nsq -l require-json-value -x -d 'only pass JSON messages whose field has this value'
+complete -c nsq-to-nsq -l status-every -x -d 'publishes between status lines (0: none)'
+complete -c nsq-to-nsq -l topic -x -d 'nsq topic (repeatable)'
+complete -c nsq-to-nsq -l whitelist-json-field -x -d 'pass this JSON field (repeatable)'
+complete -c nsq-to-nsq -l version -s V -d 'print the version and exit'
+complete -c nsq-to-nsq -l help -s h -d 'print the options and exit'
