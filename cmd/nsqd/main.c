@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "auth.h"
 #include "log.h"
 #include "nsqd.h"
 #include "options.h"
@@ -284,9 +285,14 @@ validate(void)
 			fatalx("invalid E2E processing latency percentile: %g",
 			    q);
 	}
-	if (o.auth_http_addresses.n > 0)
-		log_warnx("auth is not supported by this build yet; "
-		    "--auth-http-address is ignored");
+	for (size_t i = 0; i < o.auth_http_addresses.n; i++) {
+		char err[256];
+
+		if (auth_check_address(o.auth_http_addresses.v[i], err,
+		    sizeof(err)) == -1)
+			fatalx("--auth-http-address %s: %s",
+			    o.auth_http_addresses.v[i], err);
+	}
 }
 
 int

@@ -229,6 +229,8 @@ enum client_state {
 };
 
 struct client_ops;
+struct auth_state;
+struct auth_query;
 
 struct pub_count {
 	char		*topic;
@@ -300,6 +302,17 @@ struct client {
 	struct pub_count	*pubs;
 	size_t			 npubs;
 	struct cmsg_list	 inflight;
+	/* AUTH (auth.h): the last answer, and the query under way. */
+	struct auth_state	*auth;
+	char			*auth_secret;
+	bool			 auth_wait;	/* query in flight: no
+						   command is parsed */
+	int			 auth_result;	/* for the command that
+						   waited (v2.c) */
+	struct auth_query	*authq;		/* the connection's */
+	bool			 authed;	/* /stats: authorizations */
+	char			*auth_identity;	/* /stats; NULL: none */
+	char			*auth_identity_url;
 	TAILQ_ENTRY(client)	 link;
 	TAILQ_ENTRY(client)	 dirty_link;
 };
@@ -344,6 +357,7 @@ struct nsqd {
 	size_t			 npeers;
 	char			 hostname[256];
 	SSL_CTX			*ssl_ctx;	/* NULL without --tls-cert */
+	SSL_CTX			*auth_ssl_ctx;	/* https auth servers */
 	bool			 tls_required;	/* for TCP clients */
 	char			 health[256];	/* "" when healthy */
 	struct http_server	*http;		/* NULL: no --http-address */
