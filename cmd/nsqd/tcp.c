@@ -190,18 +190,17 @@ conn_auth_done(void *arg, struct auth_state *st, const char *err)
 	struct client *c = arg;
 
 	c->authq = NULL;
-	if (!c->eof) {
-		ev_io_start(c->nsqd->loop, &c->rd);
-		if (c->idle.repeat > 0)
-			ev_timer_again(c->nsqd->loop, &c->idle);
-	}
+	if (c->idle.repeat > 0)
+		ev_timer_again(c->nsqd->loop, &c->idle);
 	v2_auth_done(c, st, err);
 }
 
 /*
  * client_ops.auth_query: what Go's QueryAuthd sends of the client (the
- * peer's IP, whether TLS is on, its certificate's common name), and no
- * reading meanwhile: no read deadline either, as Go sets none while a
+ * peer's IP, whether TLS is on, its certificate's common name).  The
+ * engine parses nothing meanwhile, but the socket is still read into
+ * c->in, so that a client that goes away (a reset) is closed at once and
+ * its query cancelled; no read deadline runs, as Go sets none while a
  * command runs.
  */
 static int
@@ -227,7 +226,6 @@ conn_auth_query(struct client *c)
 	    conn_auth_done, c);
 	if (c->authq == NULL)
 		return -1;
-	ev_io_stop(c->nsqd->loop, &c->rd);
 	ev_timer_stop(c->nsqd->loop, &c->idle);
 	return 0;
 }
@@ -507,7 +505,7 @@ read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		conn_close(c, "read error");
 		return;
 	}
-	if (c->idle.repeat > 0)
+	if (c->idle.repeat > 0 && !c->auth_wait)
 		ev_timer_again(loop, &c->idle);
 	v2_input(c);
 	/* A TLS close_notify is the peer's EOF too. */
