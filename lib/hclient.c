@@ -123,9 +123,12 @@ static void
 finish(struct hclient_req *r, int status)
 {
 	const char *err = status == 0 ? r->err : NULL;
+	size_t n = buf_len(&r->body);
 
-	r->cb(r->arg, status, buf_len(&r->body) > 0 ? buf_data(&r->body) : "",
-	    buf_len(&r->body), err);
+	/* A NUL after the body (its buffer has room for one more byte). */
+	buf_add(&r->body, "", 1);
+	r->cb(r->arg, status, n > 0 && !buf_failed(&r->body) ?
+	    buf_data(&r->body) : "", buf_failed(&r->body) ? 0 : n, err);
 	hclient_cancel(r);
 }
 
@@ -198,13 +201,13 @@ take(struct hclient_req *r, const char *p, size_t n)
 		finish(r, r->parser.status_code);
 		return 1;
 	}
+	if (n == 0) {
+		fail(r, "%s", "unexpected EOF");
+		return 1;
+	}
 	if (HTTP_PARSER_ERRNO(&r->parser) != HPE_OK || k != n) {
 		fail(r, "malformed HTTP response: %s",
 		    http_errno_description(HTTP_PARSER_ERRNO(&r->parser)));
-		return 1;
-	}
-	if (n == 0) {
-		fail(r, "%s", "unexpected EOF");
 		return 1;
 	}
 	return 0;
