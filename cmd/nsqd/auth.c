@@ -25,6 +25,7 @@
 #include "hclient.h"
 #include "json.h"
 #include "log.h"
+#include "net.h"
 #include "nsqd.h"
 #include "rand.h"
 #include "regex.h"
@@ -310,6 +311,9 @@ struct auth_query {
 	size_t			 start;		/* first server tried */
 	size_t			 tried;
 	struct hclient_req	*req;
+	char			*url;		/* req's, and its body */
+	char			*body;
+	bool			 redirected;	/* the 403 retry over https */
 	struct buf		 errs;		/* Go's joined reasons */
 	auth_cb			*cb;
 	void			*arg;
@@ -413,6 +417,8 @@ query_free(struct auth_query *q)
 	free(q->secret);
 	free(q->remote_ip);
 	free(q->common_name);
+	free(q->url);
+	free(q->body);
 	buf_free(&q->errs);
 	free(q);
 }
@@ -440,6 +446,77 @@ reasons(struct auth_query *q)
 	return cstr(&q->errs, "auth failed");
 }
 
+/* Send q->url (and q->body for POST): 0, or -1 with err. */
+static int
+send_request(struct auth_query *q, char *err, size_t errlen)
+{
+	const struct nsqd_opts *o = q->n->o;
+	struct hclient_opts ho;
+
+	memset(&ho, 0, sizeof(ho));
+	ho.connect_timeout = (double)o->http_client_connect_timeout / 1e9;
+	ho.request_timeout = (double)o->http_client_request_timeout / 1e9;
+	ho.max_body = AUTH_MAX_REPLY;
+	ho.ssl_ctx = q->n->auth_ssl_ctx;
+	ho.user_agent = "nsqd/" NSQ_COMPAT_VERSION;
+	q->req = hclient_request(q->n->loop, q->body != NULL ? "POST" : "GET",
+	    q->url, "application/json", q->body, q->body != NULL ?
+	    strlen(q->body) : 0, &ho, reply_cb, q, err, errlen);
+	return q->req != NULL ? 0 : -1;
+}
+
+/*
+ * Go's GETV1 and POSTV1: a 403 from an http:// endpoint is asked again
+ * over https, at the same host and the reply's "https_port" (an NSQ
+ * daemon's answer to a plain request where TLS is required).  0 when
+ * that request is under way, -1 with why.
+ */
+static int
+redirect_https(struct auth_query *q, const char *body, size_t len,
+    struct buf *why)
+{
+	char hp[300], host[256], path[8192], err[256];
+	int https, port, tok;
+	int64_t hport = 0;
+	struct json j;
+	struct buf u;
+
+	if (json_parse(&j, body, len, err, sizeof(err)) == -1) {
+		buf_addf(why, "%s", err);
+		return -1;
+	}
+	tok = json_type(&j, 0) == JSON_OBJECT ?
+	    json_obj_get_go(&j, 0, "https_port") : -1;
+	if ((json_type(&j, 0) != JSON_OBJECT && json_prim_kind(&j, 0) != 'n') ||
+	    (tok != -1 && json_prim_kind(&j, tok) != 'n' &&
+	    (json_prim_kind(&j, tok) != '0' ||
+	    json_get_int64(&j, tok, &hport) == -1))) {
+		json_free(&j);
+		buf_addf(why, "json: cannot unmarshal into Go struct field "
+		    "https_port of type int");
+		return -1;
+	}
+	json_free(&j);
+	if (hclient_split_url(q->url, &https, hp, sizeof(hp), path,
+	    sizeof(path), err, sizeof(err)) == -1 ||
+	    net_split_hostport(hp, host, sizeof(host), &port) == -1) {
+		buf_addf(why, "%s", err);
+		return -1;
+	}
+	buf_init(&u, 256, 16384);
+	buf_addf(&u, strchr(host, ':') != NULL ? "https://[%s]:%lld%s" :
+	    "https://%s:%lld%s", host, (long long)hport, path);
+	free(q->url);
+	q->url = xstrdup(cstr(&u, ""));
+	buf_free(&u);
+	q->redirected = true;
+	if (send_request(q, err, sizeof(err)) == -1) {
+		buf_addf(why, "%s", err);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Start a request to the next server not tried: 0, or -1 when none is
  * left (the reasons are in q->errs).
@@ -450,27 +527,18 @@ start_next(struct auth_query *q)
 	const struct nsqd_opts *o = q->n->o;
 	size_t k = o->auth_http_addresses.n;
 	bool post = strcmp(o->auth_http_request_method, "post") == 0;
-	struct hclient_opts ho;
-	char *url, *body, err[256];
+	char err[256];
 	const char *addr;
 
-	memset(&ho, 0, sizeof(ho));
-	ho.connect_timeout = (double)o->http_client_connect_timeout / 1e9;
-	ho.request_timeout = (double)o->http_client_request_timeout / 1e9;
-	ho.max_body = AUTH_MAX_REPLY;
-	ho.ssl_ctx = q->n->auth_ssl_ctx;
-	ho.user_agent = "nsqd/" NSQ_COMPAT_VERSION;
 	while (q->tried < k) {
 		addr = o->auth_http_addresses.v[(q->start + q->tried) % k];
 		q->tried++;
+		q->redirected = false;
+		free(q->url);
+		free(q->body);
 		auth_request_parts(addr, post, q->secret, q->remote_ip, q->tls,
-		    q->common_name, &url, &body);
-		q->req = hclient_request(q->n->loop, post ? "POST" : "GET",
-		    url, "application/json", body, body ? strlen(body) : 0,
-		    &ho, reply_cb, q, err, sizeof(err));
-		free(url);
-		free(body);
-		if (q->req != NULL)
+		    q->common_name, &q->url, &q->body);
+		if (send_request(q, err, sizeof(err)) == 0)
 			return 0;
 		note_failure(q, addr, err);
 	}
@@ -490,7 +558,13 @@ reply_cb(void *arg, int status, const char *body, size_t len,
 	buf_init(&why, 128, 4096);
 	if (status == 0)
 		buf_addf(&why, "%s", err);
-	else if (status != 200) {
+	else if (status == 403 && !q->redirected &&
+	    strncmp(q->url, "https", 5) != 0) {
+		if (redirect_https(q, body, len, &why) == 0) {
+			buf_free(&why);
+			return;
+		}
+	} else if (status != 200) {
 		/* Go's "got response %s %q": Status, then the body quoted. */
 		buf_addf(&why, "got response %d %s ", status,
 		    http_status_str((enum http_status)status));
@@ -553,13 +627,9 @@ auth_setup(struct nsqd *n)
 {
 	const struct nsqd_opts *o = n->o;
 	SSL_CTX *ctx;
-	size_t i;
-	bool https = false;
 
-	for (i = 0; i < o->auth_http_addresses.n; i++)
-		if (strncmp(o->auth_http_addresses.v[i], "https://", 8) == 0)
-			https = true;
-	if (!https)
+	/* Any server may send nsqd to https (a 403 with https_port). */
+	if (o->auth_http_addresses.n == 0)
 		return 0;
 	/* Go's clientTLSConfig: system roots, or --tls-root-ca-file's. */
 	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL)

@@ -2,6 +2,7 @@
 """auth_server: a test auth server for nsqd's --auth-http-address (stdlib).
 
     auth_server.py --config CONF --port-file F [--port N] [--log L]
+                   [--tls-cert CERT --tls-key KEY] [--https-port P]
 
 Listens on 127.0.0.1 (port N, or a free one when 0 or absent), writes the
 port to F once it listens, and answers GET or POST /auth (or any path:
@@ -22,7 +23,10 @@ the server's behaviour by rewriting it:
 Every query is appended to the log L (default CONF.log) as one JSON line
 {"method", "path", "params"} (params: the query or POST values, one value
 per key), and GET /count answers the number of queries so far (with
-?secret=S, of that secret's).
+?secret=S, of that secret's).  With --tls-cert and --tls-key it speaks
+https only.  With --https-port every query is answered 403
+{"message": "TLS_REQUIRED", "https_port": P}, as an NSQ daemon that
+requires TLS answers plain http (Go's clients then ask again over https).
 """
 
 import argparse
@@ -30,6 +34,7 @@ import http.server
 import json
 import os
 import socketserver
+import ssl
 import sys
 import threading
 import time
@@ -43,7 +48,7 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     allow_reuse_address = True
 
 
-def make_handler(conf_path, log_path):
+def make_handler(conf_path, log_path, https_port=None):
     queries = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -106,6 +111,10 @@ def make_handler(conf_path, log_path):
                                         'path': urllib.parse.urlsplit(
                                             self.path).path,
                                         'params': p}) + '\n')
+            if https_port is not None:
+                self.reply(403, json.dumps({'message': 'TLS_REQUIRED',
+                                            'https_port': https_port}))
+                return
             with open(conf_path) as f:
                 conf = json.load(f)
             entry = conf.get('secrets', {}).get(p.get('secret', ''))
@@ -133,10 +142,18 @@ def main():
     ap.add_argument('--port', type=int, default=0)
     ap.add_argument('--port-file', required=True)
     ap.add_argument('--log')
+    ap.add_argument('--tls-cert')
+    ap.add_argument('--tls-key')
+    ap.add_argument('--https-port', type=int)
     a = ap.parse_args()
     log_path = a.log or a.config + '.log'
     open(log_path, 'a').close()
-    srv = Server(('127.0.0.1', a.port), make_handler(a.config, log_path))
+    srv = Server(('127.0.0.1', a.port), make_handler(a.config, log_path,
+                                                     a.https_port))
+    if a.tls_cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(a.tls_cert, a.tls_key)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     tmp = a.port_file + '.tmp'
     with open(tmp, 'w') as f:
         f.write('%d\n' % srv.server_address[1])

@@ -65,12 +65,14 @@ auth_conf() {
 	mv "$AUTH_CONF.tmp" "$AUTH_CONF"
 }
 
-# start_authd [NAME]: the test auth server; its port in ${NAME}_PORT.
+# start_authd [NAME [ARGS...]]: the test auth server; its port in
+# ${NAME}_PORT.
 start_authd() {
 	local name=${1:-AUTHD} pf=$BATS_TEST_TMPDIR/${1:-AUTHD}.port
+	shift || true
 	rm -f "$pf"
 	start_bg "$name" timeout 280 python3 "$BATS_TEST_DIRNAME/auth_server.py" \
-	    --config "$AUTH_CONF" --port-file "$pf" --log "$AUTH_LOG"
+	    --config "$AUTH_CONF" --port-file "$pf" --log "$AUTH_LOG" "$@"
 	wait_until 20 test -s "$pf"
 	printf -v "${name}_PORT" '%s' "$(cat "$pf")"
 	export "${name}_PORT"
@@ -165,8 +167,9 @@ c.ok()
 c.auth('all')
 fatal(c, b'E_INVALID cannot AUTH in current state')
 EOF
-	# Go keeps the auth server's words in the log only.
-	grep -q 'AUTH failed failed to auth against 127.0.0.1:.* - got response 403' "$NSQD_LOG"
+	# Go keeps the auth server's words in the log only.  A 403 over http
+	# is asked again over https at the reply's https_port (here none: 0).
+	grep -q "AUTH failed failed to auth against 127.0.0.1:$AUTHD_PORT - dial" "$NSQD_LOG"
 }
 
 @test "nsqd auth: topic and channel patterns with \\d and (?i), per permission" {
@@ -505,4 +508,83 @@ EOF
 	assert_success
 	assert_output --partial '"user_agent":"","authed":true,"auth_identity":"bob","tls":false'
 	stop_bg SUBS || true
+}
+
+# certs DIR: a self-signed server certificate for 127.0.0.1 and a client
+# certificate with CN=client-cn.
+certs() {
+	mkdir -p "$1"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+	    -addext subjectAltName=IP:127.0.0.1 \
+	    -keyout "$1/key.pem" -out "$1/cert.pem" 2>/dev/null
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=client-cn \
+	    -keyout "$1/ckey.pem" -out "$1/ccert.pem" 2>/dev/null
+}
+
+@test "nsqd auth: an https auth server, checked against --tls-root-ca-file; tls and common_name sent" {
+	local d=$BATS_TEST_TMPDIR/certs
+	certs "$d"
+	start_authd HTTPS --tls-cert "$d/cert.pem" --tls-key "$d/key.pem"
+	start_nsqd --auth-http-address="https://127.0.0.1:$HTTPS_PORT/auth" \
+	    --tls-root-ca-file="$d/cert.pem" --tls-cert="$d/cert.pem" \
+	    --tls-key="$d/key.pem" --tls-client-auth-policy=require
+	CERTS=$d wire <<'EOF'
+from nsqdtest import *
+import ssl
+c = connect({'feature_negotiation': True, 'tls_v1': True})
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+d = os.environ['CERTS']
+ctx.load_cert_chain(d + '/ccert.pem', d + '/ckey.pem')
+c.sock = ctx.wrap_socket(c.sock)
+c.ok()
+c.auth('all')
+j = c.response_json()
+assert j['identity'] == 'alice', j
+c.pub('t', b'x')
+c.ok()
+EOF
+	run python3 -c '
+import json, sys
+q = [json.loads(l) for l in open(sys.argv[1])]
+assert len(q) == 1, q
+assert q[0]["params"] == {"secret": "all", "remote_ip": "127.0.0.1",
+    "tls": "true", "common_name": "client-cn"}, q
+print("ok")' "$AUTH_LOG"
+	assert_success
+	assert_output ok
+}
+
+@test "nsqd auth: an https auth server whose certificate does not verify is E_AUTH_FAILED" {
+	local d=$BATS_TEST_TMPDIR/certs
+	certs "$d"
+	start_authd HTTPS --tls-cert "$d/cert.pem" --tls-key "$d/key.pem"
+	# No --tls-root-ca-file: the system's roots do not know this one.
+	start_nsqd --auth-http-address="https://127.0.0.1:$HTTPS_PORT/auth"
+	wire <<'EOF'
+from nsqdtest import *
+c = connect()
+c.auth('all')
+fatal(c, b'E_AUTH_FAILED AUTH failed')
+EOF
+	grep -q 'certificate verify failed' "$NSQD_LOG"
+}
+
+@test "nsqd auth: a 403 with https_port is asked again over https there, as Go's GETV1" {
+	local d=$BATS_TEST_TMPDIR/certs
+	certs "$d"
+	start_authd HTTPS --tls-cert "$d/cert.pem" --tls-key "$d/key.pem"
+	start_authd REDIR --https-port "$HTTPS_PORT"
+	start_nsqd --auth-http-address="127.0.0.1:$REDIR_PORT" \
+	    --tls-root-ca-file="$d/cert.pem"
+	wire <<'EOF'
+from nsqdtest import *
+c = connect()
+c.auth('all')
+j = c.response_json()
+assert j['identity'] == 'alice', j
+EOF
+	run grep -c '"path": "/auth"' "$AUTH_LOG"
+	assert_output 2
 }
