@@ -36,7 +36,7 @@ struct hclient_opts {
 	double		 connect_timeout;	/* s; 0: none */
 	double		 request_timeout;	/* s, whole exchange; 0: none */
 	size_t		 max_body;		/* larger bodies fail */
-	SSL_CTX		*ssl_ctx;		/* for https://; NULL refuses it */
+	SSL_CTX		*ssl_ctx;		/* https://; NULL refuses it */
 	const char	*user_agent;		/* NULL: none sent */
 };
 
@@ -45,9 +45,9 @@ struct hclient_opts {
  * https), with body[0..bodylen) and its content_type when body is not
  * NULL.  NULL with err when the URL cannot be used (bad scheme, no host).
  */
-struct hclient_req *hclient_request(struct ev_loop *, const char *method,
+struct hclient_req *hclient_request(struct ev_loop *loop, const char *method,
 	    const char *url, const char *content_type, const char *body,
-	    size_t bodylen, const struct hclient_opts *, hclient_cb *,
+	    size_t bodylen, const struct hclient_opts *o, hclient_cb *cb,
 	    void *arg, char *err, size_t errlen);
 /* Stop a request whose callback has not run; it never will.  NULL is ok. */
 void	hclient_cancel(struct hclient_req *);

@@ -31,7 +31,8 @@ struct auth_state {
 	char			*identity_url;
 	struct auth_perm	*perms;
 	size_t			 nperms;
-	double			 expires;	/* ev_now() + ttl: the caller's */
+	double			 expires;	/* ev_now() + ttl, the
+						   caller sets it */
 };
 
 /*

@@ -105,7 +105,8 @@ test_parse_bad(void **state)
 	    "\"permissions\":[\"publish\",\"admin\"]}]}",
 	    "unknown permission admin");
 	parse_bad("{\"ttl\":5,\"authorizations\":[{\"topic\":\"(\","
-	    "\"permissions\":[\"publish\"]}]}", "unable to compile topic \"(\"");
+	    "\"permissions\":[\"publish\"]}]}",
+	    "unable to compile topic \"(\"");
 	parse_bad("{\"ttl\":5,\"authorizations\":[{\"topic\":\"a\","
 	    "\"channels\":[\"ok\",\"[z-a]\"]}]}",
 	    "unable to compile channel \"[z-a]\"");

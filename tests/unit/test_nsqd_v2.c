@@ -1226,7 +1226,8 @@ test_auth_waits(void **state_)
 	expect_none(t);
 	v2_auth_done(&t->c, state(ALLOW_T), NULL);
 	expect(t, FRAME_RESPONSE,
-	    "{\"identity\":\"i\",\"identity_url\":\"u\",\"permission_count\":1}");
+	    "{\"identity\":\"i\",\"identity_url\":\"u\","
+	    "\"permission_count\":1}");
 	expect(t, FRAME_RESPONSE, "OK");
 	expect_none(t);
 	assert_false(t->closed);
@@ -1342,7 +1343,8 @@ test_auth_ttl(void **state_)
 	v2_auth_done(&t->c, state(ALLOW_T), NULL);
 	(void)next_frame(t, &(struct frame){ 0 });
 	t->c.auth->expires = ev_now(f->loop) - 1;
-	feed(t, IN("MPUB t1\n\x00\x00\x00\x09\x00\x00\x00\x01\x00\x00\x00\x01x"));
+	feed(t, IN("MPUB t1\n\x00\x00\x00\x09"
+	    "\x00\x00\x00\x01\x00\x00\x00\x01x"));
 	assert_int_equal(t->auth_queries, 2);
 	v2_auth_done(&t->c, NULL, "down");
 	expect(t, FRAME_ERROR, "E_AUTH_FAILED AUTH failed");
@@ -1365,7 +1367,8 @@ test_auth_eof(void **state_)
 	assert_false(t->closed);
 	v2_auth_done(&t->c, state(ALLOW_T), NULL);
 	expect(t, FRAME_RESPONSE,
-	    "{\"identity\":\"i\",\"identity_url\":\"u\",\"permission_count\":1}");
+	    "{\"identity\":\"i\",\"identity_url\":\"u\","
+	    "\"permission_count\":1}");
 	assert_true(t->closed);
 	assert_string_equal(t->why, "EOF");
 	client_free_t(t);
