@@ -258,12 +258,30 @@ bool
 auth_state_allowed(const struct auth_state *st, const char *topic,
     size_t tlen, const char *channel, size_t clen)
 {
+	return auth_state_allows(st, clen > 0, topic, tlen, channel, clen);
+}
+
+bool
+auth_state_has_topic(const struct auth_state *st, const char *pattern)
+{
+	size_t i;
+
+	for (i = 0; i < st->nperms; i++)
+		if (strcmp(re_pattern(st->perms[i].topic), pattern) == 0)
+			return true;
+	return false;
+}
+
+bool
+auth_state_allows(const struct auth_state *st, bool subscribe,
+    const char *topic, size_t tlen, const char *channel, size_t clen)
+{
 	const struct auth_perm *p;
 	size_t i, k;
 
 	for (i = 0; i < st->nperms; i++) {
 		p = &st->perms[i];
-		if (clen > 0 ? !p->subscribe : !p->publish)
+		if (subscribe ? !p->subscribe : !p->publish)
 			continue;
 		if (!matches(p->topic, topic, tlen))
 			continue;

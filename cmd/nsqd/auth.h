@@ -51,6 +51,14 @@ void	 auth_state_free(struct auth_state *);
  */
 bool	 auth_state_allowed(const struct auth_state *, const char *topic,
 	    size_t tlen, const char *channel, size_t clen);
+/*
+ * The same with the permission named: subscribe or publish, whatever
+ * the channel (nsqd's HTTP API asks for a topic's subscribe with "").
+ */
+bool	 auth_state_allows(const struct auth_state *, bool subscribe,
+	    const char *topic, size_t tlen, const char *channel, size_t clen);
+/* Whether some authorization's topic pattern is exactly pattern. */
+bool	 auth_state_has_topic(const struct auth_state *, const char *pattern);
 /* AUTH's reply: {"identity":..,"identity_url":..,"permission_count":n}. */
 char	*auth_reply_json(const struct auth_state *);
 

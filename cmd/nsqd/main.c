@@ -114,6 +114,9 @@ static const struct opt opts[] = {
 	{ "http-address", 0, S(http_address), "ADDR",
 	  "<addr>:<port> to listen on for HTTP clients (\"\" disables)",
 	  NULL, 0, 0 },
+	{ "http-auth-required", 0, B(http_auth_required), NULL,
+	  "every HTTP request but /ping needs Authorization: Bearer <secret>, "
+	  "checked against the auth servers", NULL, 0, 0 },
 	{ "http-client-connect-timeout", 0, D(http_client_connect_timeout),
 	  "DURATION", "timeout for HTTP connects", NULL, 0, 0 },
 	{ "http-client-request-timeout", 0, D(http_client_request_timeout),
@@ -285,6 +288,8 @@ validate(void)
 			fatalx("invalid E2E processing latency percentile: %g",
 			    q);
 	}
+	if (o.http_auth_required && o.auth_http_addresses.n == 0)
+		fatalx("--http-auth-required needs an --auth-http-address");
 	for (size_t i = 0; i < o.auth_http_addresses.n; i++) {
 		char err[256];
 

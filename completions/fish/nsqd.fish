@@ -13,6 +13,7 @@ complete -c nsqd -l e2e-processing-latency-percentile -x -d 'message processing 
 complete -c nsqd -l e2e-processing-latency-window-time -x -d 'window over which the percentiles are computed'
 complete -c nsqd -l enable-experiment -x -d 'experimental feature to enable (repeatable)'
 complete -c nsqd -l http-address -x -d '<addr>:<port> to listen on for HTTP clients ("" disables)'
+complete -c nsqd -l http-auth-required -d 'every HTTP request but /ping needs a bearer secret the auth servers accept'
 complete -c nsqd -l http-client-connect-timeout -x -d 'timeout for HTTP connects'
 complete -c nsqd -l http-client-request-timeout -x -d 'timeout for HTTP requests'
 complete -c nsqd -l https-address -x -d '<addr>:<port> to listen on for HTTPS clients'

@@ -588,3 +588,99 @@ EOF
 	run grep -c '"path": "/auth"' "$AUTH_LOG"
 	assert_output 2
 }
+
+# http STATUS_AND_BODY_FILE SECRET CURL_ARGS...: status of a request to
+# nsqd's HTTP API with "Authorization: Bearer SECRET" ("" for none).
+http() {
+	local out=$1 secret=$2
+	shift 2
+	curl -s -o "$out" -w '%{http_code}' --max-time 20 \
+	    ${secret:+-H "Authorization: Bearer $secret"} "$@"
+}
+
+@test "nsqd auth: --http-auth-required needs a bearer secret on every route but /ping" {
+	start_authed_nsqd --http-auth-required
+	local u=http://127.0.0.1:$NSQD_HTTP_PORT b=$BATS_TEST_TMPDIR/body
+	run http "$b" "" "$u/ping"
+	assert_output 200
+	for path in /stats /info /metrics /config/log_level; do
+		run http "$b" "" "$u$path"
+		assert_output 401
+		run cat "$b"
+		assert_output '{"message":"AUTH_REQUIRED"}'
+	done
+	run http "$b" "" -H "Authorization: Basic eDp5" "$u/stats"
+	assert_output 401
+	run http "$b" no-such-secret "$u/stats"
+	assert_output 401
+	run cat "$b"
+	assert_output '{"message":"AUTH_FAILED"}'
+	run http "$b" none "$u/info"
+	assert_output 401
+	for path in /stats /info /metrics /config/log_level; do
+		run http "$b" digits "$u$path"
+		assert_output 200
+	done
+	# Cached for the TTL: one query per secret.
+	run queries digits
+	assert_output 1
+}
+
+@test "nsqd auth: --http-auth-required checks the topic and channel of each route" {
+	start_authed_nsqd --http-auth-required
+	local u=http://127.0.0.1:$NSQD_HTTP_PORT b=$BATS_TEST_TMPDIR/body
+	run http "$b" digits -d x "$u/pub?topic=t1"
+	assert_output 200
+	run http "$b" digits -d x "$u/pub?topic=orders"
+	assert_output 403
+	run cat "$b"
+	assert_output '{"message":"FORBIDDEN"}'
+	run http "$b" digits --data-binary $'a\nb' "$u/mpub?topic=t22"
+	assert_output 200
+	# Topic and channel operations need publish and subscribe.
+	run http "$b" digits -X POST "$u/topic/create?topic=t1"
+	assert_output 403
+	run http "$b" all -X POST "$u/topic/create?topic=t1"
+	assert_output 200
+	run http "$b" all -X POST "$u/channel/create?topic=t1&channel=c"
+	assert_output 200
+	run http "$b" loose -X POST "$u/channel/pause?topic=t1&channel=c"
+	assert_output 200
+	run http "$b" loose -X POST "$u/channel/pause?topic=t1&channel=zz"
+	assert_output 403
+	run http "$b" digits -X POST "$u/topic/delete?topic=t1"
+	assert_output 403
+	# /config PUT needs an authorization for ".*" topics.
+	run http "$b" digits -X PUT -d debug "$u/config/log_level"
+	assert_output 403
+	run http "$b" all -X PUT -d debug "$u/config/log_level"
+	assert_output 200
+	# A missing topic is still the handler's own 400.
+	run http "$b" all -d x "$u/pub"
+	assert_output 400
+}
+
+@test "nsqd auth: a slow auth server holds up only the HTTP request waiting for it" {
+	start_authed_nsqd --http-auth-required
+	local u=http://127.0.0.1:$NSQD_HTTP_PORT b=$BATS_TEST_TMPDIR/body
+	run http "$b" all "$u/stats"
+	assert_output 200
+	start_bg SLOWREQ curl -s -o "$BATS_TEST_TMPDIR/slow" -w '%{http_code}' \
+	    --max-time 30 -H "Authorization: Bearer slow" "$u/info"
+	wait_until 10 eval '[[ $(queries slow) -ge 1 ]]'
+	# The cached secret is served while the other waits.
+	run http "$b" all -d x "$u/pub?topic=t"
+	assert_output 200
+	run proc_alive SLOWREQ
+	assert_success
+	run wait_bg SLOWREQ 20
+	assert_success
+	run cat "$SLOWREQ_LOG"
+	assert_output 200
+}
+
+@test "nsqd auth: --http-auth-required without an auth server refuses to start" {
+	run "$NSQ_BIN_DIR/nsqd" --http-auth-required
+	assert_failure
+	assert_output --partial "--http-auth-required needs an --auth-http-address"
+}
