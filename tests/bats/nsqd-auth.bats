@@ -684,3 +684,21 @@ http() {
 	assert_failure
 	assert_output --partial "--http-auth-required needs an --auth-http-address"
 }
+
+@test "nsqd auth: SIGTERM while an HTTP request and an AUTH wait for the auth server" {
+	start_authed_nsqd --http-auth-required
+	local u=http://127.0.0.1:$NSQD_HTTP_PORT
+	start_bg SLOWREQ curl -s -o /dev/null --max-time 30 \
+	    -H "Authorization: Bearer slow" "$u/info"
+	cat >"$BATS_TEST_TMPDIR/slowauth.py" <<'EOF'
+from nsqdtest import *
+c = connect()
+c.auth('slow')
+time.sleep(20)
+EOF
+	start_bg SLOWTCP timeout 30 python3 "$BATS_TEST_TMPDIR/slowauth.py"
+	wait_until 10 eval '[[ $(queries slow) -ge 2 ]]'
+	# A clean exit 0, with nothing leaked or used after free (the
+	# sanitized build's teardown reads the log).
+	stop_nsqd
+}
