@@ -8,7 +8,10 @@
  */
 #include <sys/socket.h>
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <errno.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +42,9 @@ struct hclient_req {
 	ev_timer		 connect_t;
 	ev_timer		 request_t;
 	SSL			*ssl;
+	SSL_CTX			*ssl_ctx;	/* https: for each address */
+	struct addrinfo		*ai_list;	/* the host's addresses */
+	struct addrinfo		*ai_next;	/* the next to try */
 	char			 host[256];	/* for SNI and the check */
 	struct buf		 out;
 	struct buf		 body;
@@ -320,6 +326,59 @@ do_receive(struct hclient_req *r)
 	}
 }
 
+/*
+ * Connect to the next of the host's addresses, as Go's dialer tries
+ * each: 0 with r->fd connecting, or -1 with r->err when none is left.
+ */
+static int	tls_setup(struct hclient_req *, SSL_CTX *);
+
+static int
+dial_next(struct hclient_req *r)
+{
+	struct addrinfo *ai;
+	int fd, one = 1;
+
+	while ((ai = r->ai_next) != NULL) {
+		r->ai_next = ai->ai_next;
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, ai->ai_protocol);
+		if (fd == -1) {
+			snprintf(r->err, sizeof(r->err), "dial: %s",
+			    strerror(errno));
+			continue;
+		}
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+		    sizeof(one));
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == -1 &&
+		    errno != EINPROGRESS) {
+			snprintf(r->err, sizeof(r->err), "dial: %s",
+			    strerror(errno));
+			close(fd);
+			continue;
+		}
+		r->fd = fd;
+		if (r->ssl_ctx != NULL && tls_setup(r, r->ssl_ctx) == -1) {
+			close(r->fd);
+			r->fd = -1;
+			return -1;
+		}
+		return 0;
+	}
+	return -1;
+}
+
+/* Drop the socket (and its TLS) of an address that failed. */
+static void
+undial(struct hclient_req *r)
+{
+	ev_io_stop(r->loop, &r->io);
+	SSL_free(r->ssl);
+	r->ssl = NULL;
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = -1;
+}
+
 static void
 io_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -334,7 +393,15 @@ io_cb(struct ev_loop *loop, ev_io *w, int revents)
 		if (getsockopt(r->fd, SOL_SOCKET, SO_ERROR, &e, &len) == -1)
 			e = errno;
 		if (e != 0) {
-			fail(r, "dial: %s", strerror(e));
+			snprintf(r->err, sizeof(r->err), "dial: %s",
+			    strerror(e));
+			undial(r);
+			if (dial_next(r) == -1) {
+				finish(r, 0);
+				return;
+			}
+			ev_io_set(&r->io, r->fd, EV_WRITE);
+			ev_io_start(r->loop, &r->io);
 			return;
 		}
 		ev_timer_stop(r->loop, &r->connect_t);
@@ -408,6 +475,33 @@ tls_setup(struct hclient_req *r, SSL_CTX *ctx)
 	return 0;
 }
 
+/*
+ * The host's addresses (getaddrinfo: at once for an address or a name in
+ * /etc/hosts; a DNS name waits for the resolver).  -1 with r->err.
+ */
+static int
+resolve(struct hclient_req *r, int port)
+{
+	struct addrinfo hints;
+	char ps[16];
+	int e;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(ps, sizeof(ps), "%d", port);
+	e = getaddrinfo(r->host[0] != '\0' ? r->host : "127.0.0.1", ps,
+	    &hints, &r->ai_list);
+	if (e != 0) {
+		snprintf(r->err, sizeof(r->err), "dial: lookup %.200s: %s",
+		    r->host, gai_strerror(e));
+		r->ai_list = NULL;
+		return -1;
+	}
+	r->ai_next = r->ai_list;
+	return 0;
+}
+
 struct hclient_req *
 hclient_request(struct ev_loop *loop, const char *method, const char *url,
     const char *content_type, const char *body, size_t bodylen,
@@ -416,7 +510,7 @@ hclient_request(struct ev_loop *loop, const char *method, const char *url,
 {
 	struct hclient_req *r;
 	char hostport[300], path[8192];
-	int https, port;
+	int https, port = 0;
 
 	if (hclient_split_url(url, &https, hostport, sizeof(hostport), path,
 	    sizeof(path), err, errlen) == -1)
@@ -463,12 +557,9 @@ hclient_request(struct ev_loop *loop, const char *method, const char *url,
 		hclient_cancel(r);
 		return NULL;
 	}
-	r->fd = net_connect(hostport, r->err, sizeof(r->err));
-	if (r->fd != -1 && https && tls_setup(r, o->ssl_ctx) == -1) {
-		close(r->fd);
-		r->fd = -1;
-	}
-	if (r->fd == -1) {
+	if (https)
+		r->ssl_ctx = o->ssl_ctx;
+	if (resolve(r, port) == -1 || dial_next(r) == -1) {
 		/* Reported from the loop, as every other outcome. */
 		r->state = HC_FAILED;
 		ev_timer_set(&r->connect_t, 0., 0.);
@@ -498,6 +589,8 @@ hclient_cancel(struct hclient_req *r)
 	ev_timer_stop(r->loop, &r->connect_t);
 	ev_timer_stop(r->loop, &r->request_t);
 	SSL_free(r->ssl);
+	if (r->ai_list != NULL)
+		freeaddrinfo(r->ai_list);
 	if (r->fd >= 0)
 		close(r->fd);
 	buf_free(&r->out);

@@ -5,9 +5,10 @@
  * daemons, which are linked without libcurl: one request per connection
  * ("Connection: close"), http or https (OpenSSL on the non-blocking
  * socket), a connect deadline and a deadline for the whole exchange, and
- * a cap on the response body.  Nothing in it blocks the loop but the
- * host name lookup of net_connect (getaddrinfo: an address or a name in
- * /etc/hosts answers at once).
+ * a cap on the response body.  Every address of the host is tried in
+ * turn, as Go's dialer does.  Nothing in it blocks the loop but the host
+ * name lookup (getaddrinfo: an address or a name in /etc/hosts answers at
+ * once; a DNS name waits for the resolver).
  *
  * The callback runs exactly once per request, from the loop (never from
  * inside hclient_request), unless the request was cancelled first.  The

@@ -249,6 +249,16 @@ print("ok")' "$AUTH_LOG"
 	assert_output ok
 }
 
+@test "nsqd auth: an auth server named localhost" {
+	start_nsqd --auth-http-address="localhost:$AUTHD_PORT"
+	wire <<'EOF'
+from nsqdtest import *
+c = connect()
+c.auth('all')
+assert c.response_json()['identity'] == 'alice'
+EOF
+}
+
 @test "nsqd auth: --auth-http-request-method=post and a full URL" {
 	start_nsqd --auth-http-address="http://127.0.0.1:$AUTHD_PORT/v1/check" \
 	    --auth-http-request-method=post

@@ -362,6 +362,42 @@ test_refused(void **state)
 	assert_non_null(strstr(r.err, "dial"));
 }
 
+/* A name: every address it resolves to is tried (::1 may come first). */
+static void
+test_name(void **state)
+{
+	struct hclient_opts o = opts();
+	struct hclient_req *q;
+	struct srv s;
+	struct res r;
+	char url[128], err[256];
+
+	(void)state;
+	srv_start(&s, REPLY, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+	snprintf(url, sizeof(url), "http://localhost:%d/x", s.port);
+	memset(&r, 0, sizeof(r));
+	q = hclient_request(loop, "GET", url, NULL, NULL, 0, &o, cb, &r, err,
+	    sizeof(err));
+	assert_non_null(q);
+	run();
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "ok");
+	srv_stop(&s);
+	/* A name that resolves nowhere (RFC 6761): from the loop too. */
+	memset(&r, 0, sizeof(r));
+	starting = true;
+	q = hclient_request(loop, "GET", "http://no-such-host.invalid:1/",
+	    NULL, NULL, 0, &o, cb, &r, err, sizeof(err));
+	starting = false;
+	assert_non_null(q);
+	run();
+	assert_int_equal(r.calls, 1);
+	assert_false(r.inside);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.err, "lookup no-such-host.invalid"));
+}
+
 static void
 test_post(void **state)
 {
@@ -481,6 +517,7 @@ main(void)
 		cmocka_unit_test(test_bodies),
 		cmocka_unit_test(test_failures),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_name),
 		cmocka_unit_test(test_post),
 		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_bad_urls),
