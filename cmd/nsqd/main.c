@@ -263,7 +263,7 @@ validate(void)
 		fatalx("--max-deflate-level must be [1,9]");
 	if (strcmp(o.auth_http_request_method, "get") != 0 &&
 	    strcmp(o.auth_http_request_method, "post") != 0)
-		fatalx("--auth-http-request-method must be get or post");
+		fatalx("--auth-http-request-method must be post or get");
 	if (strcmp(o.tls_required, "tcp-https") == 0)
 		o.tls_required_mode = TLS_REQUIRED_EXCEPT_HTTP;
 	else {

@@ -285,7 +285,7 @@ print("ok")' "$AUTH_LOG"
 @test "nsqd auth: bad addresses and methods refuse to start" {
 	run "$NSQ_BIN_DIR/nsqd" --auth-http-request-method=put
 	assert_failure
-	assert_output --partial "--auth-http-request-method must be get or post"
+	assert_output --partial "--auth-http-request-method must be post or get"
 	run "$NSQ_BIN_DIR/nsqd" --auth-http-address=ftp://127.0.0.1:1/x
 	assert_failure
 	assert_output --partial "--auth-http-address ftp://127.0.0.1:1/x"
