@@ -174,8 +174,10 @@ $(BINDIR)/%: $$(call prog_objs,$$*) $(LIBS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS)
 
-# lib/regex is PCRE2; only what calls it links the library.
-$(BINDIR)/nsq-to-file $(O)/tests/test_regex: LDLIBS += -lpcre2-8
+# lib/regex is PCRE2; only what calls it links the library (nsqd: the
+# auth servers' patterns).
+$(BINDIR)/nsq-to-file $(BINDIR)/nsqd $(O)/tests/test_regex \
+    $(O)/tests/test_nsqd_v2 $(O)/tests/test_nsqd_auth: LDLIBS += -lpcre2-8
 
 $(O)/tests/test_%: $(O)/tests/unit/test_%.o $(LIBS)
 	@mkdir -p $(@D)
@@ -185,7 +187,8 @@ $(O)/tests/test_%: $(O)/tests/unit/test_%.o $(LIBS)
 # The V2 engine's test drives nsqd's own code (engine and broker core, no
 # socket): it links nsqd's objects but main.o, whose main() it replaces.
 NSQD_OBJ := $(filter-out $(O)/cmd/nsqd/main.o,$(call prog_objs,nsqd))
-$(O)/tests/test_nsqd_v2: $(O)/tests/unit/test_nsqd_v2.o $(NSQD_OBJ) $(LIBS)
+$(O)/tests/test_nsqd_v2 $(O)/tests/test_nsqd_auth: $(O)/tests/test_nsqd_%: \
+    $(O)/tests/unit/test_nsqd_%.o $(NSQD_OBJ) $(LIBS)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)

@@ -82,7 +82,7 @@ for t in $targets; do
 	srcs=
 	lib=lib/*.c
 	case $t in
-	fuzz_nsqd_v2|fuzz_nsqd_meta)
+	fuzz_nsqd_v2|fuzz_nsqd_meta|fuzz_auth_reply)
 		srcs=$(for f in cmd/nsqd/*.c; do
 			[ "$f" = cmd/nsqd/main.c ] || echo "$f"
 		done)

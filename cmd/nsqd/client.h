@@ -48,6 +48,13 @@ struct client_ops {
 	 * none of them, so pass it through them again.
 	 */
 	void	(*reread)(struct client *);
+	/*
+	 * AUTH, or an authorization past its TTL: query the auth servers
+	 * with c->auth_secret, holding the client's input meanwhile; the
+	 * answer comes back through v2_auth_done, from the loop.  -1 when
+	 * no query could start.
+	 */
+	int	(*auth_query)(struct client *);
 };
 
 static inline bool

@@ -827,6 +827,7 @@ http_start(struct nsqd *n)
 	const struct http_route tls_only[] = {
 		{ NULL, "*", h_tls_required, 0, NULL },
 	};
+	struct http_route *gated = NULL;
 	struct http_limits lim;
 	char err[256];
 	int fd;
@@ -840,9 +841,15 @@ http_start(struct nsqd *n)
 	lim.max_body_bytes = (size_t)o->max_body_size;
 	if (o->tls_required_mode == TLS_REQUIRED)
 		n->http = http_server_new(n->loop, fd, tls_only, 1, &lim, n);
-	else
-		n->http = http_server_new(n->loop, fd, routes,
-		    sizeof(routes) / sizeof(routes[0]), &lim, n);
+	else {
+		/* --http-auth-required: the same routes behind the gate. */
+		if (o->http_auth_required)
+			(void)http_auth_routes(n, routes, sizeof(routes) /
+			    sizeof(routes[0]), &gated);
+		n->http = http_server_new(n->loop, fd, gated != NULL ? gated :
+		    routes, sizeof(routes) / sizeof(routes[0]), &lim, n);
+		free(gated);
+	}
 	http_server_set_log(n->http, access_log);
 	http_server_set_warn(n->http, http_warn);
 	log_info("HTTP: listening on %s", net_bound_name(fd, o->http_address,
@@ -860,6 +867,7 @@ http_stop(struct nsqd *n)
 void
 http_free(struct nsqd *n)
 {
+	http_auth_free(n);
 	http_server_free(n->http);
 	n->http = NULL;
 }

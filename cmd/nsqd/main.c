@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "auth.h"
 #include "log.h"
 #include "nsqd.h"
 #include "options.h"
@@ -110,6 +111,9 @@ static const struct opt opts[] = {
 	{ "http-address", 0, S(http_address), "ADDR",
 	  "<addr>:<port> to listen on for HTTP clients (\"\" disables)",
 	  NULL, 0, 0 },
+	{ "http-auth-required", 0, B(http_auth_required), NULL,
+	  "every HTTP request but /ping needs Authorization: Bearer <secret>, "
+	  "checked against the auth servers", NULL, 0, 0 },
 	{ "http-client-connect-timeout", 0, D(http_client_connect_timeout),
 	  "DURATION", "timeout for HTTP connects", NULL, 0, 0 },
 	{ "http-client-request-timeout", 0, D(http_client_request_timeout),
@@ -273,7 +277,7 @@ validate(void)
 		fatalx("--max-deflate-level must be [1,9]");
 	if (strcmp(o.auth_http_request_method, "get") != 0 &&
 	    strcmp(o.auth_http_request_method, "post") != 0)
-		fatalx("--auth-http-request-method must be get or post");
+		fatalx("--auth-http-request-method must be post or get");
 	if (strcmp(o.tls_required, "tcp-https") == 0)
 		o.tls_required_mode = TLS_REQUIRED_EXCEPT_HTTP;
 	else {
@@ -298,9 +302,16 @@ validate(void)
 			fatalx("invalid E2E processing latency percentile: %g",
 			    q);
 	}
-	if (o.auth_http_addresses.n > 0)
-		log_warnx("auth is not supported by this build yet; "
-		    "--auth-http-address is ignored");
+	if (o.http_auth_required && o.auth_http_addresses.n == 0)
+		fatalx("--http-auth-required needs an --auth-http-address");
+	for (size_t i = 0; i < o.auth_http_addresses.n; i++) {
+		char err[256];
+
+		if (auth_check_address(o.auth_http_addresses.v[i], err,
+		    sizeof(err)) == -1)
+			fatalx("--auth-http-address %s: %s",
+			    o.auth_http_addresses.v[i], err);
+	}
 }
 
 int

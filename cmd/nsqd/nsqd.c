@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "log.h"
 #include "net.h"
 #include "nsqd.h"
@@ -467,7 +468,7 @@ nsqd_start(struct nsqd *n, struct ev_loop *loop, struct nsqd_opts *o)
 	if (n->durable)
 		log_info("NSQ: durable mode: a publish is answered after its "
 		    "fsync");
-	if (tls_setup(n) == -1)
+	if (tls_setup(n) == -1 || auth_setup(n) == -1)
 		return -1;
 	n->tls_required = o->tls_required_mode != TLS_NOT_REQUIRED;
 	if (meta_load(n) == -1)
@@ -561,6 +562,7 @@ nsqd_free(struct nsqd *n)
 	lookup_precreate_free(n);
 	lookup_free(n);
 	tls_free(n);
+	auth_free(n);
 	http_free(n);
 	statsd_stop(n);
 	(void)meta_save(n);

@@ -47,6 +47,7 @@ struct nsqd_opts {
 	struct strlist	 lookupd_tcp_addresses;
 	struct strlist	 auth_http_addresses;
 	const char	*auth_http_request_method;
+	bool		 http_auth_required;
 	int64_t		 http_client_connect_timeout;
 	int64_t		 http_client_request_timeout;
 	const char	*topology_region;
@@ -228,6 +229,10 @@ enum client_state {
 };
 
 struct client_ops;
+struct auth_state;
+struct auth_query;
+struct http_gate;
+struct http_route;
 
 struct pub_count {
 	char		*topic;
@@ -299,6 +304,17 @@ struct client {
 	struct pub_count	*pubs;
 	size_t			 npubs;
 	struct cmsg_list	 inflight;
+	/* AUTH (auth.h): the last answer, and the query under way. */
+	struct auth_state	*auth;
+	char			*auth_secret;
+	bool			 auth_wait;	/* query in flight: no
+						   command is parsed */
+	int			 auth_result;	/* for the command that
+						   waited (v2.c) */
+	struct auth_query	*authq;		/* the connection's */
+	bool			 authed;	/* /stats: authorizations */
+	char			*auth_identity;	/* /stats; NULL: none */
+	char			*auth_identity_url;
 	TAILQ_ENTRY(client)	 link;
 	TAILQ_ENTRY(client)	 dirty_link;
 };
@@ -343,9 +359,11 @@ struct nsqd {
 	size_t			 npeers;
 	char			 hostname[256];
 	SSL_CTX			*ssl_ctx;	/* NULL without --tls-cert */
+	SSL_CTX			*auth_ssl_ctx;	/* https auth servers */
 	bool			 tls_required;	/* for TCP clients */
 	char			 health[256];	/* "" when healthy */
 	struct http_server	*http;		/* NULL: no --http-address */
+	struct http_gate	*http_gate;	/* --http-auth-required */
 	int			 http_port;	/* -1: unix socket or none */
 	struct statsd		*statsd;	/* NULL: no --statsd-address */
 	struct syncer		*syncer;	/* fsyncs off the loop */
@@ -502,6 +520,14 @@ int	 http_start(struct nsqd *);
 /* Stop accepting (exit); http_free closes what is left. */
 void	 http_stop(struct nsqd *);
 void	 http_free(struct nsqd *);
+/*
+ * http_auth.c: --http-auth-required.  *out: routes (freed by the caller
+ * once the server has them) whose handlers but /ping's check the bearer
+ * secret first.
+ */
+int	 http_auth_routes(struct nsqd *, const struct http_route *,
+	    size_t, struct http_route **);
+void	 http_auth_free(struct nsqd *);
 
 /* stats.c: what /stats, /metrics and statsd report. */
 struct nsqd_mem {

@@ -169,8 +169,9 @@ static const struct statfield channel_f[] = {
 };
 
 /*
- * A consumer's text line; a producer's (pub_counts) is stats.c's.  No
- * authorization, so Go's omitempty auth fields never show.
+ * A consumer's text line; a producer's (pub_counts) is stats.c's.  The
+ * auth fields are Go's omitempty ones: they show once AUTH has answered
+ * (authed only with authorizations, the identities when not empty).
  */
 static const struct statfield client_f[] = {
 	{ .key = "client_id", .type = SF_STR, .off = C(client_id) },
@@ -194,6 +195,12 @@ static const struct statfield client_f[] = {
 	{ .key = "deflate", .type = SF_BOOL, .off = C(deflate) },
 	{ .key = "snappy", .type = SF_BOOL, .off = C(snappy) },
 	{ .key = "user_agent", .type = SF_STR, .off = C(user_agent) },
+	{ .key = "authed", .type = SF_BOOL, .off = C(authed),
+	  .omitempty = true },
+	{ .key = "auth_identity", .type = SF_STR, .off = C(auth_identity),
+	  .omitempty = true },
+	{ .key = "auth_identity_url", .type = SF_STR,
+	  .off = C(auth_identity_url), .omitempty = true },
 	{ .key = "pub_counts", .type = SF_NEST, .nest = SF_N_PUBS },
 	{ .key = "tls", .type = SF_BOOL, .off = C(tls) },
 	{ .key = "tls_cipher_suite", .type = SF_LIT, .lit = "" },

@@ -81,6 +81,8 @@ struct statfield {
 	const char	*statsd;	/* statsd stat, after the base */
 	enum sf_nest	 nest;
 	const char	*lit;		/* SF_LIT's value */
+	bool		 omitempty;	/* JSON: left out when false, "" or
+					   NULL (Go's omitempty) */
 };
 
 struct sf_level {

@@ -333,8 +333,12 @@ jw_fields(struct jw *w, const struct sf_level *l, void *obj,
 			jw_nest(w, l, f, obj, x);
 			continue;
 		}
-		jw_key(w, f->key);
 		v = sf_value(f, obj);
+		if (f->omitempty && (f->type == SF_STR || f->type == SF_CHARS ?
+		    sf_str(f, obj) == NULL || sf_str(f, obj)[0] == '\0' :
+		    v == 0))
+			continue;
+		jw_key(w, f->key);
 		switch (f->type) {
 		case SF_STR:
 		case SF_CHARS:

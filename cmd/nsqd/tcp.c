@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "compress.h"
 #include "frame.h"
 #include "log.h"
@@ -180,6 +181,53 @@ conn_reread(struct client *c)
 	buf_reset(&c->in);
 	(void)take_raw(c, buf_data(&rest), buf_len(&rest));
 	buf_free(&rest);
+}
+
+/* The answer of the query conn_auth_query started. */
+static void
+conn_auth_done(void *arg, struct auth_state *st, const char *err)
+{
+	struct client *c = arg;
+
+	c->authq = NULL;
+	if (c->idle.repeat > 0)
+		ev_timer_again(c->nsqd->loop, &c->idle);
+	v2_auth_done(c, st, err);
+}
+
+/*
+ * client_ops.auth_query: what Go's QueryAuthd sends of the client (the
+ * peer's IP, whether TLS is on, its certificate's common name).  The
+ * engine parses nothing meanwhile, but the socket is still read into
+ * c->in, so that a client that goes away (a reset) is closed at once and
+ * its query cancelled; no read deadline runs, as Go sets none while a
+ * command runs.
+ */
+static int
+conn_auth_query(struct client *c)
+{
+	char ip[256], cn[256] = "";
+	int port;
+
+	if (net_split_hostport(c->remote, ip, sizeof(ip), &port) == -1)
+		ip[0] = '\0';
+	if (c->tls && c->ssl != NULL) {
+		X509 *peer = SSL_get1_peer_certificate(c->ssl);
+
+		if (peer != NULL) {
+			if (X509_NAME_get_text_by_NID(
+			    X509_get_subject_name(peer), NID_commonName, cn,
+			    sizeof(cn)) < 0)
+				cn[0] = '\0';
+			X509_free(peer);
+		}
+	}
+	c->authq = auth_query_start(c->nsqd, c->auth_secret, ip, c->tls, cn,
+	    conn_auth_done, c);
+	if (c->authq == NULL)
+		return -1;
+	ev_timer_stop(c->nsqd->loop, &c->idle);
+	return 0;
 }
 
 void
@@ -457,7 +505,7 @@ read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		conn_close(c, "read error");
 		return;
 	}
-	if (c->idle.repeat > 0)
+	if (c->idle.repeat > 0 && !c->auth_wait)
 		ev_timer_again(loop, &c->idle);
 	v2_input(c);
 	/* A TLS close_notify is the peer's EOF too. */
@@ -501,6 +549,9 @@ conn_close(struct client *c, const char *why)
 	ev_io_stop(n->loop, &c->wr);
 	ev_timer_stop(n->loop, &c->hb);
 	ev_timer_stop(n->loop, &c->idle);
+	/* A query under way would call back a freed client. */
+	auth_query_cancel(c->authq);
+	c->authq = NULL;
 	if (c->dirty) {
 		TAILQ_REMOVE(&n->dirty, c, dirty_link);
 		c->dirty = false;
@@ -539,4 +590,5 @@ static const struct client_ops tcp_ops = {
 	.start_tls = conn_start_tls,
 	.start_compression = conn_start_compression,
 	.reread = conn_reread,
+	.auth_query = conn_auth_query,
 };

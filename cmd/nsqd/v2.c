@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "compress.h"
 #include "frame.h"
 #include "json.h"
@@ -545,7 +546,7 @@ identify_reply(struct client *c, bool tls)
 	jw_key(&w, "sample_rate");
 	jw_int(&w, c->sample_rate);
 	jw_key(&w, "auth_required");
-	jw_bool(&w, false);
+	jw_bool(&w, auth_enabled(c->nsqd));
 	jw_key(&w, "output_buffer_size");
 	jw_int(&w, c->output_buffer_size);
 	jw_key(&w, "output_buffer_timeout");
@@ -641,12 +642,126 @@ cmd_identify(struct client *c, struct params *p, const char *rest,
 	return 4 + size;
 }
 
+/*
+ * Authorization (Go's CheckAuth and clientV2.Auth/IsAuthorized).  A
+ * command that needs the auth servers asks the connection for the query
+ * and waits (NEED_MORE, its bytes still in c->in, nothing parsed after
+ * it); v2_auth_done stores the answer in c->auth_result and handles the
+ * command again, which then takes that answer instead of asking again.
+ */
+enum { AUTH_R_NONE, AUTH_R_OK, AUTH_R_FAILED };
+
+static bool
+has_authorizations(const struct client *c)
+{
+	return c->auth != NULL && c->auth->nperms > 0;
+}
+
+/* Start the query: NEED_MORE while it runs, FATAL if it cannot start. */
+static int
+auth_ask(struct client *c)
+{
+	c->auth_wait = true;
+	if (c->ops->auth_query != NULL && c->ops->auth_query(c) == 0)
+		return NEED_MORE;
+	c->auth_wait = false;
+	log_warnx("PROTOCOL(V2): [%s] AUTH failed no auth server could be "
+	    "queried", c->remote);
+	return fatal_err(c, "E_AUTH_FAILED", "AUTH failed");
+}
+
+/* The answer for the command that waited, taken once. */
+static int
+auth_take(struct client *c)
+{
+	int r = c->auth_result;
+
+	c->auth_result = AUTH_R_NONE;
+	return r;
+}
+
+/*
+ * May cmd act on topic (and channel, for SUB)?  0 yes, NEED_MORE while
+ * the authorization is fetched again (past its TTL), FATAL refused.
+ */
+static int
+check_auth(struct client *c, const char *cmd, const char *topic,
+    size_t tlen, const char *channel, size_t clen)
+{
+	struct buf b;
+	int r;
+
+	if (!auth_enabled(c->nsqd))
+		return 0;
+	if (c->auth_result == AUTH_R_NONE) {
+		if (!has_authorizations(c))
+			return fatal_err(c, "E_AUTH_FIRST",
+			    "AUTH required before %s", cmd);
+		if (c->auth->expires < ev_now(c->nsqd->loop))
+			return auth_ask(c);
+	}
+	if (auth_take(c) == AUTH_R_FAILED)
+		return fatal_err(c, "E_AUTH_FAILED", "AUTH failed");
+	if (auth_state_allowed(c->auth, topic, tlen, channel, clen))
+		return 0;
+	/* Go's "AUTH failed for %s on %q %q". */
+	buf_init(&b, 128, 4096);
+	buf_addf(&b, "AUTH failed for %s on ", cmd);
+	if (text_goquote(&b, topic, tlen) == 0) {
+		buf_addf(&b, " ");
+		if (text_goquote(&b, channel, clen) == 0)
+			buf_add(&b, "", 1);	/* the string's end */
+		else
+			buf_fail(&b);
+	} else
+		buf_fail(&b);
+	r = fatal_err(c, "E_UNAUTHORIZED", "%s", buf_failed(&b) ?
+	    "AUTH failed" : buf_data(&b));
+	buf_free(&b);
+	return r;
+}
+
+/* The auth server's answer is now the client's (Go's c.AuthState). */
+static void
+auth_set(struct client *c, struct auth_state *st)
+{
+	auth_state_free(c->auth);
+	c->auth = st;
+	c->authed = has_authorizations(c);
+	c->auth_identity = st->identity;
+	c->auth_identity_url = st->identity_url;
+}
+
+void
+v2_auth_done(struct client *c, struct auth_state *st, const char *err)
+{
+	c->auth_wait = false;
+	if (c->dead) {
+		auth_state_free(st);
+		return;
+	}
+	if (st != NULL) {
+		st->expires = ev_now(c->nsqd->loop) + (double)st->ttl;
+		auth_set(c, st);
+		c->auth_result = AUTH_R_OK;
+	} else {
+		/* Go keeps the auth server's words out of the client's. */
+		log_warnx("PROTOCOL(V2): [%s] AUTH failed %s", c->remote,
+		    err != NULL ? err : "");
+		c->auth_result = AUTH_R_FAILED;
+	}
+	v2_input(c);
+	if (c->eof && !c->auth_wait)
+		v2_input_end(c);
+}
+
 static int
 cmd_auth(struct client *c, struct params *p, const char *rest,
     size_t restlen)
 {
 	int64_t max = c->nsqd->o->max_body_size;
 	int32_t size;
+	char *reply;
 
 	if (c->state != CLIENT_INIT)
 		return fatal_err(c, "E_INVALID",
@@ -665,8 +780,29 @@ cmd_auth(struct client *c, struct params *p, const char *rest,
 		    size);
 	if (restlen < 4 + (size_t)size)
 		return short_read(c, "E_BAD_BODY", "AUTH failed to read body");
-	/* No --auth-http-address support: auth is disabled, as Go says. */
-	return fatal_err(c, "E_AUTH_DISABLED", "AUTH disabled");
+	if (c->auth_result == AUTH_R_NONE) {
+		if (has_authorizations(c))
+			return fatal_err(c, "E_INVALID", "AUTH already set");
+		if (!auth_enabled(c->nsqd))
+			return fatal_err(c, "E_AUTH_DISABLED", "AUTH disabled");
+		free(c->auth_secret);
+		c->auth_secret = xstrndup(rest + 4, (size_t)size);
+		return auth_ask(c);
+	}
+	if (auth_take(c) == AUTH_R_FAILED)
+		return fatal_err(c, "E_AUTH_FAILED", "AUTH failed");
+	if (!has_authorizations(c))
+		return fatal_err(c, "E_UNAUTHORIZED",
+		    "AUTH no authorizations found");
+	log_info("[%s] AUTH: identity=%s identity_url=%s permissions=%zu",
+	    c->remote, c->auth->identity, c->auth->identity_url,
+	    c->auth->nperms);
+	if ((reply = auth_reply_json(c->auth)) == NULL)
+		return fatal_err(c, "E_AUTH_ERROR", "AUTH error %s",
+		    "encoding the reply");
+	send_response(c, reply);
+	free(reply);
+	return 4 + size;
 }
 
 static int
@@ -675,6 +811,7 @@ cmd_sub(struct client *c, struct params *p, const char *rest,
 {
 	struct topic *t;
 	struct channel *ch;
+	int r;
 
 	(void)rest;
 	(void)restlen;
@@ -692,6 +829,9 @@ cmd_sub(struct client *c, struct params *p, const char *rest,
 	if (!name_valid(p->v[2], p->len[2]))
 		return fatal_err(c, "E_BAD_CHANNEL",
 		    "SUB channel name %Q is not valid", p->v[2], p->len[2]);
+	if ((r = check_auth(c, "SUB", p->v[1], p->len[1], p->v[2],
+	    p->len[2])) != 0)
+		return r;
 	if (c->nsqd->exiting)
 		return fatal_err(c, "E_SUB_FAILED", "SUB failed exiting");
 	if ((t = nsqd_get_topic(c->nsqd, p->v[1], p->len[1])) == NULL ||
@@ -847,6 +987,7 @@ pub_one(struct client *c, struct params *p, const char *rest,
 	const char *code;
 	struct topic *t;
 	int32_t size;
+	int r;
 
 	if (body_size(rest, restlen, &size) == NEED_MORE)
 		return short_read(c, "E_BAD_MESSAGE",
@@ -861,6 +1002,8 @@ pub_one(struct client *c, struct params *p, const char *rest,
 	if (restlen < 4 + (size_t)size)
 		return short_read(c, "E_BAD_MESSAGE",
 		    "%s failed to read message body", cmd);
+	if ((r = check_auth(c, cmd, p->v[1], p->len[1], "", 0)) != 0)
+		return r;
 	code = defer_ns ? "E_DPUB_FAILED" : "E_PUB_FAILED";
 	if (c->nsqd->exiting)
 		return fatal_err(c, code, "%s failed exiting", cmd);
@@ -918,6 +1061,7 @@ cmd_mpub(struct client *c, struct params *p, const char *rest,
 	const char *b;
 	int32_t size, count, len, i;
 	size_t off, avail;
+	int r;
 
 	if (p->n < 2)
 		return fatal_err(c, "E_INVALID",
@@ -926,6 +1070,9 @@ cmd_mpub(struct client *c, struct params *p, const char *rest,
 		return fatal_err(c, "E_BAD_TOPIC",
 		    "E_BAD_TOPIC MPUB topic name %Q is not valid",
 		    p->v[1], p->len[1]);
+	/* Go asks before it reads the body (protocol_v2.go:828). */
+	if ((r = check_auth(c, "MPUB", p->v[1], p->len[1], "", 0)) != 0)
+		return r;
 	/* Go makes the topic before it reads the body (protocol_v2.go:832). */
 	if (!c->nsqd->exiting &&
 	    (t = nsqd_get_topic(c->nsqd, p->v[1], p->len[1])) == NULL)
@@ -1113,8 +1260,8 @@ v2_input(struct client *c)
 		if (c->heartbeat_ns > 0)
 			c->ops->heartbeat(c, false);
 	}
-	while (!c->dead && !c->tls_handshaking && c->last_words == NULL &&
-	    buf_len(&c->in) > 0) {
+	while (!c->dead && !c->tls_handshaking && !c->auth_wait &&
+	    c->last_words == NULL && buf_len(&c->in) > 0) {
 		/*
 		 * After EOF the next command may be one cut short, whose
 		 * error must not pass the OKs still owed: one at a time.
@@ -1138,7 +1285,8 @@ v2_input_end(struct client *c)
 	c->eof = true;
 	c->ops->hold(c);
 	v2_input(c);
-	if (c->dead || c->pending_oks > 0)
+	/* A command waiting for the auth servers ends the input later. */
+	if (c->dead || c->pending_oks > 0 || c->auth_wait)
 		return;
 	client_flush(c);
 	client_close(c, "EOF");
@@ -1170,7 +1318,7 @@ v2_synced(struct client *c, bool ok)
 		return;
 	}
 	v2_input(c);
-	if (c->eof)
+	if (c->eof && !c->auth_wait)
 		v2_input_end(c);
 }
 
@@ -1234,6 +1382,11 @@ v2_end(struct client *c)
 	for (i = 0; i < c->npubs; i++)
 		free(c->pubs[i].topic);
 	free(c->pubs);
+	auth_state_free(c->auth);
+	free(c->auth_secret);
+	c->auth = NULL;
+	c->auth_secret = NULL;
+	c->auth_identity = c->auth_identity_url = NULL;
 	free(c->last_words);
 	free(c->client_id);
 	free(c->hostname);

@@ -30,6 +30,12 @@ void	 v2_input(struct client *);
 void	 v2_input_end(struct client *);
 /* After a group commit: answer the PUBs, go on with buffered input. */
 void	 v2_synced(struct client *, bool ok);
+/*
+ * The auth servers answered c's query (c->ops->auth_query): st, now
+ * the engine's, or NULL with the reasons in err (logged, never sent).
+ * The command that waited is handled again, then the input after it.
+ */
+void	 v2_auth_done(struct client *, struct auth_state *st, const char *err);
 /* Send a response frame (OK, _heartbeat_, ...). */
 void	 v2_response(struct client *, const char *);
 /* Whether the protocol lets the client take one more message. */

@@ -27,6 +27,7 @@
 #include "message.h"
 #include "syncer.h"
 #include "xmalloc.h"
+#include "../../cmd/nsqd/auth.h"
 #include "../../cmd/nsqd/nsqd.h"
 #include "../../cmd/nsqd/v2.h"
 
@@ -50,6 +51,9 @@ struct tclient {
 	int		 rereads;
 	bool		 fail_tls;
 	bool		 fail_cz;
+	int		 auth_queries;
+	bool		 fail_auth;	/* no query can start */
+	char		 secret[64];	/* the last query's */
 };
 
 struct fx {
@@ -150,6 +154,16 @@ t_reread(struct client *c)
 	tc(c)->rereads++;
 }
 
+static int
+t_auth_query(struct client *c)
+{
+	if (tc(c)->fail_auth)
+		return -1;
+	tc(c)->auth_queries++;
+	snprintf(tc(c)->secret, sizeof(tc(c)->secret), "%s", c->auth_secret);
+	return 0;
+}
+
 static const struct client_ops test_ops = {
 	.ready = t_ready,
 	.send_message = t_send_message,
@@ -162,6 +176,7 @@ static const struct client_ops test_ops = {
 	.start_tls = t_start_tls,
 	.start_compression = t_start_cz,
 	.reread = t_reread,
+	.auth_query = t_auth_query,
 };
 
 static const struct nsqd_opts defaults = {
@@ -1152,6 +1167,233 @@ test_eof_closes(void **state)
 	fx_free(f);
 }
 
+/*
+ * AUTH with --auth-http-address: the engine asks the connection for the
+ * query and parses nothing until v2_auth_done brings the answer.
+ */
+static char auth_addr0[] = "127.0.0.1:1";
+static char *auth_addr[] = { auth_addr0 };
+
+static struct auth_state *
+state(const char *json)
+{
+	char err[256];
+	struct auth_state *st = auth_state_parse(json, strlen(json), err,
+	    sizeof(err));
+
+	if (st == NULL)
+		fail_msg("%s", err);
+	return st;
+}
+
+#define ALLOW_T	"{\"ttl\":60,\"identity\":\"i\",\"identity_url\":\"u\"," \
+	"\"authorizations\":[{\"topic\":\"^t\\\\d$\",\"channels\":[\".*\"]," \
+	"\"permissions\":[\"publish\",\"subscribe\"]}]}"
+
+static struct fx *
+auth_fx(void)
+{
+	struct fx *f = fx_new();
+
+	f->o.auth_http_addresses.v = auth_addr;
+	f->o.auth_http_addresses.n = 1;
+	return f;
+}
+
+static void
+auth_fx_free(struct fx *f)
+{
+	f->o.auth_http_addresses.n = 0;
+	fx_free(f);
+}
+
+static void
+test_auth_waits(void **state_)
+{
+	struct fx *f = auth_fx();
+	struct tclient *t = client_new(f);
+
+	(void)state_;
+	feeds(t, "  V2");
+	feed(t, IN("AUTH\n\x00\x00\x00\x03" "abcPUB t1\n\x00\x00\x00\x01x"));
+	/* Asked once, nothing answered or parsed behind it. */
+	assert_int_equal(t->auth_queries, 1);
+	assert_string_equal(t->secret, "abc");
+	assert_true(t->c.auth_wait);
+	expect_none(t);
+	feeds(t, "NOP\n");
+	assert_int_equal(t->auth_queries, 1);
+	expect_none(t);
+	v2_auth_done(&t->c, state(ALLOW_T), NULL);
+	expect(t, FRAME_RESPONSE,
+	    "{\"identity\":\"i\",\"identity_url\":\"u\","
+	    "\"permission_count\":1}");
+	expect(t, FRAME_RESPONSE, "OK");
+	expect_none(t);
+	assert_false(t->closed);
+	assert_true(t->c.authed);
+	assert_string_equal(t->c.auth_identity, "i");
+	/* Allowed and refused, Go's words. */
+	feed(t, IN("PUB t2\n\x00\x00\x00\x01y"));
+	expect(t, FRAME_RESPONSE, "OK");
+	feed(t, IN("PUB t\n\x00\x00\x00\x01y"));
+	expect(t, FRAME_ERROR,
+	    "E_UNAUTHORIZED AUTH failed for PUB on \"t\" \"\"");
+	assert_true(t->closed);
+	assert_int_equal(t->auth_queries, 1);
+	client_free_t(t);
+	auth_fx_free(f);
+}
+
+static void
+test_auth_failed(void **state_)
+{
+	struct fx *f = auth_fx();
+	struct tclient *t = client_new(f);
+
+	(void)state_;
+	feeds(t, "  V2");
+	feed(t, IN("AUTH\n\x00\x00\x00\x01s"));
+	v2_auth_done(&t->c, NULL, "failed to auth against x - boom");
+	expect(t, FRAME_ERROR, "E_AUTH_FAILED AUTH failed");
+	assert_true(t->closed);
+	client_free_t(t);
+
+	/* No query could start: the same, at once. */
+	t = client_new(f);
+	t->fail_auth = true;
+	feeds(t, "  V2");
+	feed(t, IN("AUTH\n\x00\x00\x00\x01s"));
+	expect(t, FRAME_ERROR, "E_AUTH_FAILED AUTH failed");
+	assert_true(t->closed);
+	assert_false(t->c.auth_wait);
+	client_free_t(t);
+
+	/* No authorizations. */
+	t = client_new(f);
+	feeds(t, "  V2");
+	feed(t, IN("AUTH\n\x00\x00\x00\x01s"));
+	v2_auth_done(&t->c, state("{\"ttl\":5}"), NULL);
+	expect(t, FRAME_ERROR, "E_UNAUTHORIZED AUTH no authorizations found");
+	assert_true(t->closed);
+	client_free_t(t);
+	auth_fx_free(f);
+}
+
+static void
+test_auth_first(void **state_)
+{
+	static const struct {
+		const char	*in;
+		size_t		 len;
+		const char	*err;
+	} first[] = {
+		{ IN("PUB t1\n\x00\x00\x00\x01x"),
+		  "E_AUTH_FIRST AUTH required before PUB" },
+		{ IN("DPUB t1 10\n\x00\x00\x00\x01x"),
+		  "E_AUTH_FIRST AUTH required before DPUB" },
+		{ IN("MPUB t1\n"), "E_AUTH_FIRST AUTH required before MPUB" },
+		{ IN("SUB t1 c\n"), "E_AUTH_FIRST AUTH required before SUB" },
+	};
+	struct fx *f = auth_fx();
+	struct tclient *t;
+	size_t i;
+
+	(void)state_;
+	for (i = 0; i < sizeof(first) / sizeof(first[0]); i++) {
+		t = client_new(f);
+		feeds(t, "  V2NOP\n");
+		feed(t, first[i].in, first[i].len);
+		expect(t, FRAME_ERROR, first[i].err);
+		assert_true(t->closed);
+		assert_int_equal(t->auth_queries, 0);
+		client_free_t(t);
+	}
+	/* The topic was never made. */
+	assert_int_equal(hmap_len(&f->n.topics), 0);
+	auth_fx_free(f);
+}
+
+static void
+test_auth_ttl(void **state_)
+{
+	struct fx *f = auth_fx();
+	struct tclient *t = client_new(f);
+
+	(void)state_;
+	feeds(t, "  V2");
+	feed(t, IN("AUTH\n\x00\x00\x00\x01s"));
+	v2_auth_done(&t->c, state(ALLOW_T), NULL);
+	(void)next_frame(t, &(struct frame){ 0 });
+	/* Past the TTL: the SUB waits for a new answer. */
+	t->c.auth->expires = ev_now(f->loop) - 1;
+	feeds(t, "SUB t1 c\n");
+	assert_int_equal(t->auth_queries, 2);
+	expect_none(t);
+	v2_auth_done(&t->c, state(ALLOW_T), NULL);
+	expect(t, FRAME_RESPONSE, "OK");
+	assert_int_equal(t->c.state, CLIENT_SUBSCRIBED);
+	assert_true(t->c.auth->expires > ev_now(f->loop));
+	client_free_t(t);
+
+	/* A refetch that fails keeps nothing of the command. */
+	t = client_new(f);
+	feeds(t, "  V2");
+	feed(t, IN("AUTH\n\x00\x00\x00\x01s"));
+	v2_auth_done(&t->c, state(ALLOW_T), NULL);
+	(void)next_frame(t, &(struct frame){ 0 });
+	t->c.auth->expires = ev_now(f->loop) - 1;
+	feed(t, IN("MPUB t1\n\x00\x00\x00\x09"
+	    "\x00\x00\x00\x01\x00\x00\x00\x01x"));
+	assert_int_equal(t->auth_queries, 2);
+	v2_auth_done(&t->c, NULL, "down");
+	expect(t, FRAME_ERROR, "E_AUTH_FAILED AUTH failed");
+	assert_true(t->closed);
+	client_free_t(t);
+	auth_fx_free(f);
+}
+
+/* The peer's EOF while AUTH waits: answered first, then the close. */
+static void
+test_auth_eof(void **state_)
+{
+	struct fx *f = auth_fx();
+	struct tclient *t = client_new(f);
+
+	(void)state_;
+	feeds(t, "  V2");
+	feed(t, IN("AUTH\n\x00\x00\x00\x01s"));
+	v2_input_end(&t->c);
+	assert_false(t->closed);
+	v2_auth_done(&t->c, state(ALLOW_T), NULL);
+	expect(t, FRAME_RESPONSE,
+	    "{\"identity\":\"i\",\"identity_url\":\"u\","
+	    "\"permission_count\":1}");
+	assert_true(t->closed);
+	assert_string_equal(t->why, "EOF");
+	client_free_t(t);
+	auth_fx_free(f);
+}
+
+/* AUTH twice, and AUTH with auth off. */
+static void
+test_auth_again(void **state_)
+{
+	struct fx *f = auth_fx();
+	struct tclient *t = client_new(f);
+
+	(void)state_;
+	feeds(t, "  V2");
+	feed(t, IN("AUTH\n\x00\x00\x00\x01s"));
+	v2_auth_done(&t->c, state(ALLOW_T), NULL);
+	(void)next_frame(t, &(struct frame){ 0 });
+	feed(t, IN("AUTH\n\x00\x00\x00\x01s"));
+	expect(t, FRAME_ERROR, "E_INVALID AUTH already set");
+	assert_int_equal(t->auth_queries, 1);
+	client_free_t(t);
+	auth_fx_free(f);
+}
+
 int
 main(void)
 {
@@ -1176,6 +1418,12 @@ main(void)
 		cmocka_unit_test(test_durable_failed_sync),
 		cmocka_unit_test(test_durable_line_too_long),
 		cmocka_unit_test(test_eof_closes),
+		cmocka_unit_test(test_auth_waits),
+		cmocka_unit_test(test_auth_failed),
+		cmocka_unit_test(test_auth_first),
+		cmocka_unit_test(test_auth_ttl),
+		cmocka_unit_test(test_auth_eof),
+		cmocka_unit_test(test_auth_again),
 	};
 
 	return cmocka_run_group_tests(tests, quiet, NULL);
