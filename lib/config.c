@@ -99,6 +99,9 @@ static const struct cfg_opt cfg_opts[] = {
 	{ "read_timeout", C_DUR, F(read_timeout), 1, 1, 100 * MS, 5 * MIN, 0,
 	  0 },
 	{ "sample_rate", C_INT, F(sample_rate), 1, 1, 0, 99, 0, 0 },
+	/* go-nsq's name; true (its default) sends the Bearer header. */
+	{ "skip_lookupd_authorization", C_BOOL, F(lookupd_authorization), 0,
+	  0, 0, 0, 0, 0 },
 	{ "snappy", C_BOOL, F(snappy), 0, 0, 0, 0, 0, 0 },
 	{ "tls_cert", C_STR, F(tls_cert), 0, 0, 0, 0, 0, 0 },
 	{ "tls_insecure_skip_verify", C_BOOL, F(tls_insecure_skip_verify), 0,
@@ -158,6 +161,7 @@ nsq_config_new(void)
 	c->output_buffer_timeout = 250 * MS;
 	c->max_in_flight = 1;
 	c->auth_secret = xstrdup("");
+	c->lookupd_authorization = true;
 	c->tls_root_ca_file = xstrdup("");
 	c->tls_cert = xstrdup("");
 	c->tls_key = xstrdup("");

@@ -52,6 +52,7 @@ struct nsq_config {
 	int		 tls_min_version;	/* TLS1_VERSION...; 0: default */
 	bool		 snappy;
 	bool		 deflate;
+	bool		 lookupd_authorization;	/* skip_lookupd_authorization */
 	int64_t		 publish_window;
 	int64_t		 max_frame_size;
 

@@ -27,6 +27,7 @@
 
 #include <ev.h>
 
+#include "../common/client.h"
 #include "../common/tool.h"
 #include "buffer.h"
 #include "json.h"
@@ -79,6 +80,8 @@ static const struct opt opts[] = {
 	  0 },
 	{ "topic", 0, OPT_STRLIST, &o.topics, "TOPIC",
 	  "NSQ topic (repeatable)", NULL, 0, 0 },
+	CLIENT_TCP_OPTS,
+	CLIENT_HTTP_OPTS,
 	{ "version", 'V', OPT_BOOL, &o.version, NULL,
 	  "print the version and exit", NULL, 0, 0 },
 };
@@ -110,7 +113,7 @@ log_cb(enum nsq_log_level lvl, const char *msg, void *arg)
 {
 	(void)lvl;
 	(void)arg;
-	warnx("%s", msg);
+	warnx("%s", client_hint(msg));
 }
 
 static void
@@ -359,7 +362,7 @@ conn_cb(struct nsq_consumer *c, const char *addr, enum nsq_conn_event ev,
 	for (i = 0; i < up.n; i++)
 		if (strcmp(up.v[i], addr) == 0)
 			return;
-	errx(1, "%s", err);
+	errx(1, "%s", client_hint(err));
 }
 
 static void
@@ -395,19 +398,9 @@ make_config(void)
 {
 	struct nsq_config *cfg;
 	char err[512], *ua, n[32];
-	size_t i;
 
 	cfg = nsq_config_new();
-	for (i = 0; i < o.consumer_opts.n; i++)
-		if (nsq_config_set_opt(cfg, o.consumer_opts.v[i], err,
-		    sizeof(err)) == -1) {
-			char *q = text_goquote_str(o.consumer_opts.v[i]);
-
-			fprintf(stderr, "invalid value %s for flag "
-			    "-consumer-opt: %s\n", q, err);
-			free(q);
-			exit(2);
-		}
+	client_config(cfg, &o.consumer_opts, "consumer-opt");
 	/* Don't ask for more messages than we want. */
 	if (o.n > 0 && o.n < o.max_in_flight)
 		o.max_in_flight = o.n;

@@ -32,6 +32,7 @@
 
 #include <ev.h>
 
+#include "../common/client.h"
 #include "../common/tool.h"
 #include "archive.h"
 #include "httpc.h"
@@ -155,6 +156,8 @@ static const struct opt opts[] = {
 	{ "topic-refresh", 0, OPT_DURATION, &o.topic_refresh, "DURATION",
 	  "how often to ask nsqlookupd for new topics (without --topic)",
 	  NULL, 0, 0 },
+	CLIENT_TCP_OPTS,
+	CLIENT_HTTP_OPTS,
 	{ "version", 'V', OPT_BOOL, &o.version, NULL,
 	  "print the version and exit", NULL, 0, 0 },
 	{ "work-dir", 0, OPT_STR, &o.work_dir, "DIR",
@@ -220,7 +223,7 @@ lib_log_cb(enum nsq_log_level lvl, const char *msg, void *arg)
 	(void)arg;
 	if (lvl == NSQ_LOG_ERROR)
 		st.errors++;
-	log_emit(map[lvl], 0, "%s", msg);
+	log_emit(map[lvl], 0, "%s", client_hint(msg));
 }
 
 /* Write and fsync t's records, then finish their messages. */
@@ -775,7 +778,6 @@ make_config(void)
 {
 	struct nsq_config *cfg;
 	char err[512], *ua, n[32];
-	size_t i;
 
 	cfg = nsq_config_new();
 	/*
@@ -784,16 +786,7 @@ make_config(void)
 	 */
 	if (nsq_config_set(cfg, "max_attempts", "0", err, sizeof(err)) == -1)
 		errx(1, "%s", err);
-	for (i = 0; i < o.consumer_opts.n; i++)
-		if (nsq_config_set_opt(cfg, o.consumer_opts.v[i], err,
-		    sizeof(err)) == -1) {
-			char *q = text_goquote_str(o.consumer_opts.v[i]);
-
-			fprintf(stderr, "invalid value %s for flag "
-			    "-consumer-opt: %s\n", q, err);
-			free(q);
-			exit(2);
-		}
+	client_config(cfg, &o.consumer_opts, "consumer-opt");
 	ua = xasprintf("%s/%s nsq-c/%s", PROG, NSQ_VERSION, nsq_version());
 	snprintf(n, sizeof(n), "%lld", (long long)o.max_in_flight);
 	if (nsq_config_set(cfg, "user_agent", ua, err, sizeof(err)) == -1 ||
@@ -1020,6 +1013,7 @@ main(int argc, char **argv)
 			errx(1, "cannot set up libcurl");
 		httpc_set_connect_timeout(st.http,
 		    o.http_connect_timeout / 1000000);
+		httpc_use_config(st.http, st.cfg, true);
 		st.reqs = xcalloc(o.lookupd.n, sizeof(*st.reqs));
 		/* Go waits a whole --topic-refresh first; we ask at once. */
 		discover(true);
