@@ -927,7 +927,13 @@ rd_cb(struct ev_loop *loop, ev_io *w, int revents)
 	(void)revents;
 	c->busy++;
 	n = read_in(c);
-	if (n == 0)
+	if (n == 0 && (c->state == CONN_TLS_HANDSHAKE ||
+	    c->state == CONN_TLS_OK))
+		/* As nsqd does when it wants a client certificate. */
+		conn_failf(c, "nsqd %s closed the connection during the TLS "
+		    "upgrade (does it refuse our certificate, or want one: "
+		    "tls_cert, tls_key?)", c->addr);
+	else if (n == 0)
 		conn_failf(c, "EOF from %s", c->addr);
 	else if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK &&
 	    errno != EINTR)
