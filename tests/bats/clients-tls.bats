@@ -94,7 +94,7 @@ roundtrip() {
 }
 
 @test "clients-tls: the client in nsqd's stats is tls, snappy or deflate as asked" {
-	local mode args want f
+	local mode args want f name
 	tls_nsqd --snappy=true --deflate=true
 	for mode in tls snappy deflate tls+snappy tls+deflate; do
 		args=()
@@ -105,17 +105,19 @@ roundtrip() {
 		    --topic t --batch-size 7 --nsqd-tcp-address "$1" "${@:3}"' \
 		    "$PUB" "$ADDR" "$mode" "${args[@]}"
 		assert_success
-		tail_bg S --topic t --channel c --nsqd-tcp-address "$ADDR" \
-		    -n 300 "${args[@]}"
-		wait_bg S 30
-		run wc -l <"$BATS_TEST_TMPDIR/S.out"
+		name=S${mode//+/_}
+		tail_bg "$name" --topic t --channel c \
+		    --nsqd-tcp-address "$ADDR" -n 300 "${args[@]}"
+		wait_bg "$name" 30
+		run wc -l <"$BATS_TEST_TMPDIR/$name.out"
 		assert_output 300
-		run grep -c "^$mode " "$BATS_TEST_TMPDIR/S.out"
+		run grep -c "^$mode " "$BATS_TEST_TMPDIR/$name.out"
 		assert_output 300
 		# Subscribed and idle: nsqd's view of the connection.
-		tail_bg S --topic t --channel c --nsqd-tcp-address "$ADDR" \
-		    "${args[@]}"
-		subscribed S
+		name=I${mode//+/_}
+		tail_bg "$name" --topic t --channel c \
+		    --nsqd-tcp-address "$ADDR" "${args[@]}"
+		subscribed "$name"
 		want=
 		for f in tls snappy deflate; do
 			[[ $mode == *$f* ]] && want+=" true" || want+=" false"
@@ -124,7 +126,7 @@ roundtrip() {
 		run echo $(client_stat tls) $(client_stat snappy) \
 		    $(client_stat deflate)
 		assert_output "$want"
-		stop_bg S || :
+		stop_bg "$name" || :
 	done
 }
 
