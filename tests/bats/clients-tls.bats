@@ -21,6 +21,36 @@ mkcert() {
 	    -extfile "$CERTS/$1.ext" -out "$CERTS/$1.pem" 2>/dev/null
 }
 
+# mkexpired NAME CA: a certificate for 127.0.0.1 that expired in 2020
+# (openssl ca is the CLI that takes explicit dates).
+mkexpired() {
+	local d=$CERTS/$1.ca
+	mkdir -p "$d"
+	: >"$d/index.txt"
+	echo 01 >"$d/serial"
+	cat >"$d/ca.cnf" <<-EOF
+	[ca]
+	default_ca = d
+	[d]
+	database = $d/index.txt
+	new_certs_dir = $d
+	serial = $d/serial
+	default_md = sha256
+	policy = p
+	x509_extensions = ext
+	[p]
+	commonName = supplied
+	[ext]
+	subjectAltName = DNS:localhost,IP:127.0.0.1
+	EOF
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=$1" \
+	    -keyout "$CERTS/$1.key" -out "$CERTS/$1.csr" 2>/dev/null
+	openssl ca -batch -config "$d/ca.cnf" -cert "$CERTS/$2.pem" \
+	    -keyfile "$CERTS/$2.key" -in "$CERTS/$1.csr" -out "$CERTS/$1.pem" \
+	    -startdate 20200101000000Z -enddate 20200102000000Z -notext \
+	    2>/dev/null
+}
+
 mkca() {
 	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=$1" \
 	    -keyout "$CERTS/$1.key" -out "$CERTS/$1.pem" 2>/dev/null
@@ -35,6 +65,7 @@ setup_file() {
 	mkcert elsewhere ca "DNS:elsewhere.example"
 	mkcert client ca "DNS:client"
 	mkcert rogue otherca "DNS:client"
+	mkexpired expired ca
 }
 
 setup() {
@@ -130,7 +161,7 @@ roundtrip() {
 	done
 }
 
-@test "clients-tls: a wrong CA or a wrong name fails with OpenSSL's reason, no hang" {
+@test "clients-tls: a wrong CA, a wrong name or an expired certificate fails with OpenSSL's reason, no hang" {
 	tls_nsqd
 	run bash -c 'echo x | timeout 30 "$0" --topic t --nsqd-tcp-address "$1" \
 	    --tls --tls-ca-file "$2"' "$PUB" "$ADDR" "$CERTS/otherca.pem"
@@ -155,6 +186,14 @@ roundtrip() {
 	    --tls --tls-ca-file "$2"' "$PUB" "$ADDR" "$CERTS/ca.pem"
 	assert_failure 1
 	assert_output --partial "TLS handshake with nsqd $ADDR failed: certificate verify failed (IP address mismatch)"
+	# Signed by our CA, for the right name, but expired.
+	stop_nsqd
+	start_nsqd --tls-cert="$CERTS/expired.pem" --tls-key="$CERTS/expired.key"
+	ADDR=127.0.0.1:$NSQD_TCP_PORT
+	run timeout 30 "$TAIL" --topic t --nsqd-tcp-address "$ADDR" -n 1 \
+	    --tls --tls-ca-file "$CERTS/ca.pem"
+	assert_failure 1
+	assert_output --partial "TLS handshake with nsqd $ADDR failed: certificate verify failed (certificate has expired)"
 	# An nsqd with no TLS at all: asked for, TLS is not skipped.
 	stop_nsqd
 	start_nsqd
@@ -313,4 +352,36 @@ https_stub() {
 	run timeout 30 "$stat" --topic t --channel c --count 1 \
 	    --lookupd-http-address "https://127.0.0.1:$HTTPS_PORT"
 	assert_output --partial "certificate"
+}
+
+@test "clients-tls: nsq-to-file through an https:// nsqlookupd, with the CA and the Bearer secret" {
+	local out=$BATS_TEST_TMPDIR/out
+	start_nsqd
+	ADDR=127.0.0.1:$NSQD_TCP_PORT
+	https_stub
+	printf 'f1\nf2\nf3\n' | "$PUB" --topic t --nsqd-tcp-address "$ADDR"
+	run timeout 60 "$NSQ_BIN_DIR/nsq-to-file" --topic t --channel c \
+	    --lookupd-http-address "https://127.0.0.1:$HTTPS_PORT" \
+	    --tls-ca-file "$CERTS/ca.pem" --auth-secret s3cret \
+	    --output-dir "$out" --exit-when-idle 2s
+	assert_success
+	run bash -c "cat '$out'/t.*.log"
+	assert_output "$(printf 'f1\nf2\nf3')"
+	run grep -c "^/lookup?topic=t auth=Bearer s3cret$" \
+	    "$BATS_TEST_TMPDIR/https.log"
+	[[ $output -ge 1 ]] || fail "no Bearer on /lookup: $(cat "$BATS_TEST_TMPDIR/https.log")"
+}
+
+@test "clients-tls: a consumer whose TLS fails keeps reconnecting with backoff, no crash" {
+	start_nsqd --tls-cert="$CERTS/elsewhere.pem" \
+	    --tls-key="$CERTS/elsewhere.key"
+	ADDR=127.0.0.1:$NSQD_TCP_PORT
+	https_stub
+	tail_bg B --topic t --channel c \
+	    --lookupd-http-address "https://127.0.0.1:$HTTPS_PORT" \
+	    --tls --tls-ca-file "$CERTS/ca.pem" \
+	    --consumer-opt lookupd_poll_interval,1s
+	wait_until 30 eval "[[ \$(grep -c 'error connecting to nsqd - TLS handshake with nsqd $ADDR failed: certificate verify failed (IP address mismatch)' \"\$B_LOG\") -ge 2 ]]"
+	proc_alive B || fail "nsq-tail ended: $(cat "$B_LOG")"
+	stop_bg B || :
 }
