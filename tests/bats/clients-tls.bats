@@ -322,6 +322,17 @@ https_stub() {
 	run grep -c "^/lookup?topic=t auth=Bearer s3cret$" \
 	    "$BATS_TEST_TMPDIR/https.log"
 	[[ $output -ge 1 ]] || fail "no Bearer on /lookup: $(cat "$BATS_TEST_TMPDIR/https.log")"
+	# go-nsq's skip_lookupd_authorization,false: no secret to nsqlookupd.
+	: >"$BATS_TEST_TMPDIR/https.log"
+	echo again | "$PUB" --topic t --nsqd-tcp-address "$ADDR"
+	run timeout 30 "$TAIL" --topic t --channel c -n 1 \
+	    --lookupd-http-address "https://127.0.0.1:$HTTPS_PORT" \
+	    --tls-ca-file "$CERTS/ca.pem" --auth-secret s3cret \
+	    --consumer-opt skip_lookupd_authorization,false
+	assert_success
+	assert_line again
+	run cat "$BATS_TEST_TMPDIR/https.log"
+	assert_line "/lookup?topic=t auth="
 	# Another CA: the lookup fails and says why.
 	tail_bg W --topic t --channel c \
 	    --lookupd-http-address "https://127.0.0.1:$HTTPS_PORT" \

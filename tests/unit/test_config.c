@@ -111,6 +111,11 @@ test_upgrades(void **state)
 	    sizeof(err)), 0);
 	assert_int_equal(nsq_config_check(c, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "tls_cert /x/cert.pem: "));
+	/* go-nsq's name: false keeps the secret from nsqlookupd. */
+	assert_true(c->lookupd_authorization);
+	assert_int_equal(nsq_config_set_opt(c, "skip_lookupd_authorization,"
+	    "false", err, sizeof(err)), 0);
+	assert_false(c->lookupd_authorization);
 	d = nsq_config_dup(c);
 	assert_non_null(d);
 	assert_string_equal(d->tls_cert, "/x/cert.pem");
