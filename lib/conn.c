@@ -499,6 +499,9 @@ wr_cb(struct ev_loop *loop, ev_io *w, int revents)
 		connected(c);
 		return;
 	}
+	/* Output appended since the last flush goes through the layers. */
+	if (seal(c) == -1)
+		return;
 	while (buf_len(wbuf(c)) > 0) {
 		n = send(c->fd, buf_data(wbuf(c)), buf_len(wbuf(c)),
 		    MSG_NOSIGNAL | MSG_DONTWAIT);
