@@ -421,8 +421,8 @@ nsq_config_set(struct nsq_config *c, const char *key0, const char *value,
 	}
 	case C_TLSVER:
 		if ((b = tls_version_parse(value)) == -1) {
-			errbuf_set(err, errlen, "ERROR: %s is not a tls version",
-			    value);
+			errbuf_set(err, errlen,
+			    "ERROR: %s is not a tls version", value);
 			return -1;
 		}
 		c->tls_min_version = b;

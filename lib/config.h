@@ -46,10 +46,10 @@ struct nsq_config {
 	char		*auth_secret;
 	bool		 tls_v1;
 	bool		 tls_insecure_skip_verify;
-	char		*tls_root_ca_file;	/* "": the system's store */
-	char		*tls_cert;		/* client certificate, "" none */
+	char		*tls_root_ca_file;	/* "": the system's */
+	char		*tls_cert;		/* client's, "": none */
 	char		*tls_key;
-	int		 tls_min_version;	/* TLS1_VERSION...; 0: default */
+	int		 tls_min_version;	/* TLS1_VERSION..., 0 */
 	bool		 snappy;
 	bool		 deflate;
 	bool		 lookupd_authorization;	/* skip_lookupd_authorization */

@@ -6,9 +6,9 @@
  * magic, IDENTIFY with feature negotiation, then as go-nsq the upgrades
  * nsqd agreed to (TLS, then snappy or deflate, each confirmed by an OK
  * read through the new layer) and AUTH when nsqd asks for it (the AUTH
- * reply in conn_ident), NOP for every heartbeat, read and write deadlines, a bounded input
- * buffer read frame by frame and an output buffer written while it holds
- * data.  The owner appends commands to conn_out() and calls conn_flush().
+ * reply in conn_ident), NOP for every heartbeat, read and write
+ * deadlines, a bounded input buffer read frame by frame and an output
+ * buffer written while it holds data.  The owner appends commands to conn_out() and calls conn_flush().
  */
 #ifndef NSQ_CONN_H
 #define NSQ_CONN_H
