@@ -65,6 +65,7 @@ setup_file() {
 	mkcert elsewhere ca "DNS:elsewhere.example"
 	mkcert client ca "DNS:client"
 	mkcert rogue otherca "DNS:client"
+	mkcert dnsonly ca "DNS:localhost"
 	mkexpired expired ca
 }
 
@@ -186,6 +187,14 @@ roundtrip() {
 	    --tls --tls-ca-file "$2"' "$PUB" "$ADDR" "$CERTS/ca.pem"
 	assert_failure 1
 	assert_output --partial "TLS handshake with nsqd $ADDR failed: certificate verify failed (IP address mismatch)"
+	# A DNS name is checked as such (and sent as SNI): localhost:PORT
+	# passes with a certificate for localhost alone.
+	stop_nsqd
+	start_nsqd --tls-cert="$CERTS/dnsonly.pem" --tls-key="$CERTS/dnsonly.key"
+	run bash -c 'echo by-name | timeout 30 "$0" --topic t \
+	    --nsqd-tcp-address "localhost:$1" --tls --tls-ca-file "$2"' \
+	    "$PUB" "$NSQD_TCP_PORT" "$CERTS/ca.pem"
+	assert_success
 	# Signed by our CA, for the right name, but expired.
 	stop_nsqd
 	start_nsqd --tls-cert="$CERTS/expired.pem" --tls-key="$CERTS/expired.key"
