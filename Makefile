@@ -70,8 +70,9 @@ endif
 # log with fatal(), HTTP server, ...).  Its xmalloc-report.o is
 # lib/xmalloc.c again, saying on stderr what it could not allocate
 # before it aborts; listed first, it is the xmalloc programs get.
-CLIENT   := buffer config conn consumer errbuf frame httpc json lookup \
-            message names net options producer rand text xmalloc
+CLIENT   := buffer compress config conn consumer errbuf frame httpc json \
+            lookup message names net options producer rand text tlsc \
+            xmalloc
 LIB_SRC  := $(wildcard lib/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(O)/%.o)
 CLI_OBJ  := $(CLIENT:%=$(O)/lib/%.o)

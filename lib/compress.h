@@ -1,5 +1,5 @@
 /*
- * Archive: libnsqsrv.a (what the daemons add to libnsq.a).
+ * Archive: libnsq.a (the client library; no thread, printing or exit).
  *
  * The compressed streams NSQ clients may negotiate in IDENTIFY: raw
  * DEFLATE (no zlib header, sync-flushed after each write batch) and

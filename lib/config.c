@@ -2,10 +2,12 @@
  * Client options (struct nsq_config) by go-nsq's names, defaults and
  * bounds (config.go struct tags), set from text as go-nsq's ConfigFlag
  * does for the tools' --consumer-opt/--producer-opt, with its words for
- * errors ("invalid max_in_flight ! -1 < 0").  Options go-nsq has but this
- * library cannot honour (TLS, snappy, deflate, local_addr) are refused
- * when they would change anything, rather than silently ignored.
+ * errors ("invalid max_in_flight ! -1 < 0").  The one option go-nsq has
+ * but this library cannot honour (local_addr) is refused rather than
+ * silently ignored.  The TLS files are read when set, as go-nsq's
+ * tlsConfig does, so a bad path fails at the flag, not at each connect.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stddef.h>
@@ -14,10 +16,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
 #include "errbuf.h"
 #include "config.h"
 #include "options.h"
 #include "text.h"
+#include "tlsc.h"
 #include "xmalloc.h"
 
 #define MS	NS_MS
@@ -29,7 +37,9 @@ enum cfg_type {
 	C_INT,		/* int64_t */
 	C_FLOAT,	/* double */
 	C_STR,		/* char * */
-	C_OFFBOOL,	/* a feature we lack: only false is accepted */
+	C_BOOL,		/* bool */
+	C_CAFILE,	/* char *, a PEM file of certificates */
+	C_TLSVER,	/* tls_min_version */
 	C_STRATEGY,	/* backoff_strategy */
 	C_NONE,		/* a feature we lack: refused */
 };
@@ -52,7 +62,7 @@ static const struct cfg_opt cfg_opts[] = {
 	{ "client_id", C_STR, F(client_id), 0, 0, 0, 0, 0, 0 },
 	{ "default_requeue_delay", C_DUR, F(default_requeue_delay), 1, 1, 0,
 	  60 * MIN, 0, 0 },
-	{ "deflate", C_OFFBOOL, 0, 0, 0, 0, 0, 0, 0 },
+	{ "deflate", C_BOOL, F(deflate), 0, 0, 0, 0, 0, 0 },
 	{ "deflate_level", C_INT, F(deflate_level), 1, 1, 1, 9, 0, 0 },
 	{ "dial_timeout", C_DUR, F(dial_timeout), 0, 0, 0, 0, 0, 0 },
 	{ "heartbeat_interval", C_DUR, F(heartbeat_interval), 0, 0, 0, 0, 0,
@@ -89,13 +99,18 @@ static const struct cfg_opt cfg_opts[] = {
 	{ "read_timeout", C_DUR, F(read_timeout), 1, 1, 100 * MS, 5 * MIN, 0,
 	  0 },
 	{ "sample_rate", C_INT, F(sample_rate), 1, 1, 0, 99, 0, 0 },
-	{ "snappy", C_OFFBOOL, 0, 0, 0, 0, 0, 0, 0 },
-	{ "tls_cert", C_NONE, 0, 0, 0, 0, 0, 0, 0 },
-	{ "tls_insecure_skip_verify", C_NONE, 0, 0, 0, 0, 0, 0, 0 },
-	{ "tls_key", C_NONE, 0, 0, 0, 0, 0, 0, 0 },
-	{ "tls_min_version", C_NONE, 0, 0, 0, 0, 0, 0, 0 },
-	{ "tls_root_ca_file", C_NONE, 0, 0, 0, 0, 0, 0, 0 },
-	{ "tls_v1", C_OFFBOOL, 0, 0, 0, 0, 0, 0, 0 },
+	/* go-nsq's name; true (its default) sends the Bearer header. */
+	{ "skip_lookupd_authorization", C_BOOL, F(lookupd_authorization), 0,
+	  0, 0, 0, 0, 0 },
+	{ "snappy", C_BOOL, F(snappy), 0, 0, 0, 0, 0, 0 },
+	{ "tls_cert", C_STR, F(tls_cert), 0, 0, 0, 0, 0, 0 },
+	{ "tls_insecure_skip_verify", C_BOOL, F(tls_insecure_skip_verify), 0,
+	  0, 0, 0, 0, 0 },
+	{ "tls_key", C_STR, F(tls_key), 0, 0, 0, 0, 0, 0 },
+	{ "tls_min_version", C_TLSVER, 0, 0, 0, 0, 0, 0, 0 },
+	{ "tls_root_ca_file", C_CAFILE, F(tls_root_ca_file), 0, 0, 0, 0, 0,
+	  0 },
+	{ "tls_v1", C_BOOL, F(tls_v1), 0, 0, 0, 0, 0, 0 },
 	{ "user_agent", C_STR, F(user_agent), 0, 0, 0, 0, 0, 0 },
 	{ "write_timeout", C_DUR, F(write_timeout), 1, 1, 100 * MS, 5 * MIN,
 	  0, 0 },
@@ -146,6 +161,10 @@ nsq_config_new(void)
 	c->output_buffer_timeout = 250 * MS;
 	c->max_in_flight = 1;
 	c->auth_secret = xstrdup("");
+	c->lookupd_authorization = true;
+	c->tls_root_ca_file = xstrdup("");
+	c->tls_cert = xstrdup("");
+	c->tls_key = xstrdup("");
 	c->publish_window = 64;
 	c->max_frame_size = 256 * 1024 * 1024;
 	c->log_min = NSQ_LOG_INFO;
@@ -161,6 +180,9 @@ nsq_config_free(struct nsq_config *c)
 	free(c->hostname);
 	free(c->user_agent);
 	free(c->auth_secret);
+	free(c->tls_root_ca_file);
+	free(c->tls_cert);
+	free(c->tls_key);
 	free(c);
 }
 
@@ -176,8 +198,13 @@ nsq_config_dup(const struct nsq_config *src)
 	c->hostname = strdup(src->hostname);
 	c->user_agent = strdup(src->user_agent);
 	c->auth_secret = strdup(src->auth_secret);
+	c->tls_root_ca_file = strdup(src->tls_root_ca_file);
+	c->tls_cert = strdup(src->tls_cert);
+	c->tls_key = strdup(src->tls_key);
 	if (c->client_id == NULL || c->hostname == NULL ||
-	    c->user_agent == NULL || c->auth_secret == NULL) {
+	    c->user_agent == NULL || c->auth_secret == NULL ||
+	    c->tls_root_ca_file == NULL || c->tls_cert == NULL ||
+	    c->tls_key == NULL) {
 		nsq_config_free(c);
 		return NULL;
 	}
@@ -208,6 +235,63 @@ nsq_logf(const struct nsq_config *c, enum nsq_log_level lvl,
 	c->log(lvl, line, c->log_arg);
 }
 
+
+/*
+ * go-nsq's tls_min_version words (ssl3.0, tls1.0, tls1.1, tls1.2), in any
+ * case, and tls1.3, which OpenSSL also offers: the OpenSSL constant, or
+ * -1.
+ */
+static int
+tls_version_parse(const char *v)
+{
+	static const struct {
+		const char	*name;
+		int		 version;
+	} vs[] = {
+		{ "ssl3.0", SSL3_VERSION },
+		{ "tls1.0", TLS1_VERSION },
+		{ "tls1.1", TLS1_1_VERSION },
+		{ "tls1.2", TLS1_2_VERSION },
+		{ "tls1.3", TLS1_3_VERSION },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(vs) / sizeof(vs[0]); i++)
+		if (strcasecmp(v, vs[i].name) == 0)
+			return vs[i].version;
+	return -1;
+}
+
+/*
+ * A CA file must open and hold at least one PEM certificate, as go-nsq's
+ * AppendCertsFromPEM requires; its two messages.
+ */
+static int
+ca_file_check(const char *path, char *err, size_t errlen)
+{
+	char why[128];
+	BIO *b;
+	X509 *x;
+
+	if ((b = BIO_new_file(path, "r")) == NULL) {
+		snprintf(why, sizeof(why), "%s", strerror(errno));
+		why[0] = (char)tolower((unsigned char)why[0]);
+		errbuf_set(err, errlen, "ERROR: failed to read custom "
+		    "Certificate Authority file open %s: %s", path, why);
+		ERR_clear_error();
+		return -1;
+	}
+	x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+	BIO_free(b);
+	ERR_clear_error();
+	if (x == NULL) {
+		errbuf_set(err, errlen, "ERROR: failed to append certificates "
+		    "from Certificate Authority file");
+		return -1;
+	}
+	X509_free(x);
+	return 0;
+}
 
 /* A bound or value as Go's %v prints it for the option's type. */
 static void
@@ -315,7 +399,7 @@ nsq_config_set(struct nsq_config *c, const char *key0, const char *value,
 		*p = xstrdup(value);
 		return 0;
 	}
-	case C_OFFBOOL:
+	case C_BOOL:
 		if (parse_bool(value, &b) == -1) {
 			q = text_goquote_str(value);
 			errbuf_set(err, errlen, "failed to coerce option %s (%s) - "
@@ -324,11 +408,24 @@ nsq_config_set(struct nsq_config *c, const char *key0, const char *value,
 			free(q);
 			return -1;
 		}
-		if (b) {
-			errbuf_set(err, errlen, "%s is not supported by this "
-			    "client", o->name);
+		*(bool *)(void *)((char *)c + o->off) = b != 0;
+		return 0;
+	case C_CAFILE: {
+		char **p = (char **)(void *)((char *)c + o->off);
+
+		if (ca_file_check(value, err, errlen) == -1)
+			return -1;
+		free(*p);
+		*p = xstrdup(value);
+		return 0;
+	}
+	case C_TLSVER:
+		if ((b = tls_version_parse(value)) == -1) {
+			errbuf_set(err, errlen,
+			    "ERROR: %s is not a tls version", value);
 			return -1;
 		}
+		c->tls_min_version = b;
 		return 0;
 	case C_STRATEGY:
 		if (strcmp(value, "exponential") == 0)
@@ -361,7 +458,13 @@ nsq_config_check(const struct nsq_config *c, char *err, size_t errlen)
 		    "ReadTimeout %s", a, b);
 		return -1;
 	}
-	return 0;
+	/* go-nsq loads the pair once both are set; one alone does nothing. */
+	if ((c->tls_cert[0] == '\0') != (c->tls_key[0] == '\0')) {
+		errbuf_set(err, errlen, "tls_cert and tls_key must be set "
+		    "together");
+		return -1;
+	}
+	return tlsc_check(c, err, errlen);
 }
 
 int

@@ -44,6 +44,15 @@ struct nsq_config {
 	int64_t		 max_in_flight;
 	int64_t		 msg_timeout;
 	char		*auth_secret;
+	bool		 tls_v1;
+	bool		 tls_insecure_skip_verify;
+	char		*tls_root_ca_file;	/* "": the system's */
+	char		*tls_cert;		/* client's, "": none */
+	char		*tls_key;
+	int		 tls_min_version;	/* TLS1_VERSION..., 0 */
+	bool		 snappy;
+	bool		 deflate;
+	bool		 lookupd_authorization;	/* skip_lookupd_authorization */
 	int64_t		 publish_window;
 	int64_t		 max_frame_size;
 

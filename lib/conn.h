@@ -3,10 +3,12 @@
  *
  * One client connection to nsqd on a libev loop, shared by the producer
  * and the consumer: non-blocking connect with dial_timeout, the "  V2"
- * magic, IDENTIFY with feature negotiation (and AUTH when nsqd asks for
- * it), NOP for every heartbeat, read and write deadlines, a bounded input
- * buffer read frame by frame and an output buffer written while it holds
- * data.  The owner appends commands to conn_out() and calls conn_flush().
+ * magic, IDENTIFY with feature negotiation, then as go-nsq the upgrades
+ * nsqd agreed to (TLS, then snappy or deflate, each confirmed by an OK
+ * read through the new layer) and AUTH when nsqd asks for it (the AUTH
+ * reply in conn_ident), NOP for every heartbeat, read and write
+ * deadlines, a bounded input buffer read frame by frame and an output
+ * buffer written while it holds data.  The owner appends commands to conn_out() and calls conn_flush().
  */
 #ifndef NSQ_CONN_H
 #define NSQ_CONN_H
@@ -28,7 +30,15 @@ struct conn_ident {
 	int64_t	msg_timeout_ms;		/* 0 if not negotiated */
 	int64_t	max_msg_timeout_ms;
 	bool	auth_required;
+	bool	tls_v1;			/* the upgrades nsqd agreed to */
+	bool	snappy;
+	bool	deflate;
+	int64_t	deflate_level;
 	char	version[32];
+	/* The AUTH reply, when there was one. */
+	char	identity[128];
+	char	identity_url[256];
+	int64_t	permission_count;
 };
 
 /*
@@ -39,6 +49,8 @@ struct conn_ident {
  * response frame.
  */
 int	conn_parse_identify(struct conn_ident *, const void *data, size_t len);
+/* The same for the AUTH reply (identity, identity_url, permission_count). */
+int	conn_parse_auth(struct conn_ident *, const void *data, size_t len);
 
 struct conn_cb {
 	/* IDENTIFY (and AUTH) done: commands may be sent. */

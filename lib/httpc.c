@@ -19,6 +19,7 @@
 #include <curl/curl.h>
 
 #include "buffer.h"
+#include "config.h"
 #include "httpc.h"
 #include "xmalloc.h"
 
@@ -55,6 +56,10 @@ struct httpc {
 	struct httpc_socks	 socks;
 	int64_t			 connect_ms;	/* 0: the request's */
 	long			 redirects;	/* most followed */
+	char			*ca_file;	/* NULL: the system's store */
+	char			*cert, *key;	/* client certificate */
+	bool			 insecure;
+	char			*bearer;	/* the whole header line */
 };
 
 #define CONTAINER(p, type, member)					\
@@ -225,6 +230,41 @@ httpc_new(struct ev_loop *loop)
 	return h;
 }
 
+static char *
+dup_or_null(const char *s)
+{
+	return s != NULL && s[0] != '\0' ? xstrdup(s) : NULL;
+}
+
+void
+httpc_set_tls(struct httpc *h, const char *ca_file, const char *cert,
+    const char *key, bool insecure)
+{
+	free(h->ca_file);
+	free(h->cert);
+	free(h->key);
+	h->ca_file = dup_or_null(ca_file);
+	h->cert = dup_or_null(cert);
+	h->key = dup_or_null(key);
+	h->insecure = insecure;
+}
+
+void
+httpc_set_bearer(struct httpc *h, const char *secret)
+{
+	free(h->bearer);
+	h->bearer = secret != NULL && secret[0] != '\0' ?
+	    xasprintf("Authorization: Bearer %s", secret) : NULL;
+}
+
+void
+httpc_use_config(struct httpc *h, const struct nsq_config *c, bool bearer)
+{
+	httpc_set_tls(h, c->tls_root_ca_file, c->tls_cert, c->tls_key,
+	    c->tls_insecure_skip_verify);
+	httpc_set_bearer(h, bearer ? c->auth_secret : NULL);
+}
+
 void
 httpc_set_connect_timeout(struct httpc *h, int64_t ms)
 {
@@ -312,6 +352,13 @@ httpc_request(struct httpc *h, const char *method, const char *url,
 		}
 		r->hdrs = l;
 	}
+	if (h->bearer != NULL) {
+		if ((l = curl_slist_append(r->hdrs, h->bearer)) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+		r->hdrs = l;
+	}
 	if (r->hdrs != NULL)
 		curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->hdrs);
 	if (strcmp(method, "POST") == 0)
@@ -326,6 +373,16 @@ httpc_request(struct httpc *h, const char *method, const char *url,
 			snprintf(err, errlen, "out of memory");
 			goto fail;
 		}
+	}
+	if (h->ca_file != NULL)
+		curl_easy_setopt(r->easy, CURLOPT_CAINFO, h->ca_file);
+	if (h->cert != NULL && h->key != NULL) {
+		curl_easy_setopt(r->easy, CURLOPT_SSLCERT, h->cert);
+		curl_easy_setopt(r->easy, CURLOPT_SSLKEY, h->key);
+	}
+	if (h->insecure) {
+		curl_easy_setopt(r->easy, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(r->easy, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
 	curl_easy_setopt(r->easy, CURLOPT_URL, url);
 	curl_easy_setopt(r->easy, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -389,5 +446,9 @@ httpc_free(struct httpc *h)
 		ev_io_stop(h->loop, &s->io);
 		free(s);
 	}
+	free(h->ca_file);
+	free(h->cert);
+	free(h->key);
+	free(h->bearer);
 	free(h);
 }

@@ -44,6 +44,23 @@ void	httpc_set_connect_timeout(struct httpc *, int64_t ms);
  */
 void	httpc_set_redirects(struct httpc *, long max);
 /*
+ * For https:// URLs started after: verify against this CA file (NULL or
+ * "": the system's store), present this client certificate and key (both
+ * or neither), or skip the checks (insecure).  Copied.
+ */
+void	httpc_set_tls(struct httpc *, const char *ca_file, const char *cert,
+	    const char *key, bool insecure);
+/* Send "Authorization: Bearer <secret>" (NULL or "": none).  Copied. */
+void	httpc_set_bearer(struct httpc *, const char *secret);
+/*
+ * Both from a client configuration: its tls_root_ca_file, tls_cert,
+ * tls_key, tls_insecure_skip_verify, and, when bearer is set, its
+ * auth_secret.
+ */
+struct nsq_config;
+void	httpc_use_config(struct httpc *, const struct nsq_config *,
+	    bool bearer);
+/*
  * Start GET url with an Accept header (or NULL), a whole-request timeout
  * (which also bounds the connect) and a body limit.  NULL with err if
  * curl refuses to start it.

@@ -89,6 +89,8 @@ lookup_new(struct ev_loop *loop, const char *topic,
 		free(lk);
 		return NULL;
 	}
+	/* go-nsq sends the secret to nsqlookupd unless told not to. */
+	httpc_use_config(lk->h, cfg, cfg->lookupd_authorization);
 	ev_init(&lk->poll, poll_cb);
 	ev_init(&lk->recheck, recheck_cb);
 	return lk;

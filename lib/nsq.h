@@ -86,7 +86,20 @@ void	nsq_config_free(struct nsq_config *);
  * value means "true", as a bare "--consumer-opt key" does.  Durations are
  * Go's ("250ms", "1m"), booleans Go's ("true", "1", "f").  -1 with the
  * reason in err: unknown option, bad value, out of range, or a feature
- * this library does not offer (TLS, snappy, deflate).
+ * this library does not offer (local_addr).
+ *
+ * TLS, snappy, deflate and AUTH are negotiated in IDENTIFY as go-nsq
+ * does: tls_v1 (and tls_root_ca_file, else the system's store;
+ * tls_insecure_skip_verify; tls_cert with tls_key; tls_min_version:
+ * ssl3.0, tls1.0 ... tls1.3, any case), snappy, deflate with
+ * deflate_level, auth_secret (sent when nsqd says auth_required, and as
+ * "Authorization: Bearer" to nsqlookupd unless skip_lookupd_authorization
+ * is false, go-nsq's name).  The server's name is checked against the
+ * host of the address.  Unlike go-nsq, tls_v1 with an nsqd that offers
+ * no TLS fails the connection rather than going on in plain text.  A
+ * connection that fails because nsqd needs TLS or AUTH says so:
+ * "nsqd ADDR requires TLS: set tls_v1 (...)", "nsqd ADDR requires AUTH:
+ * set auth_secret".
  *
  * Options beyond go-nsq: publish_window (commands a producer keeps
  * awaiting nsqd's reply on its connection, default 64) and

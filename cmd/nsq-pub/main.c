@@ -32,6 +32,7 @@
 
 #include <ev.h>
 
+#include "../common/client.h"
 #include "../common/tool.h"
 #include "buffer.h"
 #include "names.h"
@@ -78,6 +79,8 @@ static const struct opt opts[] = {
 	  "most messages per second (0: no limit)", NULL, 0, INT32_MAX },
 	{ "topic", 0, OPT_STR, &o.topic, "TOPIC", "NSQ topic to publish to",
 	  NULL, 0, 0 },
+	CLIENT_TCP_OPTS,
+	CLIENT_HTTP_OPTS,
 	{ "version", 'V', OPT_BOOL, &o.version, NULL,
 	  "print the version and exit", NULL, 0, 0 },
 };
@@ -148,7 +151,7 @@ log_cb(enum nsq_log_level lvl, const char *msg, void *arg)
 	if (st.drawn)
 		fputs("\r\033[K", stderr);
 	st.drawn = false;
-	warnx("%s", msg);
+	warnx("%s", client_hint(msg));
 }
 
 /* "message" or "messages" after a count. */
@@ -515,7 +518,7 @@ report(void)
 		return 0;
 	}
 	if (st.first_err != NULL && !st.errors_logged)
-		warnx("%s", st.first_err);
+		warnx("%s", client_hint(st.first_err));
 	warnx("published %" PRIu64 " of %" PRIu64 " %s", st.acked,
 	    st.sent + st.failed_local, messages(st.sent + st.failed_local));
 	if (st.nranges > 0)
@@ -558,24 +561,15 @@ setup(void)
 
 	cfg = nsq_config_new();
 	/*
-	 * Go's to_nsq sets its user agent after the options, so that a
-	 * --producer-opt user_agent is taken and ignored; here it is the
-	 * default the options may change.
+	 * Go's tools set the user agent (and max_in_flight) after the
+	 * options, so that a -opt naming either is taken and ignored; here
+	 * the user agent is a default the options may change.
 	 */
 	ua = xasprintf("%s/%s nsq-c/%s", PROG, NSQ_VERSION, nsq_version());
 	if (nsq_config_set(cfg, "user_agent", ua, err, sizeof(err)) == -1)
 		errx(1, "%s", err);
 	free(ua);
-	for (i = 0; i < o.producer_opts.n; i++)
-		if (nsq_config_set_opt(cfg, o.producer_opts.v[i], err,
-		    sizeof(err)) == -1) {
-			char *q = text_goquote_str(o.producer_opts.v[i]);
-
-			fprintf(stderr, "invalid value %s for flag "
-			    "-producer-opt: %s\n", q, err);
-			free(q);
-			exit(2);
-		}
+	client_config(cfg, &o.producer_opts, "producer-opt");
 	nsq_config_set_logger(cfg, log_cb, NULL, NSQ_LOG_WARN);
 	st.nprod = o.nsqd.n;
 	st.prod = xcalloc(st.nprod, sizeof(*st.prod));

@@ -29,6 +29,7 @@
 
 #include <ev.h>
 
+#include "../common/client.h"
 #include "../common/tool.h"
 #include "httpc.h"
 #include "lookup.h"
@@ -82,6 +83,7 @@ static const struct opt opts[] = {
 	{ "nsqd-http-address", 0, OPT_STRLIST, &o.nsqd, "ADDR",
 	  "nsqd HTTP address, host:port (repeatable)", NULL, 0, 0 },
 	{ "topic", 0, OPT_STR, &o.topic, "TOPIC", "NSQ topic", NULL, 0, 0 },
+	CLIENT_HTTP_OPTS,
 	{ "version", 'V', OPT_BOOL, &o.version, NULL,
 	  "print the version and exit", NULL, 0, 0 },
 };
@@ -459,6 +461,8 @@ check_options(void)
 int
 main(int argc, char **argv)
 {
+	struct nsq_config *cfg;
+
 	tool_options(PROG, "[options]", opts, OPTS_LEN(opts), &o.version, argc,
 	    argv);
 	check_options();
@@ -470,6 +474,10 @@ main(int argc, char **argv)
 	if ((st.http = httpc_new(st.loop)) == NULL)
 		errx(1, "cannot set up libcurl");
 	httpc_set_connect_timeout(st.http, o.http_connect_timeout / 1000000);
+	cfg = nsq_config_new();
+	client_config(cfg, NULL, NULL);
+	httpc_use_config(st.http, cfg, true);
+	nsq_config_free(cfg);
 	ev_timer_init(&st.tick, tick_cb, (ev_tstamp)o.interval / NS,
 	    (ev_tstamp)o.interval / NS);
 	ev_timer_start(st.loop, &st.tick);

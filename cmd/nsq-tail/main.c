@@ -27,6 +27,7 @@
 
 #include <ev.h>
 
+#include "../common/client.h"
 #include "../common/tool.h"
 #include "buffer.h"
 #include "json.h"
@@ -79,6 +80,8 @@ static const struct opt opts[] = {
 	  0 },
 	{ "topic", 0, OPT_STRLIST, &o.topics, "TOPIC",
 	  "NSQ topic (repeatable)", NULL, 0, 0 },
+	CLIENT_TCP_OPTS,
+	CLIENT_HTTP_OPTS,
 	{ "version", 'V', OPT_BOOL, &o.version, NULL,
 	  "print the version and exit", NULL, 0, 0 },
 };
@@ -110,7 +113,7 @@ log_cb(enum nsq_log_level lvl, const char *msg, void *arg)
 {
 	(void)lvl;
 	(void)arg;
-	warnx("%s", msg);
+	warnx("%s", client_hint(msg));
 }
 
 static void
@@ -359,7 +362,7 @@ conn_cb(struct nsq_consumer *c, const char *addr, enum nsq_conn_event ev,
 	for (i = 0; i < up.n; i++)
 		if (strcmp(up.v[i], addr) == 0)
 			return;
-	errx(1, "%s", err);
+	errx(1, "%s", client_hint(err));
 }
 
 static void
@@ -399,26 +402,19 @@ make_config(void)
 
 	cfg = nsq_config_new();
 	/*
-	 * Go's tools set the user agent and max_in_flight after the
-	 * options, so that a --consumer-opt naming either is taken and
-	 * ignored.  Here the user agent is a default the options may
-	 * change, and a max_in_flight there is --max-in-flight.
+	 * Go's tools set the user agent (and max_in_flight) after the
+	 * options, so that a -opt naming either is taken and ignored; here
+	 * the user agent is a default the options may change.
 	 */
 	ua = xasprintf("%s/%s nsq-c/%s", PROG, NSQ_VERSION, nsq_version());
 	if (nsq_config_set(cfg, "user_agent", ua, err, sizeof(err)) == -1)
 		errx(1, "%s", err);
 	free(ua);
+	client_config(cfg, &o.consumer_opts, "consumer-opt");
+	/* A max_in_flight among the options is --max-in-flight. */
 	for (i = 0; i < o.consumer_opts.n; i++) {
 		const char *kv = o.consumer_opts.v[i];
 
-		if (nsq_config_set_opt(cfg, kv, err, sizeof(err)) == -1) {
-			char *q = text_goquote_str(kv);
-
-			fprintf(stderr, "invalid value %s for flag "
-			    "-consumer-opt: %s\n", q, err);
-			free(q);
-			exit(2);
-		}
 		if (strncmp(kv, "max_in_flight,", 14) == 0 &&
 		    parse_int64(kv + 14, 0, &o.max_in_flight) != 0)
 			errx(2, "invalid max_in_flight %s", kv + 14);

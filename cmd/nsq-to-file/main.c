@@ -32,6 +32,7 @@
 
 #include <ev.h>
 
+#include "../common/client.h"
 #include "../common/tool.h"
 #include "archive.h"
 #include "httpc.h"
@@ -155,6 +156,8 @@ static const struct opt opts[] = {
 	{ "topic-refresh", 0, OPT_DURATION, &o.topic_refresh, "DURATION",
 	  "how often to ask nsqlookupd for new topics (without --topic)",
 	  NULL, 0, 0 },
+	CLIENT_TCP_OPTS,
+	CLIENT_HTTP_OPTS,
 	{ "version", 'V', OPT_BOOL, &o.version, NULL,
 	  "print the version and exit", NULL, 0, 0 },
 	{ "work-dir", 0, OPT_STR, &o.work_dir, "DIR",
@@ -220,7 +223,7 @@ lib_log_cb(enum nsq_log_level lvl, const char *msg, void *arg)
 	(void)arg;
 	if (lvl == NSQ_LOG_ERROR)
 		st.errors++;
-	log_emit(map[lvl], 0, "%s", msg);
+	log_emit(map[lvl], 0, "%s", client_hint(msg));
 }
 
 /* Write and fsync t's records, then finish their messages. */
@@ -785,26 +788,19 @@ make_config(void)
 	if (nsq_config_set(cfg, "max_attempts", "0", err, sizeof(err)) == -1)
 		errx(1, "%s", err);
 	/*
-	 * Go's tools set the user agent and max_in_flight after the
-	 * options, so that a --consumer-opt naming either is taken and
-	 * ignored.  Here the user agent is a default the options may
-	 * change, and a max_in_flight there is --max-in-flight.
+	 * Go's tools set the user agent (and max_in_flight) after the
+	 * options, so that a -opt naming either is taken and ignored; here
+	 * the user agent is a default the options may change.
 	 */
 	ua = xasprintf("%s/%s nsq-c/%s", PROG, NSQ_VERSION, nsq_version());
 	if (nsq_config_set(cfg, "user_agent", ua, err, sizeof(err)) == -1)
 		errx(1, "%s", err);
 	free(ua);
+	client_config(cfg, &o.consumer_opts, "consumer-opt");
+	/* A max_in_flight among the options is --max-in-flight. */
 	for (i = 0; i < o.consumer_opts.n; i++) {
 		const char *kv = o.consumer_opts.v[i];
 
-		if (nsq_config_set_opt(cfg, kv, err, sizeof(err)) == -1) {
-			char *q = text_goquote_str(kv);
-
-			fprintf(stderr, "invalid value %s for flag "
-			    "-consumer-opt: %s\n", q, err);
-			free(q);
-			exit(2);
-		}
 		if (strncmp(kv, "max_in_flight,", 14) == 0 &&
 		    parse_int64(kv + 14, 0, &o.max_in_flight) != 0)
 			errx(2, "invalid max_in_flight %s", kv + 14);
@@ -1032,6 +1028,7 @@ main(int argc, char **argv)
 			errx(1, "cannot set up libcurl");
 		httpc_set_connect_timeout(st.http,
 		    o.http_connect_timeout / 1000000);
+		httpc_use_config(st.http, st.cfg, true);
 		st.reqs = xcalloc(o.lookupd.n, sizeof(*st.reqs));
 		/* Go waits a whole --topic-refresh first; we ask at once. */
 		discover(true);

@@ -2,13 +2,12 @@
  * libFuzzer target for the JSON replies the client library reads: the
  * input is taken as nsqd's IDENTIFY response (conn_parse_identify, the
  * parser lib/conn.c applies to the first response frame) and as an
- * nsqlookupd /lookup reply (lookup_parse, lib/lookup.c).  The client
- * does not parse AUTH replies (any response frame to AUTH makes the
- * connection ready), so there is nothing of AUTH's to fuzz.
+ * nsqlookupd /lookup reply (lookup_parse, lib/lookup.c), and as nsqd's
+ * AUTH reply (conn_parse_auth).
  *
- * Both must accept or refuse without crashing; what they return must
- * hold together: a NUL-terminated version that fits, and every
- * producer address a non-empty "host:port" string.
+ * Each must accept or refuse without crashing; what they return must
+ * hold together: a NUL-terminated version, identity and identity_url
+ * that fit, and every producer address a non-empty "host:port" string.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -30,6 +29,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	id.max_rdy_count = 2500;
 	if (conn_parse_identify(&id, data, size) == 0 &&
 	    memchr(id.version, '\0', sizeof(id.version)) == NULL)
+		__builtin_trap();
+	if (conn_parse_auth(&id, data, size) == 0 &&
+	    (memchr(id.identity, '\0', sizeof(id.identity)) == NULL ||
+	    memchr(id.identity_url, '\0', sizeof(id.identity_url)) == NULL))
 		__builtin_trap();
 
 	err[0] = '\0';

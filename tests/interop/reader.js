@@ -18,7 +18,8 @@ const {parseArgs, nsqdAddresses, Finisher, loadNsq} = require('./common')
 const USAGE = `usage: reader.js --topic T --channel C --count N
     (--port PORT [--host H] | --nsqd H:P,H:P | --lookupd H:P,...)
     [--max-in-flight 200] [--no-dups] [--linger-ms MS] [--msg-timeout MS]
-    [--allow-errors] [--timeout SEC] [--verbose] [--deflate | --snappy]`
+    [--allow-errors] [--timeout SEC] [--verbose] [--deflate | --snappy]
+    [--tls-ca FILE]`
 
 const opts = parseArgs(
   process.argv.slice(2),
@@ -39,6 +40,7 @@ const opts = parseArgs(
     verbose: {type: 'bool', def: false},
     deflate: {type: 'bool', def: false},
     snappy: {type: 'bool', def: false},
+    'tls-ca': {type: 'str'},
   },
   USAGE
 )
@@ -63,6 +65,12 @@ if (opts.lookupd.length > 0) config.lookupdHTTPAddresses = opts.lookupd
 if (opts.msgTimeout !== null) config.messageTimeout = opts.msgTimeout
 if (opts.deflate) config.deflate = true
 if (opts.snappy) config.snappy = true
+// --tls-ca: TLS, verified against that CA (the nsqd's name: localhost).
+if (opts.tlsCa) {
+  config.tls = true
+  config.tlsVerification = true
+  config.ca = require('fs').readFileSync(opts.tlsCa)
+}
 
 const reader = new nsq.Reader(opts.topic, opts.channel, config)
 

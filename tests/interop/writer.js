@@ -19,7 +19,8 @@ const {parseArgs, Finisher, errorCode, loadNsq} = require('./common')
 
 const USAGE = `usage: writer.js --port PORT --topic TOPIC [--host H] [--count N]
     [--batch B] [--mode mixed|pub|mpub] [--prefix P] [--start K]
-    [--window W] [--expect-error CODE] [--timeout SEC] [--deflate | --snappy]`
+    [--window W] [--expect-error CODE] [--timeout SEC] [--deflate | --snappy]
+    [--tls-ca FILE]`
 
 const opts = parseArgs(
   process.argv.slice(2),
@@ -37,6 +38,7 @@ const opts = parseArgs(
     timeout: {type: 'int', def: 60},
     deflate: {type: 'bool', def: false},
     snappy: {type: 'bool', def: false},
+    'tls-ca': {type: 'str'},
   },
   USAGE
 )
@@ -71,10 +73,14 @@ let blockMpub = false // whether the current block goes as one MPUB
 let ready = false
 let pumpScheduled = false
 
-const writer = new nsq.Writer(opts.host, opts.port, {
-  deflate: opts.deflate,
-  snappy: opts.snappy,
-})
+const wconfig = {deflate: opts.deflate, snappy: opts.snappy}
+// --tls-ca: TLS, verified against that CA (the nsqd's name: localhost).
+if (opts.tlsCa) {
+  wconfig.tls = true
+  wconfig.tlsVerification = true
+  wconfig.ca = require('fs').readFileSync(opts.tlsCa)
+}
+const writer = new nsq.Writer(opts.host, opts.port, wconfig)
 
 const fin = new Finisher(
   'writer',

@@ -59,9 +59,69 @@ test_set(void **state)
 	assert_int_equal(nsq_config_set_opt(c, "backoff_strategy,full_jitter",
 	    err, sizeof(err)), 0);
 	assert_true(c->backoff_full_jitter);
-	/* A bare key is true: fine for a feature that is off. */
-	assert_int_equal(nsq_config_set_opt(c, "tls_v1,false", err,
+	nsq_config_free(c);
+}
+
+/* The TLS, compression and AUTH options land where conn.c reads them. */
+static void
+test_upgrades(void **state)
+{
+	struct nsq_config *c = nsq_config_new(), *d;
+	char err[256];
+
+	(void)state;
+	assert_false(c->tls_v1);
+	assert_false(c->snappy);
+	assert_false(c->deflate);
+	assert_int_equal(c->tls_min_version, 0);
+	assert_string_equal(c->tls_root_ca_file, "");
+	/* A bare key is true, as go-nsq's ConfigFlag. */
+	assert_int_equal(nsq_config_set_opt(c, "tls_v1", err, sizeof(err)),
+	    0);
+	assert_true(c->tls_v1);
+	assert_int_equal(nsq_config_set_opt(c, "snappy,true", err,
 	    sizeof(err)), 0);
+	assert_true(c->snappy);
+	assert_int_equal(nsq_config_set_opt(c, "deflate,1", err, sizeof(err)),
+	    0);
+	assert_true(c->deflate);
+	assert_int_equal(nsq_config_set_opt(c, "deflate_level,9", err,
+	    sizeof(err)), 0);
+	assert_int_equal(c->deflate_level, 9);
+	assert_int_equal(nsq_config_set_opt(c, "tls-insecure-skip-verify,t",
+	    err, sizeof(err)), 0);
+	assert_true(c->tls_insecure_skip_verify);
+	/* Go's names, in any case. */
+	assert_int_equal(nsq_config_set_opt(c, "tls_min_version,TLS1.2", err,
+	    sizeof(err)), 0);
+	assert_int_equal(c->tls_min_version, 0x0303);
+	assert_int_equal(nsq_config_set_opt(c, "tls_min_version,tls1.0", err,
+	    sizeof(err)), 0);
+	assert_int_equal(c->tls_min_version, 0x0301);
+	assert_int_equal(nsq_config_set_opt(c, "auth_secret,s3cret", err,
+	    sizeof(err)), 0);
+	assert_string_equal(c->auth_secret, "s3cret");
+	/* One half of the client certificate alone is refused. */
+	assert_int_equal(nsq_config_set_opt(c, "tls_cert,/x/cert.pem", err,
+	    sizeof(err)), 0);
+	assert_int_equal(nsq_config_check(c, err, sizeof(err)), -1);
+	assert_string_equal(err, "tls_cert and tls_key must be set together");
+	/* Both, but unreadable: the check loads them. */
+	assert_int_equal(nsq_config_set_opt(c, "tls_key,/x/key.pem", err,
+	    sizeof(err)), 0);
+	assert_int_equal(nsq_config_check(c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "tls_cert /x/cert.pem: "));
+	/* go-nsq's name: false keeps the secret from nsqlookupd. */
+	assert_true(c->lookupd_authorization);
+	assert_int_equal(nsq_config_set_opt(c, "skip_lookupd_authorization,"
+	    "false", err, sizeof(err)), 0);
+	assert_false(c->lookupd_authorization);
+	d = nsq_config_dup(c);
+	assert_non_null(d);
+	assert_string_equal(d->tls_cert, "/x/cert.pem");
+	assert_string_equal(d->tls_key, "/x/key.pem");
+	assert_true(d->tls_v1 && d->snappy && d->deflate);
+	nsq_config_free(d);
 	nsq_config_free(c);
 }
 
@@ -88,9 +148,16 @@ test_errors(void **state)
 		  "\"\\xff\": invalid syntax" },
 		{ "dial_timeout,1000", "failed to coerce option dial_timeout "
 		  "(1000) - time: invalid duration \"1000\"" },
-		{ "snappy", "snappy is not supported by this client" },
-		{ "tls_v1,true", "tls_v1 is not supported by this client" },
-		{ "tls_cert,/x", "tls_cert is not supported by this client" },
+		{ "snappy,maybe", "failed to coerce option snappy (maybe) - "
+		  "strconv.ParseBool: parsing \"maybe\": invalid syntax" },
+		{ "tls_min_version,tls9", "ERROR: tls9 is not a tls version" },
+		{ "tls_root_ca_file,/nonexistent/ca.pem", "ERROR: failed to "
+		  "read custom Certificate Authority file open "
+		  "/nonexistent/ca.pem: no such file or directory" },
+		{ "tls_root_ca_file,/dev/null", "ERROR: failed to append "
+		  "certificates from Certificate Authority file" },
+		{ "local_addr,127.0.0.1:0",
+		  "local_addr is not supported by this client" },
 		{ "lookupd_poll_jitter,2",
 		  "invalid lookupd_poll_jitter ! 2 > 1" },
 		{ "backoff_strategy,linear", "failed to coerce option "
@@ -123,6 +190,7 @@ main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_set),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_upgrades),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
