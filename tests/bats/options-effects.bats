@@ -333,3 +333,77 @@ EOF2
 	assert_output --regexp '[Tt]imeout|timed out'
 	kill "$(cat "$BATS_TEST_TMPDIR/silent.pid")"
 }
+
+# A listener whose accept queue is full: a connect to it hangs until the
+# client's connect timeout (SYNs are dropped; nothing leaves 127.0.0.1).
+full_listener() {
+	python3 - "$1" <<'EOF2' &
+import socket, sys, time
+port = int(sys.argv[1])
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", port)); s.listen(0)
+held = []
+for i in range(3):
+    c = socket.socket(); c.setblocking(False)
+    try:
+        c.connect(("127.0.0.1", port))
+    except BlockingIOError:
+        pass
+    held.append(c)
+time.sleep(120)
+EOF2
+	echo $! >"$BATS_TEST_TMPDIR/full.pid"
+	sleep 0.5
+}
+
+@test "effects: --http-client-connect-timeout ends a connect that hangs (nsq-stat, nsq-to-file, nsq-to-http)" {
+	local port
+	port=$(free_port)
+	full_listener "$port"
+	run timeout 30 "$NSQ_BIN_DIR/nsq-stat" --topic t --channel c \
+	    --nsqd-http-address "127.0.0.1:$port" --count 1 \
+	    --http-client-connect-timeout 600ms \
+	    --http-client-request-timeout 20s
+	assert_failure 1
+	assert_output --regexp '[Tt]imeout|timed out'
+	run timeout 30 "$NSQ_BIN_DIR/nsq-to-file" --topic-pattern 'x.*' \
+	    --lookupd-http-address "127.0.0.1:$port" \
+	    --output-dir "$BATS_TEST_TMPDIR/out" --exit-when-idle 2s \
+	    --http-client-connect-timeout 600ms \
+	    --http-client-request-timeout 20s
+	assert_output --regexp '[Tt]imeout|timed out'
+	start_nsqd
+	curl -fsS -d x "http://127.0.0.1:$NSQD_HTTP_PORT/pub?topic=ct" >/dev/null
+	start_bg NTH timeout 60 "$NSQ_BIN_DIR/nsq-to-http" --topic ct \
+	    --channel c --nsqd-tcp-address "127.0.0.1:$NSQD_TCP_PORT" \
+	    --post "http://127.0.0.1:$port/" \
+	    --http-client-connect-timeout 600ms \
+	    --http-client-request-timeout 20s
+	# The request fails on the connect timeout, long before the
+	# request timeout, and the message is requeued.
+	requeued() {
+		curl -fsS "http://127.0.0.1:$NSQD_HTTP_PORT/stats?format=json&topic=ct" |
+		    python3 -c 'import json, sys
+d = json.load(sys.stdin)
+print(sum(c["requeue_count"] for t in d["topics"] for c in t["channels"]))'
+	}
+	nonzero() { [ "$(requeued)" -gt 0 ]; }
+	wait_until 15 nonzero
+	kill "$(cat "$BATS_TEST_TMPDIR/full.pid")"
+}
+
+@test "effects: nsq-to-http --max-in-flight is the RDY it sends" {
+	start_nsqd
+	start_bg NTH timeout 60 "$NSQ_BIN_DIR/nsq-to-http" --topic mf \
+	    --channel c --nsqd-tcp-address "127.0.0.1:$NSQD_TCP_PORT" \
+	    --post "http://127.0.0.1:1/" --max-in-flight 13
+	rdy() {
+		curl -fsS "http://127.0.0.1:$NSQD_HTTP_PORT/stats?format=json&topic=mf" |
+		    python3 -c 'import json, sys
+d = json.load(sys.stdin)
+print([cl["ready_count"] for t in d["topics"] for c in t["channels"]
+       for cl in c["clients"]])'
+	}
+	rdy_is() { test "$(rdy)" = "$1"; }
+	wait_until 20 rdy_is "[13]"
+}
