@@ -288,7 +288,7 @@ void
 history_reply(struct admin *a, struct http_req *req)
 {
 	struct history *h = a->hist;
-	const char *node = "", *topic = "", *channel = "";
+	const char *node = "", *topic = "", *channel = "", *v;
 	struct series *s;
 	struct point *p, *prev;
 	struct buf *b;
@@ -301,9 +301,12 @@ history_reply(struct admin *a, struct http_req *req)
 		http_reply_error(req, 400, "INVALID_REQUEST");
 		return;
 	}
-	(void)http_query_get(req, "node", &node);
-	(void)http_query_get(req, "topic", &topic);
-	(void)http_query_get(req, "channel", &channel);
+	if (http_query_get(req, "node", &v) == 1)
+		node = v;
+	if (http_query_get(req, "topic", &v) == 1)
+		topic = v;
+	if (http_query_get(req, "channel", &v) == 1)
+		channel = v;
 	if (channel[0] != '\0' && topic[0] == '\0') {
 		http_reply_error(req, 400, "MISSING_ARG_TOPIC");
 		return;
