@@ -953,7 +953,7 @@ node_stats_got(struct op *op)
 			c = t->channels.v[k];
 			clients += (int64_t)c->clients.n;
 		}
-		msgs += t->message_count;
+		msgs = wadd(msgs, t->message_count);
 	}
 	begin_json(op, &w);
 	jw_key(&w, "node");
@@ -1122,7 +1122,8 @@ counter_stats_got(struct op *op)
 				rows[n].channel = cs->channel_name;
 				n++;
 			}
-			rows[m].count += h->message_count;
+			rows[m].count = wadd(rows[m].count,
+			    h->message_count);
 		}
 	}
 	qsort(rows, n, sizeof(*rows), cmp_counter);

@@ -715,7 +715,7 @@ nsqd_stats_done(struct op *op, struct fan_res *r, size_t n)
 			t = topics.v[k];
 			t->node = addr;
 			t->hostname = x->prods[i]->hostname;
-			t->memory_depth = t->depth - t->backend_depth;
+			t->memory_depth = wsub(t->depth, t->backend_depth);
 			if (x->topic[0] != '\0' &&
 			    strcmp(t->topic_name, x->topic) != 0)
 				continue;
@@ -725,7 +725,8 @@ nsqd_stats_done(struct op *op, struct fan_res *r, size_t n)
 				c->node = addr;
 				c->hostname = x->prods[i]->hostname;
 				c->topic_name = t->topic_name;
-				c->memory_depth = c->depth - c->backend_depth;
+				c->memory_depth = wsub(c->depth,
+				    c->backend_depth);
 				key = x->topic[0] != '\0' ? c->channel_name :
 				    ar_printf(&op->ar, "%s:%s", t->topic_name,
 				    c->channel_name);
