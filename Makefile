@@ -13,8 +13,8 @@
 # The daemons (nsqd, nsqlookupd) are linked statically, as Go ships nsqd:
 # an idle nsqd then maps no shared libraries (under 2 MB RSS instead of
 # about 5.5 MB, most of it libraries' pages).  STATIC=0 links them
-# dynamically, for distributions that want that; the tools are always
-# dynamic (libcurl).  SANITIZE=1 builds into build/asan (bin in
+# dynamically, for distributions that want that; the tools and nsqadmin
+# are always dynamic (libcurl).  SANITIZE=1 builds into build/asan (bin in
 # build/asan/bin), dynamic as the sanitizers need.  V=1 is verbose.
 
 PREFIX   ?= /usr/local
