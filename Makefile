@@ -161,6 +161,13 @@ $(O)/tests/test_nsqd_v2: $(O)/tests/unit/test_nsqd_v2.o $(NSQD_OBJ) $(LIBS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 
+# nsqadmin's readers and sums (cmd/nsqadmin/stats.c), tested alone.
+$(O)/tests/test_admin_stats: $(O)/tests/unit/test_admin_stats.o \
+    $(O)/cmd/nsqadmin/stats.o $(LIBS)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+
 # Packages: installed only when missing, so a prepared machine is untouched.
 deps:
 	@scripts/deps.sh build
