@@ -595,3 +595,24 @@ EOF
 	# 4 MiB of growth (the parse of each /stats is freed with its op).
 	[ $((r1 - r0)) -lt 4096 ]
 }
+
+@test "nsqadmin: --config reads Go's keys, the command line wins" {
+	start_nsqd -n N1 --broadcast-address=127.0.0.1
+	cat >"$BATS_TEST_TMPDIR/admin.cfg" <<CFG
+nsqd_http_addresses = ["127.0.0.1:$N1_HTTP_PORT"]
+admin_users = ["ann", "ben"]
+acl_http_header = "X-Who"
+log_level = "warn"
+CFG
+	start_admin --config="$BATS_TEST_TMPDIR/admin.cfg" --log-level=info
+	run curl -s "http://$ADMIN/config/admin_users"
+	assert_output '["ann","ben"]'
+	run curl -s "http://$ADMIN/config/acl_http_header"
+	assert_output 'X-Who'
+	run curl -s "http://$ADMIN/config/nsqd_http_addresses"
+	assert_output "[\"127.0.0.1:$N1_HTTP_PORT\"]"
+	run curl -s "http://$ADMIN/config/log_level"
+	assert_output '2'
+	run curl -s "http://$ADMIN/api/topics"
+	assert_output '{"topics":null,"message":""}'
+}
