@@ -131,7 +131,11 @@ fan(struct op *op, const char *method, char **urls, size_t n, fan_fn *k)
 		one = ar_alloc(&op->ar, sizeof(*one));
 		one->f = f;
 		one->i = i;
-		log_info("CI: querying %s", urls[i]);
+		/* The history's rounds would fill the log: debug only. */
+		if (op->req != NULL)
+			log_info("CI: querying %s", urls[i]);
+		else
+			log_debug("CI: querying %s", urls[i]);
 		if (httpc_request(a->hc, method, urls[i], ACCEPT_V1, NULL,
 		    NULL, 0, a->o->request_timeout / NS_MS, FAN_MAX_BODY,
 		    fan_cb, one, err, sizeof(err)) == NULL) {
