@@ -616,3 +616,40 @@ CFG
 	run curl -s "http://$ADMIN/api/topics"
 	assert_output '{"topics":null,"message":""}'
 }
+
+@test "nsqadmin: a 403 naming https_port is asked again over https, with --http-client-tls-*" {
+	local d=$BATS_TEST_TMPDIR hp sp
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+	    -addext subjectAltName=IP:127.0.0.1 -keyout "$d/key.pem" \
+	    -out "$d/cert.pem" 2>/dev/null
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=client \
+	    -keyout "$d/ckey.pem" -out "$d/ccert.pem" 2>/dev/null
+	hp=$(free_port)
+	sp=$(free_port)
+	start_bg TLS timeout 200 python3 "$BATS_TEST_DIRNAME/admin_tls_stub.py" \
+	    "$hp" "$sp" "$d/cert.pem" "$d/key.pem" "$d/ccert.pem"
+	wait_until 10 tcp_port_open "$hp"
+	wait_until 10 tcp_port_open "$sp"
+	# Not trusted: the node's error, in nsqd mode all of them: 502.
+	start_admin --nsqd-http-address=127.0.0.1:$hp
+	run curl -s -w ' %{http_code}' "http://$ADMIN/api/topics"
+	assert_output --partial "UPSTREAM_ERROR: failed to query any nsqd: Get \\\"https://127.0.0.1:$sp/stats?format=json\\\""
+	assert_output --regexp ' 502$'
+	stop_bg ADM || true
+	# The CA given, and a client certificate.
+	start_admin --nsqd-http-address=127.0.0.1:$hp \
+	    --http-client-tls-root-ca-file="$d/cert.pem" \
+	    --http-client-tls-cert="$d/ccert.pem" \
+	    --http-client-tls-key="$d/ckey.pem"
+	run curl -s "http://$ADMIN/api/topics"
+	assert_output '{"topics":["secure"],"message":""}'
+	run grep -c 'client_cert=True' "$TLS_LOG"
+	assert_output --regexp '^[1-9]'
+	stop_bg ADM || true
+	# No verification at all.
+	start_admin --nsqd-http-address=127.0.0.1:$hp \
+	    --http-client-tls-insecure-skip-verify
+	run curl -s "http://$ADMIN/api/nodes"
+	assert_output --partial '"hostname":"secure-host"'
+	assert_output --partial '"message":""'
+}
