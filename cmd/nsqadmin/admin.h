@@ -219,6 +219,7 @@ struct op {
 	const char		*fatal;		/* a whole failure, or NULL */
 	/* What the request is about. */
 	const char		*topic, *channel, *node, *action;
+	const char		*uri;		/* an action's nsqd endpoint */
 	int			 flag;
 	struct vec		 producers;	/* struct producer * */
 	struct vec		 topics;	/* struct topic_stats * */

@@ -681,7 +681,7 @@ action_producers(struct op *op)
 	    text_query_escape_ar(op, op->channel)) :
 	    ar_printf(&op->ar, "topic=%s", text_query_escape_ar(op,
 	    op->topic));
-	ci_producers_post(op, op->data, qs, action_posted);
+	ci_producers_post(op, op->uri, qs, action_posted);
 }
 
 static void
@@ -714,7 +714,7 @@ topic_action(struct op *op)
 	}
 	/* Go notifies as it acts, whatever comes of it. */
 	notify_action(op, ev, op->topic, op->channel, NULL);
-	op->data = (void *)uri;
+	op->uri = uri;
 	ci_topic_producers(op, action_producers);
 }
 

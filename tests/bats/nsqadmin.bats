@@ -225,6 +225,20 @@ all_nsqd() {	# all_nsqd WANT TOPIC [CHANNEL] KEY
 	run curl -s "http://$ADMIN/api/nodes"
 	assert_output --partial "\"http_port\":$N2_HTTP_PORT"
 	assert_output --partial '"remote_addresses":null'
+	# Actions reach the nsqd that have the topic, found by their /stats.
+	run curl_act POST /api/topics/t '{"action":"pause"}'
+	assert_output '200 {"message":""}'
+	run nsqd_field "$N1_HTTP_PORT" t paused
+	assert_output true
+	run nsqd_field "$N3_HTTP_PORT" t paused
+	assert_output true
+	run curl_act DELETE /api/topics/t ''
+	assert_output '200 {"message":""}'
+	run all_nsqd none t depth
+	assert_success
+	# A channel to create needs nsqlookupd, as in Go: 502.
+	run curl_act POST /api/topics '{"topic":"t","channel":"c"}'
+	assert_output '502 {"message":"UPSTREAM_ERROR: failed to query any nsqlookupd: "}'
 }
 
 @test "nsqadmin: every action reaches every nsqd" {
