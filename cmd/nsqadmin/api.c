@@ -414,6 +414,11 @@ asset_reply(struct admin *a, struct http_req *req, const char *dir)
 		while ((n = read(fd, chunk, sizeof(chunk))) > 0)
 			buf_add(b, chunk, (size_t)n);
 		close(fd);
+		if (n < 0) {
+			/* A directory (".."), or a file that cannot be read. */
+			http_reply_text(req, 404, "NOT_FOUND");
+			return;
+		}
 		http_reply_end(req, 200, NULL);
 		return;
 	}

@@ -540,6 +540,17 @@ EOF
 	assert_output '{"message":"NOT_FOUND"} 404'
 	run curl -s -w ' %{http_code}' "http://$ADMIN/admin/ping"
 	assert_output 'OK 200'
+	# --dev-static-dir: /static/ from the disk.
+	stop_bg ADM || true
+	mkdir -p "$BATS_TEST_TMPDIR/dev"
+	echo 'dev asset' >"$BATS_TEST_TMPDIR/dev/a.js"
+	# shellcheck disable=SC2046
+	start_admin $(lookupds) --dev-static-dir="$BATS_TEST_TMPDIR/dev"
+	run curl -s -w ' %{http_code}' "http://$ADMIN/static/a.js"
+	assert_output 'dev asset
+ 200'
+	run curl -s -w ' %{http_code}' --path-as-is "http://$ADMIN/static/.."
+	assert_output --regexp ' 404$'
 }
 
 @test "nsqadmin: the history samples rates and depths" {
