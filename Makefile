@@ -15,8 +15,8 @@
 # The daemons (nsqd, nsqlookupd) are linked statically, as Go ships nsqd:
 # an idle nsqd then maps no shared libraries (under 2 MB RSS instead of
 # about 5.5 MB, most of it libraries' pages).  STATIC=0 links them
-# dynamically, for distributions that want that; the tools are always
-# dynamic (libcurl).  SANITIZE=1 builds into build/asan (bin in
+# dynamically, for distributions that want that; the tools and nsqadmin
+# are always dynamic (libcurl).  SANITIZE=1 builds into build/asan (bin in
 # build/asan/bin), dynamic as the sanitizers need.  V=1 is verbose.
 
 PREFIX   ?= /usr/local
@@ -143,7 +143,7 @@ $(LIBS):
 # Each program is every .c file of its folder (and cmd/common's for the
 # tools and daemons), linked with both archives, libnsqsrv.a first.
 prog_objs = $(patsubst %.c,$(O)/%.o,$(wildcard cmd/$(1)/*.c)) \
-    $(if $(filter $(1),$(TOOLS) nsqd nsqlookupd),$(TOOL_OBJ))
+    $(if $(filter $(1),$(TOOLS) nsqd nsqlookupd nsqadmin),$(TOOL_OBJ))
 DAEMONS  := $(BINDIR)/nsqd $(BINDIR)/nsqlookupd
 
 # Static daemons: no libcurl (only the tools use it), and libsnappy.a needs
@@ -190,6 +190,13 @@ $(O)/tests/test_%: $(O)/tests/unit/test_%.o $(LIBS)
 NSQD_OBJ := $(filter-out $(O)/cmd/nsqd/main.o,$(call prog_objs,nsqd))
 $(O)/tests/test_nsqd_v2 $(O)/tests/test_nsqd_auth: $(O)/tests/test_nsqd_%: \
     $(O)/tests/unit/test_nsqd_%.o $(NSQD_OBJ) $(LIBS)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+
+# nsqadmin's readers and sums (cmd/nsqadmin/stats.c), tested alone.
+$(O)/tests/test_admin_stats: $(O)/tests/unit/test_admin_stats.o \
+    $(O)/cmd/nsqadmin/stats.o $(LIBS)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)

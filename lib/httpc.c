@@ -365,7 +365,8 @@ httpc_request(struct httpc *h, const char *method, const char *url,
 		curl_easy_setopt(r->easy, CURLOPT_POST, 1L);
 	else if (strcmp(method, "GET") != 0)
 		curl_easy_setopt(r->easy, CURLOPT_CUSTOMREQUEST, method);
-	if (body != NULL) {
+	/* A POST without a body sends Content-Length: 0, as Go's client. */
+	if (body != NULL || strcmp(method, "POST") == 0) {
 		curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE_LARGE,
 		    (curl_off_t)len);
 		if (curl_easy_setopt(r->easy, CURLOPT_COPYPOSTFIELDS,
