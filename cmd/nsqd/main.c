@@ -232,6 +232,79 @@ default_node_id(void)
 	    (uInt)strlen(host)) % 1024);
 }
 
+/* A flag value Go's flag package refuses: its words, and exit 2. */
+static void __attribute__((noreturn))
+bad_value(const char *flag, const char *v, const char *why)
+{
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), "invalid value \"%s\" for flag -%s: %s",
+	    v, flag, why);
+	tool_usage_exit(msg);
+}
+
+/* A copy of s in lower case, as Go's strings.ToLower for ASCII. */
+static char *
+lower_dup(const char *s)
+{
+	char *l = xstrdup(s);
+
+	for (char *p = l; *p != '\0'; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	return l;
+}
+
+/*
+ * Go's tlsRequiredOption.Set: lower case, then "tcp-https" or what
+ * strconv.ParseBool takes.
+ */
+static int
+tls_required_mode(const char *v)
+{
+	char *l = lower_dup(v), why[256];
+	int b, mode;
+
+	if (strcmp(l, "tcp-https") == 0)
+		mode = TLS_REQUIRED_EXCEPT_HTTP;
+	else if (parse_bool(l, &b) == 0)
+		mode = b ? TLS_REQUIRED : TLS_NOT_REQUIRED;
+	else {
+		snprintf(why, sizeof(why), "strconv.ParseBool: parsing "
+		    "\"%s\": invalid syntax", l);
+		bad_value("tls-required", v, why);
+	}
+	free(l);
+	return mode;
+}
+
+/*
+ * Go's tlsMinVersionOption.Set: lower case, one of tlsVersionTable's
+ * names ("ssl3.0", named in Go's help, is not among them); "" keeps
+ * the default.  The result is the table's own spelling (/config shows
+ * it as Go's number).
+ */
+static const char *
+tls_min_version(const char *v)
+{
+	static const char *const table[] = {
+		"tls1.0", "tls1.1", "tls1.2", "tls1.3",
+	};
+	char *l = lower_dup(v), why[256];
+
+	if (l[0] == '\0') {
+		free(l);
+		return table[0];
+	}
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (strcmp(l, table[i]) == 0) {
+			free(l);
+			return table[i];
+		}
+	snprintf(why, sizeof(why), "unknown tlsVersionOption \"%s\"", l);
+	bad_value("tls-min-version", v, why);
+}
+
 /* Refuse what cannot work, as Go nsqd.New does, in its words. */
 static void
 validate(void)
@@ -260,17 +333,8 @@ validate(void)
 	if (strcmp(o.auth_http_request_method, "get") != 0 &&
 	    strcmp(o.auth_http_request_method, "post") != 0)
 		fatalx("--auth-http-request-method must be get or post");
-	if (strcmp(o.tls_required, "tcp-https") == 0)
-		o.tls_required_mode = TLS_REQUIRED_EXCEPT_HTTP;
-	else {
-		int b;
-
-		/* Go takes any boolean spelling here. */
-		if (parse_bool(o.tls_required, &b) == -1)
-			fatalx("--tls-required must be true, false or "
-			    "tcp-https");
-		o.tls_required_mode = b ? TLS_REQUIRED : TLS_NOT_REQUIRED;
-	}
+	o.tls_required_mode = tls_required_mode(o.tls_required);
+	o.tls_min_version = tls_min_version(o.tls_min_version);
 	if (o.tls_client_auth_policy[0] != '\0')
 		o.tls_required_mode = TLS_REQUIRED;	/* as Go */
 	if (o.tls_required_mode != TLS_NOT_REQUIRED &&

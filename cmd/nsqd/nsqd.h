@@ -348,6 +348,8 @@ struct nsqd {
 	char			 health[256];	/* "" when healthy */
 	struct http_server	*http;		/* NULL: no --http-address */
 	int			 http_port;	/* -1: unix socket or none */
+	struct http_server	*https;		/* NULL: no cert or address */
+	int			 https_port;	/* 0 when none, as Go's */
 	struct statsd		*statsd;	/* NULL: no --statsd-address */
 	struct syncer		*syncer;	/* fsyncs off the loop */
 	struct bcheck		*bcheck;	/* broadcast address lookup */
@@ -399,6 +401,7 @@ void	 lookup_precreate_free(struct nsqd *);
 /* tls.c */
 int	 tls_setup(struct nsqd *);
 void	 tls_free(struct nsqd *);
+const char *tls_reason(SSL *, int ssl_error, char *, size_t);
 
 /* "OK", or "NOK - <error>" as Go's GetHealth. */
 const char *nsqd_health(const struct nsqd *);
@@ -498,8 +501,9 @@ struct cmsg *msgq_pop(struct msgq *);
 /* Drop every entry and the ring. */
 void	 msgq_clear(struct msgq *);
 
-/* http.c: the HTTP API on --http-address. */
+/* http.c: the HTTP API on --http-address, and over TLS on --https-address. */
 int	 http_start(struct nsqd *);
+int	 https_start(struct nsqd *);
 /* Stop accepting (exit); http_free closes what is left. */
 void	 http_stop(struct nsqd *);
 void	 http_free(struct nsqd *);

@@ -3,7 +3,9 @@
  * --tls-key, --tls-root-ca-file, --tls-client-auth-policy and
  * --tls-min-version, as Go nsqd's buildTLSConfig does.  Connections run
  * OpenSSL over memory BIOs (tcp.c), so TLS sits between the socket and
- * the same buffers plain connections use, and nothing blocks.
+ * the same buffers plain connections use, and nothing blocks.  The same
+ * context serves HTTPS (lib/http, on --https-address), as Go's one
+ * tlsConfig does.
  */
 #include <string.h>
 #include <openssl/err.h>
@@ -46,6 +48,7 @@ tls_setup(struct nsqd *n)
 		log_error("FATAL: --tls-cert and --tls-key go together");
 		return -1;
 	}
+	/* main.c made it one of Go's table's names, in lower case. */
 	if (strcmp(o->tls_min_version, "tls1.0") == 0 ||
 	    o->tls_min_version[0] == '\0')
 		minv = TLS1_VERSION;
@@ -83,14 +86,26 @@ tls_setup(struct nsqd *n)
 		SSL_CTX_free(ctx);
 		return -1;
 	}
-	if (o->tls_root_ca_file[0] != '\0' &&
-	    SSL_CTX_load_verify_locations(ctx, o->tls_root_ca_file,
-	    NULL) != 1) {
-		log_error("FATAL: failed to load root CA %s: %s",
-		    o->tls_root_ca_file, ssl_error());
+	if (o->tls_root_ca_file[0] != '\0') {
+		STACK_OF(X509_NAME) *names;
+
+		if (SSL_CTX_load_verify_locations(ctx, o->tls_root_ca_file,
+		    NULL) != 1 || (names = SSL_load_client_CA_file(
+		    o->tls_root_ca_file)) == NULL) {
+			log_error("FATAL: failed to load root CA %s: %s",
+			    o->tls_root_ca_file, ssl_error());
+			SSL_CTX_free(ctx);
+			return -1;
+		}
+		/* Named in the certificate request, as Go's ClientCAs. */
+		SSL_CTX_set_client_CA_list(ctx, names);
+	} else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
+		/* Go verifies against the system's roots without one. */
+		log_error("FATAL: TLS: system root CAs: %s", ssl_error());
 		SSL_CTX_free(ctx);
 		return -1;
 	}
+	ERR_clear_error();
 	/* The memory BIO may hand SSL_write's buffer back at another place. */
 	SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	n->ssl_ctx = ctx;
@@ -98,6 +113,33 @@ tls_setup(struct nsqd *n)
 fail:
 	log_error("FATAL: TLS: %s", ssl_error());
 	return -1;
+}
+
+/*
+ * Why a handshake failed, for the one log line: the first OpenSSL error
+ * (with the certificate check's verdict when that was it), "EOF" when
+ * the peer just went away.  Empties the error queue.
+ */
+const char *
+tls_reason(SSL *ssl, int e, char *buf, size_t len)
+{
+	unsigned long err = ERR_peek_error();
+	const char *r;
+	long vr;
+
+	if (e == SSL_ERROR_SYSCALL || err == 0 ||
+	    ERR_GET_REASON(err) == SSL_R_UNEXPECTED_EOF_WHILE_READING)
+		snprintf(buf, len, "EOF");
+	else if (ERR_GET_REASON(err) == SSL_R_CERTIFICATE_VERIFY_FAILED &&
+	    (vr = SSL_get_verify_result(ssl)) != X509_V_OK)
+		snprintf(buf, len, "%s: %s", ERR_reason_error_string(err),
+		    X509_verify_cert_error_string(vr));
+	else if ((r = ERR_reason_error_string(err)) != NULL)
+		snprintf(buf, len, "%s", r);
+	else
+		ERR_error_string_n(err, buf, len);
+	ERR_clear_error();
+	return buf;
 }
 
 void
