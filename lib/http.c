@@ -267,6 +267,7 @@ static const http_parser_settings parser_settings = {
 static void	conn_process(struct http_conn *);
 static void	conn_close(struct http_conn *);
 static void	conn_update(struct http_conn *);
+static void	conn_linger(struct http_conn *);
 static void	accept_update(struct http_server *);
 
 /* A connection's output: a reply body within the limit always fits. */
@@ -1219,6 +1220,22 @@ tls_handshake(struct http_conn *c)
 		c->tls_hs_wr = e == SSL_ERROR_WANT_WRITE;
 		ERR_clear_error();
 		return 0;
+	}
+	if (e == SSL_ERROR_SSL &&
+	    ERR_GET_REASON(ERR_peek_error()) == SSL_R_HTTP_REQUEST) {
+		/* Plain HTTP on the TLS port: Go's answer, and no log. */
+		static const char msg[] = "HTTP/1.0 400 Bad Request\r\n\r\n"
+		    "Client sent an HTTP request to an HTTPS server.\n";
+
+		ERR_clear_error();
+		(void)!send(c->fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL);
+		/* Then a plain lingering close, so that it is read. */
+		SSL_free(c->ssl);
+		c->ssl = NULL;
+		c->tls_hs = 0;
+		conn_linger(c);
+		conn_update(c);
+		return -1;
 	}
 	/* OpenSSL has sent its alert already, if the socket took it. */
 	tls_report(c, e, NULL);
