@@ -118,7 +118,7 @@ static const struct opt opts[] = {
 	{ "http-client-request-timeout", 0, D(http_client_request_timeout),
 	  "DURATION", "timeout for HTTP requests", NULL, 0, 0 },
 	{ "https-address", 0, S(https_address), "ADDR",
-	  "<addr>:<port> for HTTPS clients (not served by this build)",
+	  "<addr>:<port> to listen on for HTTPS clients",
 	  NULL, 0, 0 },
 	{ "log-level", 'l', S(log_level), "LEVEL",
 	  "debug, info, warn, error or fatal", NULL, 0, 0 },

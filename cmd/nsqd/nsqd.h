@@ -290,6 +290,8 @@ struct client {
 	int			 deflate_level;
 	bool			 snappy;
 	bool			 tls;
+	char			 tls_version[16];	/* /stats, as Go */
+	char			 tls_cipher[48];
 	struct channel		*ch;
 	int64_t			 rdy;
 	int64_t			 in_flight;
@@ -402,6 +404,8 @@ void	 lookup_precreate_free(struct nsqd *);
 int	 tls_setup(struct nsqd *);
 void	 tls_free(struct nsqd *);
 const char *tls_reason(SSL *, int ssl_error, char *, size_t);
+/* What Go's /stats says of a client's TLS: version and cipher suite. */
+void	 tls_describe(SSL *, struct client *);
 
 /* "OK", or "NOK - <error>" as Go's GetHealth. */
 const char *nsqd_health(const struct nsqd *);

@@ -365,6 +365,7 @@ tls_step(struct client *c)
 	}
 	c->tls_handshaking = false;
 	c->tls = true;
+	tls_describe(c->ssl, c);
 	log_info("[%s] TLS %s %s", c->remote, SSL_get_version(c->ssl),
 	    SSL_get_cipher_name(c->ssl));
 	/* Back to the usual read deadline. */

@@ -7,6 +7,8 @@
  * context serves HTTPS (lib/http, on --https-address), as Go's one
  * tlsConfig does.
  */
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -140,6 +142,51 @@ tls_reason(SSL *ssl, int e, char *buf, size_t len)
 		ERR_error_string_n(err, buf, len);
 	ERR_clear_error();
 	return buf;
+}
+
+/*
+ * Go's prettyConnectionState (client_v2.go): the names of a fixed list
+ * of suites, "Unknown <id>" for the others (TLS 1.3's among them).  No
+ * ALPN is offered, so the negotiated protocol stays "" as in Go.
+ */
+void
+tls_describe(SSL *ssl, struct client *c)
+{
+	static const struct {
+		uint16_t	 id;
+		const char	*name;
+	} suites[] = {
+		{ 0x0005, "TLS_RSA_WITH_RC4_128_SHA" },
+		{ 0x000a, "TLS_RSA_WITH_3DES_EDE_CBC_SHA" },
+		{ 0x002f, "TLS_RSA_WITH_AES_128_CBC_SHA" },
+		{ 0x0035, "TLS_RSA_WITH_AES_256_CBC_SHA" },
+		{ 0xc007, "TLS_ECDHE_ECDSA_WITH_RC4_128_SHA" },
+		{ 0xc009, "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA" },
+		{ 0xc00a, "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA" },
+		{ 0xc011, "TLS_ECDHE_RSA_WITH_RC4_128_SHA" },
+		{ 0xc012, "TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA" },
+		{ 0xc013, "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA" },
+		{ 0xc014, "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA" },
+		{ 0xc02f, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256" },
+		{ 0xc02b, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256" },
+	};
+	const SSL_CIPHER *ci = SSL_get_current_cipher(ssl);
+	uint16_t id = ci != NULL ? SSL_CIPHER_get_protocol_id(ci) : 0;
+	int v = SSL_version(ssl);
+	size_t i;
+
+	if (v >= TLS1_VERSION && v <= TLS1_3_VERSION)
+		snprintf(c->tls_version, sizeof(c->tls_version), "TLS1.%d",
+		    v - TLS1_VERSION);
+	else
+		snprintf(c->tls_version, sizeof(c->tls_version),
+		    "Unknown %d", v);
+	snprintf(c->tls_cipher, sizeof(c->tls_cipher), "Unknown %u",
+	    (unsigned)id);
+	for (i = 0; i < sizeof(suites) / sizeof(suites[0]); i++)
+		if (suites[i].id == id)
+			snprintf(c->tls_cipher, sizeof(c->tls_cipher), "%s",
+			    suites[i].name);
 }
 
 void
