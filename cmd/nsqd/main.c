@@ -4,6 +4,7 @@
  */
 #include <sys/stat.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -281,10 +282,11 @@ tls_required_mode(const char *v)
 /*
  * Go's tlsMinVersionOption.Set: lower case, one of tlsVersionTable's
  * names ("ssl3.0", named in Go's help, is not among them); "" keeps
- * the default.  The result is the table's own spelling (/config shows
- * it as Go's number).
+ * the default.  The value is lowered in place, for tls.c and /config: a
+ * value with capitals came from the command line or the config file,
+ * in a string of its own (the default is a literal, lower already).
  */
-static const char *
+static void
 tls_min_version(const char *v)
 {
 	static const char *const table[] = {
@@ -292,14 +294,12 @@ tls_min_version(const char *v)
 	};
 	char *l = lower_dup(v), why[256];
 
-	if (l[0] == '\0') {
-		free(l);
-		return table[0];
-	}
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
-		if (strcmp(l, table[i]) == 0) {
+		if (l[0] == '\0' || strcmp(l, table[i]) == 0) {
+			if (strcmp(l, v) != 0)
+				memcpy((char *)(uintptr_t)v, l, strlen(l));
 			free(l);
-			return table[i];
+			return;
 		}
 	snprintf(why, sizeof(why), "unknown tlsVersionOption \"%s\"", l);
 	bad_value("tls-min-version", v, why);
@@ -334,7 +334,7 @@ validate(void)
 	    strcmp(o.auth_http_request_method, "post") != 0)
 		fatalx("--auth-http-request-method must be get or post");
 	o.tls_required_mode = tls_required_mode(o.tls_required);
-	o.tls_min_version = tls_min_version(o.tls_min_version);
+	tls_min_version(o.tls_min_version);
 	if (o.tls_client_auth_policy[0] != '\0')
 		o.tls_required_mode = TLS_REQUIRED;	/* as Go */
 	if (o.tls_required_mode != TLS_NOT_REQUIRED &&
