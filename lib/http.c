@@ -1229,17 +1229,18 @@ tls_handshake(struct http_conn *c)
 
 		ERR_clear_error();
 		(void)!send(c->fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL);
-		/* Then a plain lingering close, so that it is read. */
-		SSL_free(c->ssl);
-		c->ssl = NULL;
-		c->tls_hs = 0;
-		conn_linger(c);
-		conn_update(c);
-		return -1;
-	}
-	/* OpenSSL has sent its alert already, if the socket took it. */
-	tls_report(c, e, NULL);
-	conn_close(c);
+	} else
+		tls_report(c, e, NULL);
+	/*
+	 * OpenSSL has sent its alert already, if the socket took it; a
+	 * lingering close lets the peer read it rather than meet a reset
+	 * for the bytes it sent meanwhile.
+	 */
+	SSL_free(c->ssl);
+	c->ssl = NULL;
+	c->tls_hs = 0;
+	conn_linger(c);
+	conn_update(c);
 	return -1;
 }
 

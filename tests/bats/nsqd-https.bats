@@ -232,6 +232,8 @@ Content-Length: ${#want}
 	assert_failure
 	run https /ping --cert "$CERTS/rogue.pem" --key "$CERTS/rogue.key"
 	assert_failure
+	# The client is told why: OpenSSL's alert.
+	assert_output --partial "alert unknown ca"
 	https /ping --cert "$CERTS/client.pem" --key "$CERTS/client.key"
 	assert_equal "$code $body" "200 OK"
 	run tls_tcp
