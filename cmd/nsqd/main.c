@@ -335,8 +335,10 @@ validate(void)
 		fatalx("--auth-http-request-method must be get or post");
 	o.tls_required_mode = tls_required_mode(o.tls_required);
 	tls_min_version(o.tls_min_version);
-	if (o.tls_client_auth_policy[0] != '\0')
-		o.tls_required_mode = TLS_REQUIRED;	/* as Go */
+	/* As Go's nsqd.New: a policy turns "false" into "true" only. */
+	if (o.tls_client_auth_policy[0] != '\0' &&
+	    o.tls_required_mode == TLS_NOT_REQUIRED)
+		o.tls_required_mode = TLS_REQUIRED;
 	if (o.tls_required_mode != TLS_NOT_REQUIRED &&
 	    (o.tls_cert[0] == '\0' || o.tls_key[0] == '\0'))
 		fatalx("cannot require TLS client connections without TLS key "

@@ -261,6 +261,17 @@ Content-Length: ${#want}
 	assert_equal "$code $body" "200 OK"
 	run tls_tcp "$CERTS/rogue.pem" "$CERTS/rogue.key"
 	assert_output --partial "OK TLSv1.3"
+	https /config/tls_required --cert "$CERTS/rogue.pem" \
+	    --key "$CERTS/rogue.key"
+	assert_equal "$body" 2
+	# A policy leaves tcp-https as it is (Go changes only "false").
+	start_nsqd -n K --https-address= --tls-required=tcp-https \
+	    --tls-client-auth-policy=require \
+	    --tls-cert="$CERTS/server.pem" --tls-key="$CERTS/server.key"
+	run curl -sS "http://127.0.0.1:$K_HTTP_PORT/config/tls_required"
+	assert_output 1
+	run curl -sS "http://127.0.0.1:$K_HTTP_PORT/ping"
+	assert_output OK
 }
 
 @test "https: --tls-min-version=TLS1.2 is accepted, tls1.3 refuses a TLS 1.2 client" {
