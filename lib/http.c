@@ -1620,9 +1620,13 @@ conn_input(struct http_conn *c)
 			conn_process(c);
 		return;
 	}
-	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+		/* TLS may want the other direction, or the handshake ended. */
+		if (c->ssl != NULL)
+			conn_update(c);
 		return;
-	if (errno == ENOBUFS || c->tls_rd_wr) {
+	}
+	if (errno == ENOBUFS) {
 		conn_update(c);		/* full: wait for the parser */
 		return;
 	}
