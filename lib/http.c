@@ -215,7 +215,7 @@ struct http_conn {
 	unsigned int		 kicked:1;
 	unsigned int		 tls_hs:1;	/* handshake under way */
 	unsigned int		 tls_hs_wr:1;	/* it waits to write */
-	unsigned int		 tls_rd_wr:1;	/* SSL_read waits to write */
+	unsigned int		 tls_rd_wr:1;	/* SSL_read would write */
 };
 
 TAILQ_HEAD(conn_list, http_conn);
@@ -1181,7 +1181,8 @@ tls_report(struct http_conn *c, int e, const char *why)
 		else if (ERR_GET_REASON(err) ==
 		    SSL_R_UNEXPECTED_EOF_WHILE_READING)
 			why = "EOF";
-		else if (ERR_GET_REASON(err) == SSL_R_CERTIFICATE_VERIFY_FAILED &&
+		else if (ERR_GET_REASON(err) ==
+		    SSL_R_CERTIFICATE_VERIFY_FAILED &&
 		    (vr = SSL_get_verify_result(c->ssl)) != X509_V_OK) {
 			snprintf(tmp, sizeof(tmp), "%s: %s",
 			    ERR_reason_error_string(err),

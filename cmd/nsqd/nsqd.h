@@ -350,8 +350,8 @@ struct nsqd {
 	char			 health[256];	/* "" when healthy */
 	struct http_server	*http;		/* NULL: no --http-address */
 	int			 http_port;	/* -1: unix socket or none */
-	struct http_server	*https;		/* NULL: no cert or address */
-	int			 https_port;	/* 0 when none, as Go's */
+	struct http_server	*https;		/* NULL: no cert/address */
+	int			 https_port;	/* 0 if none, as Go's */
 	struct statsd		*statsd;	/* NULL: no --statsd-address */
 	struct syncer		*syncer;	/* fsyncs off the loop */
 	struct bcheck		*bcheck;	/* broadcast address lookup */
