@@ -360,6 +360,12 @@ tls_step(struct client *c)
 		tls_reason(c->ssl, e, why, sizeof(why));
 		log_error("[%s] - E_IDENTIFY_FAILED IDENTIFY failed %s - %s",
 		    c->remote, why, why);
+		/*
+		 * OpenSSL's alert is in the output: one try to send it (a
+		 * few bytes, which an open socket takes), as a closing
+		 * client's output is not flushed.
+		 */
+		(void)!buf_write_fd(&c->out, c->fd);
 		conn_close(c, "TLS handshake failed");
 		return -1;
 	}

@@ -98,7 +98,7 @@ try:
     c.pub("t", b"x"); c.ok()
     print("OK", c.sock.version())
 except Exception as e:
-    print("refused", type(e).__name__)
+    print("refused", type(e).__name__, e)
 EOF
 }
 
@@ -236,10 +236,13 @@ Content-Length: ${#want}
 	assert_output --partial "alert unknown ca"
 	https /ping --cert "$CERTS/client.pem" --key "$CERTS/client.key"
 	assert_equal "$code $body" "200 OK"
+	# The TCP client gets OpenSSL's alert too.
 	run tls_tcp
-	assert_output --partial refused
+	assert_output --partial "refused SSLError"
+	assert_output --partial "alert certificate required"
 	run tls_tcp "$CERTS/rogue.pem" "$CERTS/rogue.key"
-	assert_output --partial refused
+	assert_output --partial "refused SSLError"
+	assert_output --partial "alert unknown ca"
 	run tls_tcp "$CERTS/client.pem" "$CERTS/client.key"
 	assert_output --partial "OK TLSv1.3"
 	# One line for each failed handshake, with its reason (and the probe).
