@@ -151,6 +151,12 @@ $h1"
 	    --tls-key="$CERTS/server.key"
 	run grep -c HTTPS "$T_LOG"
 	assert_output 0
+	# Go listens on HTTPS with "tcp" only: a path is no address.
+	run "$NSQ_BIN_DIR/nsqd" --tcp-address=127.0.0.1:0 --http-address= \
+	    --data-path="$BATS_TEST_TMPDIR" --https-address="$BATS_TEST_TMPDIR/s" \
+	    --tls-cert="$CERTS/server.pem" --tls-key="$CERTS/server.key"
+	assert_failure
+	assert_output --partial "missing port in address"
 }
 
 @test "https: --tls-required=false: plain TCP, HTTP and HTTPS all served" {
