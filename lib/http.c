@@ -37,6 +37,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -48,6 +49,8 @@
 
 #include <ev.h>
 #include <http_parser.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "buffer.h"
 #include "http.h"
@@ -73,6 +76,7 @@
 #define HTTP_ACCEPT_PAUSE	0.25	/* after EMFILE and such */
 #define HTTP_ACCEPT_BATCH	64
 #define HTTP_PEER_MAX		64
+#define HTTP_DEF_HANDSHAKE	10.0	/* Go's http.Transport default */
 
 #define container_of(p, type, field) \
 	((type *)(void *)((char *)(p) - offsetof(type, field)))
@@ -205,9 +209,13 @@ struct http_conn {
 	int			 fail_status;
 	const char		*fail_msg;
 	char			 peer[HTTP_PEER_MAX];
+	SSL			*ssl;		/* NULL: plain HTTP */
 	unsigned int		 rd_eof:1;
 	unsigned int		 close_after:1;	/* answer no more */
 	unsigned int		 kicked:1;
+	unsigned int		 tls_hs:1;	/* handshake under way */
+	unsigned int		 tls_hs_wr:1;	/* it waits to write */
+	unsigned int		 tls_rd_wr:1;	/* SSL_read would write */
 };
 
 TAILQ_HEAD(conn_list, http_conn);
@@ -225,6 +233,9 @@ struct http_server {
 	void			*arg;
 	http_log_fn		 logfn;
 	http_warn_fn		 warnfn;
+	SSL_CTX			*ssl_ctx;	/* NULL: plain HTTP */
+	double			 hs_timeout;
+	http_tls_fail_fn	 tlsfailfn;
 	struct conn_list	 conns;
 	struct conn_list	 dead;
 	struct conn_list	 kicked;
@@ -256,6 +267,7 @@ static const http_parser_settings parser_settings = {
 static void	conn_process(struct http_conn *);
 static void	conn_close(struct http_conn *);
 static void	conn_update(struct http_conn *);
+static void	conn_linger(struct http_conn *);
 static void	accept_update(struct http_server *);
 
 /* A connection's output: a reply body within the limit always fits. */
@@ -1132,12 +1144,176 @@ peer_format(int fd, char *dst, size_t len)
 	}
 }
 
-/* Restart the idle timer (not while a handler has the request). */
+/*
+ * Restart the idle timer (not while a handler has the request, nor
+ * during a TLS handshake, whose time counts from the accept).
+ */
 static void
 conn_touch(struct http_conn *c)
 {
-	if (c->state == CONN_READING)
+	if (c->state == CONN_READING && !c->tls_hs)
 		ev_timer_again(c->srv->loop, &c->timer);
+}
+
+/*
+ * TLS.  OpenSSL works on the non-blocking socket itself.  A handshake
+ * wants to read or to write (tls_hs_wr); SSL_read may want to write
+ * (tls_rd_wr: a key update on a full socket); conn_update turns those
+ * into watchers.  OpenSSL's error queue is per thread and shared with
+ * the program's other TLS, so every call starts with it empty and leaves
+ * it so.
+ */
+
+/* Tell the program why a handshake failed, once, and forget the errors. */
+static void
+tls_report(struct http_conn *c, int e, const char *why)
+{
+	char tmp[256];
+	unsigned long err;
+	long vr;
+
+	if (why == NULL && e == SSL_ERROR_SYSCALL)
+		why = errno != 0 ? strerror(errno) : "EOF";
+	if (why == NULL) {
+		err = ERR_peek_error();
+		if (err == 0)
+			why = "EOF";
+		else if (ERR_GET_REASON(err) ==
+		    SSL_R_UNEXPECTED_EOF_WHILE_READING)
+			why = "EOF";
+		else if (ERR_GET_REASON(err) ==
+		    SSL_R_CERTIFICATE_VERIFY_FAILED &&
+		    (vr = SSL_get_verify_result(c->ssl)) != X509_V_OK) {
+			snprintf(tmp, sizeof(tmp), "%s: %s",
+			    ERR_reason_error_string(err),
+			    X509_verify_cert_error_string(vr));
+			why = tmp;
+		} else {
+			why = ERR_reason_error_string(err);
+			if (why == NULL) {
+				ERR_error_string_n(err, tmp, sizeof(tmp));
+				why = tmp;
+			}
+		}
+	}
+	if (c->srv->tlsfailfn != NULL)
+		c->srv->tlsfailfn(c->peer, why, c->srv->arg);
+	ERR_clear_error();
+}
+
+/* Advance the handshake: 1 done, 0 waiting, -1 failed (closing). */
+static int
+tls_handshake(struct http_conn *c)
+{
+	int r, e;
+
+	ERR_clear_error();
+	errno = 0;
+	if ((r = SSL_do_handshake(c->ssl)) == 1) {
+		c->tls_hs = 0;
+		c->tls_hs_wr = 0;
+		c->timer.repeat = c->srv->lim.idle_timeout;
+		ev_timer_again(c->srv->loop, &c->timer);
+		return 1;
+	}
+	e = SSL_get_error(c->ssl, r);
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+		c->tls_hs_wr = e == SSL_ERROR_WANT_WRITE;
+		ERR_clear_error();
+		return 0;
+	}
+	if (e == SSL_ERROR_SSL &&
+	    ERR_GET_REASON(ERR_peek_error()) == SSL_R_HTTP_REQUEST) {
+		/* Plain HTTP on the TLS port: Go's answer, and no log. */
+		static const char msg[] = "HTTP/1.0 400 Bad Request\r\n\r\n"
+		    "Client sent an HTTP request to an HTTPS server.\n";
+
+		ERR_clear_error();
+		(void)!send(c->fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL);
+	} else
+		tls_report(c, e, NULL);
+	/*
+	 * OpenSSL has sent its alert already, if the socket took it; a
+	 * lingering close lets the peer read it rather than meet a reset
+	 * for the bytes it sent meanwhile.
+	 */
+	SSL_free(c->ssl);
+	c->ssl = NULL;
+	c->tls_hs = 0;
+	conn_linger(c);
+	conn_update(c);
+	return -1;
+}
+
+/* As buf_read_fd, through TLS. */
+static ssize_t
+tls_read(struct http_conn *c)
+{
+	char tmp[16384];
+	size_t room = c->in.max - buf_len(&c->in);
+	int r, e;
+
+	if (room == 0) {
+		errno = ENOBUFS;
+		return -1;
+	}
+	if (room > sizeof(tmp))
+		room = sizeof(tmp);
+	ERR_clear_error();
+	errno = 0;
+	if ((r = SSL_read(c->ssl, tmp, (int)room)) > 0) {
+		if (buf_append(&c->in, tmp, (size_t)r) == -1) {
+			errno = ENOBUFS;	/* room was checked */
+			return -1;
+		}
+		return r;
+	}
+	e = SSL_get_error(c->ssl, r);
+	switch (e) {
+	case SSL_ERROR_ZERO_RETURN:	/* close_notify */
+		return 0;
+	case SSL_ERROR_WANT_WRITE:
+		c->tls_rd_wr = 1;
+		/* FALLTHROUGH */
+	case SSL_ERROR_WANT_READ:
+		errno = EAGAIN;
+		return -1;
+	case SSL_ERROR_SYSCALL:
+		ERR_clear_error();
+		if (errno == 0)
+			return 0;	/* EOF without close_notify */
+		return -1;
+	default:
+		/* A client that just closes is an EOF, as in Go. */
+		r = ERR_GET_REASON(ERR_peek_error()) ==
+		    SSL_R_UNEXPECTED_EOF_WHILE_READING ? 0 : -1;
+		ERR_clear_error();
+		errno = EPROTO;
+		return r;
+	}
+}
+
+/* As send(2) of the output's head, through TLS. */
+static ssize_t
+tls_write(struct http_conn *c)
+{
+	size_t len = buf_len(&c->out);
+	int r, e;
+
+	if (len > INT_MAX)
+		len = INT_MAX;
+	ERR_clear_error();
+	errno = 0;
+	if ((r = SSL_write(c->ssl, buf_data(&c->out), (int)len)) > 0)
+		return r;
+	e = SSL_get_error(c->ssl, r);
+	ERR_clear_error();
+	/* Wanting to read: the read watcher is on and flushes after. */
+	if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ)
+		errno = EAGAIN;
+	else if (errno == 0)
+		errno = EPIPE;
+	return -1;
 }
 
 static void
@@ -1172,6 +1348,7 @@ conn_close(struct http_conn *c)
 static void
 conn_free(struct http_conn *c)
 {
+	SSL_free(c->ssl);
 	close(c->fd);
 	buf_free(&c->in);
 	buf_free(&c->out);
@@ -1183,7 +1360,17 @@ conn_free(struct http_conn *c)
 static void
 conn_linger(struct http_conn *c)
 {
-	if (c->rd_eof || shutdown(c->fd, SHUT_WR) == -1) {
+	if (c->rd_eof) {
+		conn_close(c);
+		return;
+	}
+	if (c->ssl != NULL) {
+		/* close_notify, as Go's tls.Conn.CloseWrite; no wait for it. */
+		ERR_clear_error();
+		(void)SSL_shutdown(c->ssl);
+		ERR_clear_error();
+	}
+	if (shutdown(c->fd, SHUT_WR) == -1) {
 		conn_close(c);
 		return;
 	}
@@ -1200,8 +1387,11 @@ conn_flush(struct http_conn *c)
 	ssize_t n;
 
 	while (buf_len(&c->out) > 0) {
-		n = send(c->fd, buf_data(&c->out), buf_len(&c->out),
-		    MSG_NOSIGNAL);
+		if (c->ssl != NULL)
+			n = tls_write(c);
+		else
+			n = send(c->fd, buf_data(&c->out), buf_len(&c->out),
+			    MSG_NOSIGNAL);
 		if (n > 0) {
 			buf_consume(&c->out, (size_t)n);
 			conn_touch(c);
@@ -1230,11 +1420,30 @@ conn_update(struct http_conn *c)
 
 	if (c->state == CONN_CLOSING)
 		return;
-	if (!c->rd_eof && buf_len(&c->in) < c->in.max)
+	if (c->tls_hs) {
+		if (c->tls_hs_wr) {
+			ev_io_stop(loop, &c->rd);
+			ev_io_start(loop, &c->wr);
+		} else {
+			ev_io_start(loop, &c->rd);
+			ev_io_stop(loop, &c->wr);
+		}
+		if (!ev_is_active(&c->timer))
+			ev_timer_again(loop, &c->timer);
+		return;
+	}
+	if (!c->rd_eof && buf_len(&c->in) < c->in.max) {
 		ev_io_start(loop, &c->rd);
-	else
+		/*
+		 * Decrypted bytes that did not fit wait inside OpenSSL, where
+		 * the socket's readiness says nothing of them.
+		 */
+		if (c->ssl != NULL && c->state != CONN_LINGER &&
+		    SSL_pending(c->ssl) > 0)
+			ev_feed_event(loop, &c->rd, EV_READ);
+	} else
 		ev_io_stop(loop, &c->rd);
-	if (buf_len(&c->out) > 0)
+	if (buf_len(&c->out) > 0 || c->tls_rd_wr)
 		ev_io_start(loop, &c->wr);
 	else
 		ev_io_stop(loop, &c->wr);
@@ -1375,15 +1584,26 @@ again:
 	conn_update(c);
 }
 
+/* The socket is readable (or, for TLS, may have become usable). */
 static void
-conn_rd_cb(struct ev_loop *loop, ev_io *w, int revents)
+conn_input(struct http_conn *c)
 {
-	struct http_conn *c = container_of(w, struct http_conn, rd);
 	ssize_t n;
+	int r;
 
-	(void)loop;
-	(void)revents;
-	n = buf_read_fd(&c->in, c->fd);
+	if (c->tls_hs) {
+		if ((r = tls_handshake(c)) == -1)
+			return;
+		if (r == 0) {
+			conn_update(c);
+			return;
+		}
+	}
+	c->tls_rd_wr = 0;
+	if (c->ssl != NULL && c->state != CONN_LINGER)
+		n = tls_read(c);
+	else
+		n = buf_read_fd(&c->in, c->fd);
 	if (n > 0) {
 		if (c->state == CONN_LINGER)
 			buf_reset(&c->in);
@@ -1401,13 +1621,25 @@ conn_rd_cb(struct ev_loop *loop, ev_io *w, int revents)
 			conn_process(c);
 		return;
 	}
-	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+		/* TLS may want the other direction, or the handshake ended. */
+		if (c->ssl != NULL)
+			conn_update(c);
 		return;
+	}
 	if (errno == ENOBUFS) {
 		conn_update(c);		/* full: wait for the parser */
 		return;
 	}
 	conn_close(c);
+}
+
+static void
+conn_rd_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	conn_input(container_of(w, struct http_conn, rd));
 }
 
 static void
@@ -1417,6 +1649,10 @@ conn_wr_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 	(void)loop;
 	(void)revents;
+	if (c->tls_hs || c->tls_rd_wr) {
+		conn_input(c);
+		return;
+	}
 	conn_flush(c);
 	/* Parsing may have stopped for the output; resume it. */
 	if (c->state == CONN_READING)
@@ -1432,6 +1668,8 @@ conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
+	if (c->tls_hs)
+		tls_report(c, 0, "TLS handshake timeout");
 	conn_close(c);
 }
 
@@ -1439,11 +1677,28 @@ static void
 conn_new(struct http_server *srv, int fd)
 {
 	struct http_conn *c;
+	SSL *ssl = NULL;
 	int one = 1;
 
+	if (srv->ssl_ctx != NULL) {
+		if ((ssl = SSL_new(srv->ssl_ctx)) == NULL ||
+		    SSL_set_fd(ssl, fd) != 1) {
+			/* Out of memory: as a failed accept. */
+			ERR_clear_error();
+			SSL_free(ssl);
+			close(fd);
+			return;
+		}
+		SSL_set_accept_state(ssl);
+		/* Partial writes from a buffer that may move between tries. */
+		SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE |
+		    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	}
 	c = xcalloc(1, sizeof(*c));
 	c->srv = srv;
 	c->fd = fd;
+	c->ssl = ssl;
+	c->tls_hs = ssl != NULL;
 	c->state = CONN_READING;
 	peer_format(fd, c->peer, sizeof(c->peer));
 	if (c->peer[0] != '@') {
@@ -1456,7 +1711,8 @@ conn_new(struct http_server *srv, int fd)
 	c->parser.data = c;
 	ev_io_init(&c->rd, conn_rd_cb, fd, EV_READ);
 	ev_io_init(&c->wr, conn_wr_cb, fd, EV_WRITE);
-	ev_timer_init(&c->timer, conn_timer_cb, 0., srv->lim.idle_timeout);
+	ev_timer_init(&c->timer, conn_timer_cb, 0., ssl != NULL ?
+	    srv->hs_timeout : srv->lim.idle_timeout);
 	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
 	srv->nconns++;
 	conn_update(c);
@@ -1613,6 +1869,7 @@ http_server_free(struct http_server *srv)
 	ev_check_stop(srv->loop, &srv->check_w);
 	if (srv->lfd >= 0)
 		close(srv->lfd);
+	SSL_CTX_free(srv->ssl_ctx);
 	free(srv->routes);
 	free(srv);
 }
@@ -1631,6 +1888,18 @@ http_server_adopt(struct http_server *srv, int fd)
 		return -1;
 	conn_new(srv, fd);
 	return 0;
+}
+
+void
+http_server_set_tls(struct http_server *srv, SSL_CTX *ctx,
+    double handshake_timeout, http_tls_fail_fn fail)
+{
+	srv->hs_timeout = handshake_timeout > 0 ? handshake_timeout :
+	    HTTP_DEF_HANDSHAKE;
+	SSL_CTX_up_ref(ctx);
+	SSL_CTX_free(srv->ssl_ctx);
+	srv->ssl_ctx = ctx;
+	srv->tlsfailfn = fail;
 }
 
 void

@@ -128,6 +128,27 @@ typedef void (*http_warn_fn)(const struct http_req *, const char *why,
 /* Install the warn hook (NULL to remove). */
 void	http_server_set_warn(struct http_server *, http_warn_fn);
 
+/*
+ * Called once for each TLS handshake that failed (bad or missing
+ * certificate, protocol version, the peer gone, the handshake timeout):
+ * peer as http_req_peer, why a short reason for the log.
+ */
+typedef void (*http_tls_fail_fn)(const char *peer, const char *why,
+	    void *arg);
+struct ssl_ctx_st;
+/*
+ * Serve HTTPS: every connection accepted from now on runs TLS with ctx
+ * (a server context: certificate, key, verification, versions), directly
+ * on the non-blocking socket.  The server takes a reference to ctx.  A
+ * handshake has handshake_timeout seconds from the accept, however its
+ * bytes trickle in (0: 10 s, the handshake timeout of Go's clients).
+ * Call it right after http_server_new, before the loop runs.  The
+ * process must ignore SIGPIPE (OpenSSL writes with write(2)).  fail may
+ * be NULL.
+ */
+void	http_server_set_tls(struct http_server *, struct ssl_ctx_st *ctx,
+	    double handshake_timeout, http_tls_fail_fn fail);
+
 /* "GET", "POST", ... */
 const char *http_req_method(const struct http_req *);
 /* Decoded path without the query. */

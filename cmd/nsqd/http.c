@@ -761,13 +761,12 @@ static void
 h_tls_required(struct http_req *req, void *arg)
 {
 	struct nsqd *n = arg;
-	const char *colon = strrchr(n->o->https_address, ':');
 	char body[128];
-	int port = colon != NULL ? atoi(colon + 1) : 0;
 
-	/* Go's text, spaces and all. */
+	/* Go's text, spaces and all; port 0 when HTTPS is not served. */
 	snprintf(body, sizeof(body),
-	    "{\"message\": \"TLS_REQUIRED\", \"https_port\": %d}", port);
+	    "{\"message\": \"TLS_REQUIRED\", \"https_port\": %d}",
+	    n->https_port);
 	http_reply(req, 403, "application/json; charset=utf-8", body,
 	    strlen(body));
 }
@@ -797,8 +796,20 @@ access_log(const struct http_req *req, int status, void *arg)
 	    http_req_uri(req), http_req_peer(req), d);
 }
 
-int
-http_start(struct nsqd *n)
+/* One line per failed HTTPS handshake, in Go's net/http words. */
+static void
+tls_fail(const char *peer, const char *why, void *arg)
+{
+	(void)arg;
+	log_warnx("http: TLS handshake error from %s: %s", peer, why);
+}
+
+/*
+ * The API's routes, or (tls_only) Go's one answer on plain HTTP under
+ * --tls-required=true, on the listener fd.
+ */
+static struct http_server *
+api_server(struct nsqd *n, int fd, bool tls_only)
 {
 	struct nsqd_opts *o = n->o;
 	size_t msgmax = (size_t)o->max_msg_size;
@@ -824,11 +835,35 @@ http_start(struct nsqd *n)
 		{ "GET", "/metrics", h_metrics, 0, NULL },
 		{ "POST", "/debug/freememory", h_freememory, 0, NULL },
 	};
-	const struct http_route tls_only[] = {
+	const struct http_route tls_route[] = {
 		{ NULL, "*", h_tls_required, 0, NULL },
 	};
 	struct http_route *gated = NULL;
+	struct http_server *srv;
 	struct http_limits lim;
+
+	memset(&lim, 0, sizeof(lim));
+	lim.max_body_bytes = (size_t)o->max_body_size;
+	if (tls_only)
+		srv = http_server_new(n->loop, fd, tls_route, 1, &lim, n);
+	else {
+		/* --http-auth-required: the same routes behind the gate. */
+		if (o->http_auth_required)
+			(void)http_auth_routes(n, routes, sizeof(routes) /
+			    sizeof(routes[0]), &gated);
+		srv = http_server_new(n->loop, fd, gated != NULL ? gated :
+		    routes, sizeof(routes) / sizeof(routes[0]), &lim, n);
+		free(gated);
+	}
+	http_server_set_log(srv, access_log);
+	http_server_set_warn(srv, http_warn);
+	return srv;
+}
+
+int
+http_start(struct nsqd *n)
+{
+	struct nsqd_opts *o = n->o;
 	char err[256];
 	int fd;
 
@@ -837,23 +872,40 @@ http_start(struct nsqd *n)
 		return -1;
 	}
 	n->http_port = http_listen_port(fd);
-	memset(&lim, 0, sizeof(lim));
-	lim.max_body_bytes = (size_t)o->max_body_size;
-	if (o->tls_required_mode == TLS_REQUIRED)
-		n->http = http_server_new(n->loop, fd, tls_only, 1, &lim, n);
-	else {
-		/* --http-auth-required: the same routes behind the gate. */
-		if (o->http_auth_required)
-			(void)http_auth_routes(n, routes, sizeof(routes) /
-			    sizeof(routes[0]), &gated);
-		n->http = http_server_new(n->loop, fd, gated != NULL ? gated :
-		    routes, sizeof(routes) / sizeof(routes[0]), &lim, n);
-		free(gated);
-	}
-	http_server_set_log(n->http, access_log);
-	http_server_set_warn(n->http, http_warn);
+	/* Go's newHTTPServer(n, false, TLSRequired == TLSRequired). */
+	n->http = api_server(n, fd, o->tls_required_mode == TLS_REQUIRED);
 	log_info("HTTP: listening on %s", net_bound_name(fd, o->http_address,
 	    err, sizeof(err)));
+	return 0;
+}
+
+/*
+ * The same API over TLS with the TCP side's context: Go's
+ * newHTTPServer(n, true, true) serves every route, whatever
+ * --tls-required says.  Go listens with "tcp" only: no unix socket.
+ */
+int
+https_start(struct nsqd *n)
+{
+	struct nsqd_opts *o = n->o;
+	char err[256];
+	int fd;
+
+	if (strchr(o->https_address, ':') == NULL) {
+		log_error("FATAL: listen (%s) failed - listen tcp: address "
+		    "%s: missing port in address", o->https_address,
+		    o->https_address);
+		return -1;
+	}
+	if ((fd = http_listen(o->https_address, err, sizeof(err))) == -1) {
+		log_error("FATAL: %s", err);
+		return -1;
+	}
+	n->https_port = http_listen_port(fd);
+	n->https = api_server(n, fd, false);
+	http_server_set_tls(n->https, n->ssl_ctx, 0, tls_fail);
+	log_info("HTTPS: listening on %s", net_bound_name(fd,
+	    o->https_address, err, sizeof(err)));
 	return 0;
 }
 
@@ -862,6 +914,8 @@ http_stop(struct nsqd *n)
 {
 	if (n->http != NULL)
 		http_server_accept(n->http, 0);
+	if (n->https != NULL)
+		http_server_accept(n->https, 0);
 }
 
 void
@@ -870,4 +924,6 @@ http_free(struct nsqd *n)
 	http_auth_free(n);
 	http_server_free(n->http);
 	n->http = NULL;
+	http_server_free(n->https);
+	n->https = NULL;
 }

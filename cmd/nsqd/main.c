@@ -4,6 +4,7 @@
  */
 #include <sys/stat.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,7 +120,7 @@ static const struct opt opts[] = {
 	{ "http-client-request-timeout", 0, D(http_client_request_timeout),
 	  "DURATION", "timeout for HTTP requests", NULL, 0, 0 },
 	{ "https-address", 0, S(https_address), "ADDR",
-	  "<addr>:<port> for HTTPS clients (not served by this build)",
+	  "<addr>:<port> to listen on for HTTPS clients",
 	  NULL, 0, 0 },
 	{ "log-level", 'l', S(log_level), "LEVEL",
 	  "debug, info, warn, error or fatal", NULL, 0, 0 },
@@ -235,6 +236,78 @@ default_node_id(void)
 	    (uInt)strlen(host)) % 1024);
 }
 
+/* A flag value Go's flag package refuses: its words, and exit 2. */
+static void __attribute__((noreturn))
+bad_value(const char *flag, const char *v, const char *why)
+{
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), "invalid value \"%s\" for flag -%s: %s",
+	    v, flag, why);
+	tool_usage_exit(msg);
+}
+
+/* A copy of s in lower case, as Go's strings.ToLower for ASCII. */
+static char *
+lower_dup(const char *s)
+{
+	char *l = xstrdup(s);
+
+	for (char *p = l; *p != '\0'; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	return l;
+}
+
+/*
+ * Go's tlsRequiredOption.Set: lower case, then "tcp-https" or what
+ * strconv.ParseBool takes.
+ */
+static int
+tls_required_mode(const char *v)
+{
+	char *l = lower_dup(v), why[256];
+	int b, mode;
+
+	if (strcmp(l, "tcp-https") == 0)
+		mode = TLS_REQUIRED_EXCEPT_HTTP;
+	else if (parse_bool(l, &b) == 0)
+		mode = b ? TLS_REQUIRED : TLS_NOT_REQUIRED;
+	else {
+		snprintf(why, sizeof(why), "strconv.ParseBool: parsing "
+		    "\"%s\": invalid syntax", l);
+		bad_value("tls-required", v, why);
+	}
+	free(l);
+	return mode;
+}
+
+/*
+ * Go's tlsMinVersionOption.Set: lower case, one of tlsVersionTable's
+ * names ("ssl3.0", named in Go's help, is not among them); "" keeps
+ * the default.  The value is lowered in place, for tls.c and /config: a
+ * value with capitals came from the command line or the config file,
+ * in a string of its own (the default is a literal, lower already).
+ */
+static void
+tls_min_version(const char *v)
+{
+	static const char *const table[] = {
+		"tls1.0", "tls1.1", "tls1.2", "tls1.3",
+	};
+	char *l = lower_dup(v), why[256];
+
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (l[0] == '\0' || strcmp(l, table[i]) == 0) {
+			if (strcmp(l, v) != 0)
+				memcpy((char *)(uintptr_t)v, l, strlen(l));
+			free(l);
+			return;
+		}
+	snprintf(why, sizeof(why), "unknown tlsVersionOption \"%s\"", l);
+	bad_value("tls-min-version", v, why);
+}
+
 /* Refuse what cannot work, as Go nsqd.New does, in its words. */
 static void
 validate(void)
@@ -278,19 +351,12 @@ validate(void)
 	if (strcmp(o.auth_http_request_method, "get") != 0 &&
 	    strcmp(o.auth_http_request_method, "post") != 0)
 		fatalx("--auth-http-request-method must be post or get");
-	if (strcmp(o.tls_required, "tcp-https") == 0)
-		o.tls_required_mode = TLS_REQUIRED_EXCEPT_HTTP;
-	else {
-		int b;
-
-		/* Go takes any boolean spelling here. */
-		if (parse_bool(o.tls_required, &b) == -1)
-			fatalx("--tls-required must be true, false or "
-			    "tcp-https");
-		o.tls_required_mode = b ? TLS_REQUIRED : TLS_NOT_REQUIRED;
-	}
-	if (o.tls_client_auth_policy[0] != '\0')
-		o.tls_required_mode = TLS_REQUIRED;	/* as Go */
+	o.tls_required_mode = tls_required_mode(o.tls_required);
+	tls_min_version(o.tls_min_version);
+	/* As Go's nsqd.New: a policy turns "false" into "true" only. */
+	if (o.tls_client_auth_policy[0] != '\0' &&
+	    o.tls_required_mode == TLS_NOT_REQUIRED)
+		o.tls_required_mode = TLS_REQUIRED;
 	if (o.tls_required_mode != TLS_NOT_REQUIRED &&
 	    (o.tls_cert[0] == '\0' || o.tls_key[0] == '\0'))
 		fatalx("cannot require TLS client connections without TLS key "

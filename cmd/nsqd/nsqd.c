@@ -488,10 +488,10 @@ nsqd_start(struct nsqd *n, struct ev_loop *loop, struct nsqd_opts *o)
 		return -1;
 	if (o->broadcast_http_port == 0 && n->http_port > 0)
 		o->broadcast_http_port = n->http_port;
-	if (o->https_address[0] != '\0' && o->tls_cert[0] != '\0')
-		log_info("HTTPS: not served by this build (TLS is offered on "
-		    "the TCP port): --https-address %s is ignored",
-		    o->https_address);
+	/* As Go: HTTPS only with a certificate, and then by default. */
+	if (n->ssl_ctx != NULL && o->https_address[0] != '\0' &&
+	    https_start(n) == -1)
+		return -1;
 	if (o->statsd_address[0] != '\0' && statsd_start(n) == -1)
 		return -1;
 

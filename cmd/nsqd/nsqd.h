@@ -294,6 +294,8 @@ struct client {
 	int			 deflate_level;
 	bool			 snappy;
 	bool			 tls;
+	char			 tls_version[16];	/* /stats, as Go */
+	char			 tls_cipher[48];
 	struct channel		*ch;
 	int64_t			 rdy;
 	int64_t			 in_flight;
@@ -365,6 +367,8 @@ struct nsqd {
 	struct http_server	*http;		/* NULL: no --http-address */
 	struct http_gate	*http_gate;	/* --http-auth-required */
 	int			 http_port;	/* -1: unix socket or none */
+	struct http_server	*https;		/* NULL: no cert/address */
+	int			 https_port;	/* 0 if none, as Go's */
 	struct statsd		*statsd;	/* NULL: no --statsd-address */
 	struct syncer		*syncer;	/* fsyncs off the loop */
 	struct bcheck		*bcheck;	/* broadcast address lookup */
@@ -416,6 +420,9 @@ void	 lookup_precreate_free(struct nsqd *);
 /* tls.c */
 int	 tls_setup(struct nsqd *);
 void	 tls_free(struct nsqd *);
+const char *tls_reason(SSL *, int ssl_error, char *, size_t);
+/* What Go's /stats says of a client's TLS: version and cipher suite. */
+void	 tls_describe(SSL *, struct client *);
 
 /* "OK", or "NOK - <error>" as Go's GetHealth. */
 const char *nsqd_health(const struct nsqd *);
@@ -515,8 +522,9 @@ struct cmsg *msgq_pop(struct msgq *);
 /* Drop every entry and the ring. */
 void	 msgq_clear(struct msgq *);
 
-/* http.c: the HTTP API on --http-address. */
+/* http.c: the HTTP API on --http-address, and over TLS on --https-address. */
 int	 http_start(struct nsqd *);
+int	 https_start(struct nsqd *);
 /* Stop accepting (exit); http_free closes what is left. */
 void	 http_stop(struct nsqd *);
 void	 http_free(struct nsqd *);

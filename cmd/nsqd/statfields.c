@@ -203,8 +203,8 @@ static const struct statfield client_f[] = {
 	  .off = C(auth_identity_url), .omitempty = true },
 	{ .key = "pub_counts", .type = SF_NEST, .nest = SF_N_PUBS },
 	{ .key = "tls", .type = SF_BOOL, .off = C(tls) },
-	{ .key = "tls_cipher_suite", .type = SF_LIT, .lit = "" },
-	{ .key = "tls_version", .type = SF_LIT, .lit = "" },
+	{ .key = "tls_cipher_suite", .type = SF_CHARS, .off = C(tls_cipher) },
+	{ .key = "tls_version", .type = SF_CHARS, .off = C(tls_version) },
 	{ .key = "tls_negotiated_protocol", .type = SF_LIT, .lit = "" },
 	{ .key = "tls_negotiated_protocol_is_mutual", .type = SF_FALSE },
 };

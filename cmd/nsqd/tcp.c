@@ -400,16 +400,26 @@ tls_step(struct client *c)
 	nsqd_mark_dirty(c->nsqd, c);
 	if (r != 1) {
 		int e = SSL_get_error(c->ssl, r);
+		char why[256];
 
 		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
 			return 0;
-		log_error("[%s] - IDENTIFY failed TLS handshake error",
-		    c->remote);
+		/* Go's IOLoop line for the FatalClientErr, once. */
+		tls_reason(c->ssl, e, why, sizeof(why));
+		log_error("[%s] - E_IDENTIFY_FAILED IDENTIFY failed %s - %s",
+		    c->remote, why, why);
+		/*
+		 * OpenSSL's alert is in the output: one try to send it (a
+		 * few bytes, which an open socket takes), as a closing
+		 * client's output is not flushed.
+		 */
+		(void)!buf_write_fd(&c->out, c->fd);
 		conn_close(c, "TLS handshake failed");
 		return -1;
 	}
 	c->tls_handshaking = false;
 	c->tls = true;
+	tls_describe(c->ssl, c);
 	log_info("[%s] TLS %s %s", c->remote, SSL_get_version(c->ssl),
 	    SSL_get_cipher_name(c->ssl));
 	/* Back to the usual read deadline. */
@@ -505,7 +515,8 @@ read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		conn_close(c, "read error");
 		return;
 	}
-	if (c->idle.repeat > 0 && !c->auth_wait)
+	/* Go's 5 s for the handshake is a deadline, not an idle time. */
+	if (c->idle.repeat > 0 && !c->auth_wait && !c->tls_handshaking)
 		ev_timer_again(loop, &c->idle);
 	v2_input(c);
 	/* A TLS close_notify is the peer's EOF too. */
@@ -528,7 +539,12 @@ idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	log_error("[%s] - failed to read command - i/o timeout", c->remote);
+	if (c->tls_handshaking)
+		log_error("[%s] - E_IDENTIFY_FAILED IDENTIFY failed TLS "
+		    "handshake timeout - i/o timeout", c->remote);
+	else
+		log_error("[%s] - failed to read command - i/o timeout",
+		    c->remote);
 	conn_close(c, "timeout");
 }
 

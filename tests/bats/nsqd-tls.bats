@@ -17,7 +17,7 @@ teardown() {
 }
 
 @test "tls: tls_v1 upgrades the connection; PUB and SUB work over TLS" {
-	start_nsqd --tls-cert="$CERTS/cert.pem" --tls-key="$CERTS/key.pem"
+	start_nsqd --https-address= --tls-cert="$CERTS/cert.pem" --tls-key="$CERTS/key.pem"
 	run python3 - "$NSQD_TCP_PORT" <<'EOF'
 import json, socket, ssl, struct, sys
 from nsqwire import Conn
@@ -40,7 +40,7 @@ EOF
 }
 
 @test "tls: a client that does not ask for TLS is told tls_v1 false" {
-	start_nsqd --tls-cert="$CERTS/cert.pem" --tls-key="$CERTS/key.pem"
+	start_nsqd --https-address= --tls-cert="$CERTS/cert.pem" --tls-key="$CERTS/key.pem"
 	run python3 - "$NSQD_TCP_PORT" <<'EOF'
 import sys
 from nsqwire import Conn
@@ -65,18 +65,8 @@ EOF
 	assert_success
 }
 
-@test "tls: 'HTTPS: not served' is said only when Go would serve HTTPS" {
-	# The flag has a default: without a certificate Go serves no HTTPS.
-	start_nsqd
-	run grep -c 'HTTPS: not served' "$NSQD_LOG"
-	assert_output 0
-	start_nsqd -n T --tls-cert="$CERTS/cert.pem" --tls-key="$CERTS/key.pem"
-	run grep -c 'HTTPS: not served' "$T_LOG"
-	assert_output 1
-}
-
 @test "tls: --tls-required refuses commands before TLS with Go's words" {
-	start_nsqd --tls-cert="$CERTS/cert.pem" --tls-key="$CERTS/key.pem" \
+	start_nsqd --https-address= --tls-cert="$CERTS/cert.pem" --tls-key="$CERTS/key.pem" \
 	    --tls-required
 	run python3 - "$NSQD_TCP_PORT" <<'EOF'
 import sys
@@ -90,7 +80,7 @@ EOF
 }
 
 @test "tls: deflate on top of TLS, in Go's order of OKs" {
-	start_nsqd --tls-cert="$CERTS/cert.pem" --tls-key="$CERTS/key.pem"
+	start_nsqd --https-address= --tls-cert="$CERTS/cert.pem" --tls-key="$CERTS/key.pem"
 	run python3 - "$NSQD_TCP_PORT" <<'EOF'
 import socket, ssl, struct, sys, zlib
 from nsqwire import Conn
@@ -133,7 +123,7 @@ EOF
 }
 
 @test "tls: EOF or close_notify mid-body gets Go's error over TLS" {
-	start_nsqd --tls-cert="$CERTS/cert.pem" --tls-key="$CERTS/key.pem"
+	start_nsqd --https-address= --tls-cert="$CERTS/cert.pem" --tls-key="$CERTS/key.pem"
 	run timeout 60 python3 - "$NSQD_TCP_PORT" <<'EOF'
 import socket, ssl, struct, sys
 from nsqwire import Conn, body
@@ -197,7 +187,7 @@ EOF
 }
 
 @test "tls: a broken handshake closes the connection and nsqd goes on" {
-	start_nsqd --tls-cert="$CERTS/cert.pem" --tls-key="$CERTS/key.pem"
+	start_nsqd --https-address= --tls-cert="$CERTS/cert.pem" --tls-key="$CERTS/key.pem"
 	run python3 - "$NSQD_TCP_PORT" <<'EOF'
 import sys
 from nsqwire import Conn

@@ -24,6 +24,9 @@
 #include <cmocka.h>
 
 #include <ev.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "buffer.h"
 #include "http.h"
@@ -42,6 +45,8 @@ struct fx {
 	int			 laststatus;
 	int			 nwarned;
 	char			 lastwarn[128];
+	int			 nfailed;	/* TLS handshakes */
+	char			 lastfail[128];
 };
 
 struct client {
@@ -1834,6 +1839,360 @@ test_catch_all(void **state)
 	http_server_free(srv);
 }
 
+/*
+ * TLS (http_server_set_tls).  The client runs OpenSSL over memory BIOs
+ * in this thread, so that nothing blocks the server's loop: tls_pump
+ * moves its records to the socket (one byte a send when bytewise) and
+ * the socket's bytes back.
+ */
+
+struct tcl {
+	int	 fd;
+	SSL	*ssl;
+	BIO	*in;
+	BIO	*out;
+	int	 eof;
+};
+
+static void
+tls_failed(const char *peer, const char *why, void *arg)
+{
+	struct fx *f = arg;
+
+	assert_non_null(peer);
+	f->nfailed++;
+	snprintf(f->lastfail, sizeof(f->lastfail), "%s", why);
+}
+
+/* A server context with a fresh self-signed P-256 certificate. */
+static SSL_CTX *
+tls_server_ctx(void)
+{
+	EVP_PKEY *pk = EVP_EC_gen("P-256");
+	X509 *x = X509_new();
+	X509_NAME *nm;
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+
+	assert_non_null(pk);
+	assert_non_null(x);
+	assert_non_null(ctx);
+	assert_int_equal(X509_set_version(x, 2), 1);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+	X509_gmtime_adj(X509_getm_notBefore(x), 0);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	assert_int_equal(X509_set_pubkey(x, pk), 1);
+	nm = X509_get_subject_name(x);
+	X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_ASC,
+	    (const unsigned char *)"localhost", -1, -1, 0);
+	assert_int_equal(X509_set_issuer_name(x, nm), 1);
+	assert_true(X509_sign(x, pk, EVP_sha256()) > 0);
+	assert_int_equal(SSL_CTX_use_certificate(ctx, x), 1);
+	assert_int_equal(SSL_CTX_use_PrivateKey(ctx, pk), 1);
+	X509_free(x);
+	EVP_PKEY_free(pk);
+	return ctx;
+}
+
+/* An HTTPS server next to the fixture's; *port gets its port. */
+static struct http_server *
+tls_server(struct fx *f, SSL_CTX *ctx, double hs_timeout, int *port)
+{
+	struct http_limits lim = { 4096, 1024, 5.0, 64, 1 << 20 };
+	struct http_server *srv;
+	char err[256];
+	int fd;
+
+	fd = http_listen("127.0.0.1:0", err, sizeof(err));
+	assert_true(fd >= 0);
+	*port = http_listen_port(fd);
+	srv = http_server_new(f->loop, fd, routes,
+	    sizeof(routes) / sizeof(routes[0]), &lim, f);
+	http_server_set_tls(srv, ctx, hs_timeout, tls_failed);
+	return srv;
+}
+
+static void
+tcl_open(struct tcl *t, int port, int maxv)
+{
+	SSL_CTX *cctx = SSL_CTX_new(TLS_client_method());
+
+	assert_non_null(cctx);
+	SSL_CTX_set_verify(cctx, SSL_VERIFY_NONE, NULL);
+	if (maxv != 0)
+		SSL_CTX_set_max_proto_version(cctx, maxv);
+	memset(t, 0, sizeof(*t));
+	t->fd = connect_port(port);
+	t->ssl = SSL_new(cctx);
+	SSL_CTX_free(cctx);
+	assert_non_null(t->ssl);
+	t->in = BIO_new(BIO_s_mem());
+	t->out = BIO_new(BIO_s_mem());
+	SSL_set_bio(t->ssl, t->in, t->out);
+	SSL_set_connect_state(t->ssl);
+}
+
+static void
+tcl_close(struct tcl *t)
+{
+	SSL_free(t->ssl);
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
+}
+
+/* Send what the client's TLS has written; take in what came back. */
+static void
+tls_pump(struct fx *f, struct tcl *t, int bytewise)
+{
+	char b[16384];
+	ssize_t r;
+	int n, i, step;
+
+	while ((n = BIO_read(t->out, b, sizeof(b))) > 0)
+		for (i = 0; i < n; i += step) {
+			step = bytewise ? 1 : n - i;
+			assert_int_equal(send(t->fd, b + i, (size_t)step,
+			    MSG_NOSIGNAL), step);
+			if (bytewise)
+				spin(f, -1, 0);
+		}
+	spin(f, t->fd, 1);
+	while ((r = recv(t->fd, b, sizeof(b), MSG_DONTWAIT)) > 0)
+		assert_int_equal(BIO_write(t->in, b, (int)r), (int)r);
+	if (r == 0)
+		t->eof = 1;
+}
+
+/* 1 once the handshake is done, -1 if it failed (or WAIT passed). */
+static int
+tcl_handshake(struct fx *f, struct tcl *t, int bytewise)
+{
+	double end = now() + WAIT;
+	int r;
+
+	while (now() < end) {
+		if ((r = SSL_do_handshake(t->ssl)) == 1) {
+			tls_pump(f, t, bytewise);
+			return 1;
+		}
+		if (SSL_get_error(t->ssl, r) != SSL_ERROR_WANT_READ) {
+			ERR_clear_error();
+			return -1;
+		}
+		tls_pump(f, t, bytewise);
+		if (t->eof)
+			return -1;
+	}
+	return -1;
+}
+
+/* Send req over TLS; read until the reply holds until (or EOF). */
+static size_t
+tcl_request(struct fx *f, struct tcl *t, const char *req, int bytewise,
+    char *out, size_t cap, const char *until)
+{
+	double end = now() + WAIT;
+	size_t len = 0;
+	int r;
+
+	assert_int_equal(SSL_write(t->ssl, req, (int)strlen(req)),
+	    (int)strlen(req));
+	while (now() < end && len + 1 < cap) {
+		tls_pump(f, t, bytewise);
+		while (len + 1 < cap &&
+		    (r = SSL_read(t->ssl, out + len, (int)(cap - 1 - len))) > 0)
+			len += (size_t)r;
+		out[len] = '\0';
+		if (strstr(out, until) != NULL || t->eof)
+			break;
+	}
+	ERR_clear_error();
+	return len;
+}
+
+static void
+test_tls_roundtrip(void **state)
+{
+	struct fx *f = *state;
+	SSL_CTX *ctx = tls_server_ctx();
+	struct http_server *srv;
+	struct tcl t;
+	char out[4096], *big;
+	size_t n;
+	int port;
+
+	srv = tls_server(f, ctx, 0, &port);
+	SSL_CTX_free(ctx);		/* the server keeps its reference */
+	tcl_open(&t, port, 0);
+	assert_int_equal(tcl_handshake(f, &t, 0), 1);
+	assert_int_equal(SSL_version(t.ssl), TLS1_3_VERSION);
+	tcl_request(f, &t, "GET /ping HTTP/1.1\r\nHost: x\r\n\r\n", 0, out,
+	    sizeof(out), "\r\n\r\nOK");
+	assert_memory_equal(out, "HTTP/1.1 200 OK\r\n", 17);
+	/* Keep-alive over TLS. */
+	tcl_request(f, &t, "POST /echo HTTP/1.1\r\nContent-Length: 5\r\n\r\n"
+	    "hello", 0, out, sizeof(out), "\r\n\r\nhello");
+	assert_non_null(strstr(out, "\r\n\r\nhello"));
+	/* A reply larger than the socket takes at once: partial writes. */
+	big = malloc((2 << 20) + 1);
+	assert_non_null(big);
+	n = tcl_request(f, &t, "GET /big HTTP/1.1\r\n\r\n", 0, big,
+	    (2 << 20) + 1, "zabcdefghijklmnopqrstuvwxyz");
+	assert_true(n > 1 << 20);
+	free(big);
+	assert_int_equal(http_server_nconns(srv), 1);
+	tcl_close(&t);
+	wait_nconns(f, srv, 0);
+	assert_int_equal(f->nfailed, 0);
+	http_server_free(srv);
+}
+
+static void
+test_tls_bytewise(void **state)
+{
+	struct fx *f = *state;
+	SSL_CTX *ctx = tls_server_ctx();
+	struct http_server *srv;
+	struct tcl t;
+	char out[4096];
+	int port;
+
+	srv = tls_server(f, ctx, 0, &port);
+	SSL_CTX_free(ctx);
+	tcl_open(&t, port, 0);
+	assert_int_equal(tcl_handshake(f, &t, 1), 1);
+	tcl_request(f, &t, "GET /ping HTTP/1.1\r\nHost: x\r\n\r\n", 1, out,
+	    sizeof(out), "\r\n\r\nOK");
+	assert_memory_equal(out, "HTTP/1.1 200 OK\r\n", 17);
+	assert_non_null(strstr(out, "\r\n\r\nOK"));
+	tcl_close(&t);
+	wait_nconns(f, srv, 0);
+	assert_int_equal(f->nfailed, 0);
+	http_server_free(srv);
+}
+
+static void
+test_tls_handshake_timeout(void **state)
+{
+	struct fx *f = *state;
+	SSL_CTX *ctx = tls_server_ctx();
+	struct http_server *srv;
+	struct tcl t, u;
+	char out[4096];
+	int port;
+
+	srv = tls_server(f, ctx, 0.3, &port);
+	SSL_CTX_free(ctx);
+	/* A ClientHello trickling in, a byte every 0.1 s, is still cut. */
+	tcl_open(&t, port, 0);
+	assert_int_equal(SSL_do_handshake(t.ssl), -1);
+	ERR_clear_error();
+	{
+		char hello[4096];
+		int n = BIO_read(t.out, hello, sizeof(hello));
+		double end = now() + WAIT;
+		int i = 0;
+
+		assert_true(n > 10);
+		while (!t.eof && now() < end) {
+			if (i < n - 1)
+				(void)!send(t.fd, hello + i++, 1, MSG_NOSIGNAL);
+			run_for(f, 0.1);
+			tls_pump(f, &t, 0);
+		}
+		assert_true(t.eof);
+		assert_true(i < 10);
+	}
+	assert_int_equal(f->nfailed, 1);
+	assert_string_equal(f->lastfail, "TLS handshake timeout");
+	/* Others are served meanwhile and after. */
+	tcl_open(&u, port, 0);
+	assert_int_equal(tcl_handshake(f, &u, 0), 1);
+	tcl_request(f, &u, "GET /ping HTTP/1.1\r\n\r\n", 0, out, sizeof(out),
+	    "\r\n\r\nOK");
+	assert_non_null(strstr(out, "\r\n\r\nOK"));
+	tcl_close(&u);
+	tcl_close(&t);
+	wait_nconns(f, srv, 0);
+	http_server_free(srv);
+}
+
+static void
+test_tls_close_mid_handshake(void **state)
+{
+	struct fx *f = *state;
+	SSL_CTX *ctx = tls_server_ctx();
+	struct http_server *srv;
+	char hello[4096];
+	struct tcl t;
+	int port, n, i;
+
+	srv = tls_server(f, ctx, 0, &port);
+	SSL_CTX_free(ctx);
+	for (i = 0; i < 4; i++) {
+		tcl_open(&t, port, 0);
+		assert_int_equal(SSL_do_handshake(t.ssl), -1);
+		ERR_clear_error();
+		n = BIO_read(t.out, hello, sizeof(hello));
+		assert_true(n > 10);
+		if (i > 0)
+			assert_int_equal(send(t.fd, hello, (size_t)(n * i / 4),
+			    MSG_NOSIGNAL), n * i / 4);
+		spin(f, -1, 1);
+		tcl_close(&t);
+		wait_nconns(f, srv, 0);
+		assert_int_equal(f->nfailed, i + 1);
+		assert_string_equal(f->lastfail, "EOF");
+	}
+	http_server_free(srv);
+}
+
+static void
+test_tls_plain_http(void **state)
+{
+	struct fx *f = *state;
+	SSL_CTX *ctx = tls_server_ctx();
+	struct http_server *srv;
+	struct client c;
+	int port;
+
+	srv = tls_server(f, ctx, 0, &port);
+	SSL_CTX_free(ctx);
+	client_init(&c, connect_port(port));
+	client_sends(f, &c, "GET /ping HTTP/1.1\r\nHost: x\r\n\r\n");
+	(void)client_eof(f, &c);
+	assert_true(c.eof);
+	assert_int_equal(c.len, strlen("HTTP/1.0 400 Bad Request\r\n\r\n"
+	    "Client sent an HTTP request to an HTTPS server.\n"));
+	assert_memory_equal(c.buf, "HTTP/1.0 400 Bad Request\r\n\r\n"
+	    "Client sent an HTTP request to an HTTPS server.\n", c.len);
+	client_close(&c);
+	wait_nconns(f, srv, 0);
+	assert_int_equal(f->nfailed, 0);
+	http_server_free(srv);
+}
+
+static void
+test_tls_old_version(void **state)
+{
+	struct fx *f = *state;
+	SSL_CTX *ctx = tls_server_ctx();
+	struct http_server *srv;
+	struct tcl t;
+	int port;
+
+	SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
+	srv = tls_server(f, ctx, 0, &port);
+	SSL_CTX_free(ctx);
+	tcl_open(&t, port, TLS1_2_VERSION);
+	assert_int_equal(tcl_handshake(f, &t, 0), -1);
+	tcl_close(&t);
+	wait_nconns(f, srv, 0);
+	assert_int_equal(f->nfailed, 1);
+	assert_string_equal(f->lastfail, "unsupported protocol");
+	http_server_free(srv);
+}
+
 int
 main(void)
 {
@@ -1865,6 +2224,12 @@ main(void)
 		T(test_emfile),
 		T(test_listen),
 		T(test_catch_all),
+		T(test_tls_roundtrip),
+		T(test_tls_bytewise),
+		T(test_tls_handshake_timeout),
+		T(test_tls_close_mid_handshake),
+		T(test_tls_plain_http),
+		T(test_tls_old_version),
 #undef T
 	};
 
