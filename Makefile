@@ -6,7 +6,7 @@
 #                   plain, then under AddressSanitizer + UBSan (with
 #                   -DNSQ_DEBUG_CHECKS), then make lint; prints
 #                   "N passed, N failed" last
-#   make unit|bats|interop   one suite on the plain build
+#   make unit|bats|interop|browser   one suite on the plain build
 #   make asan       unit + bats under the sanitizers
 #   make bench fuzz lint install clean
 #
@@ -88,7 +88,7 @@ BINS     := $(PROGS:%=$(BINDIR)/%)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNITS    := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
 
-.PHONY: all run test unit bats interop asan bench fuzz lint install \
+.PHONY: all run test unit bats interop browser asan bench fuzz lint install \
         clean deps deps-test FORCE
 .DEFAULT_GOAL := all
 
@@ -161,6 +161,17 @@ $(O)/tests/test_nsqd_v2: $(O)/tests/unit/test_nsqd_v2.o $(NSQD_OBJ) $(LIBS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 
+# nsqadmin's web page is compiled in: scripts/embed-assets.sh turns the
+# files of cmd/nsqadmin/ui/ into byte arrays that assets.c includes.
+UI_SRC   := $(sort $(wildcard cmd/nsqadmin/ui/*.html cmd/nsqadmin/ui/*.css \
+            cmd/nsqadmin/ui/*.js cmd/nsqadmin/ui/*.svg))
+$(O)/gen/nsqadmin_assets.inc: scripts/embed-assets.sh $(UI_SRC)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  GEN     $@")
+	$(Q)scripts/embed-assets.sh $(UI_SRC) >$@.tmp && mv $@.tmp $@
+$(O)/cmd/nsqadmin/assets.o: $(O)/gen/nsqadmin_assets.inc
+$(O)/cmd/nsqadmin/assets.o: CPPFLAGS += -I$(O)/gen
+
 # Packages: installed only when missing, so a prepared machine is untouched.
 deps:
 	@scripts/deps.sh build
@@ -188,6 +199,9 @@ bats: all
 
 interop: deps-test all
 	@scripts/test.sh interop
+
+browser: deps-test all
+	@scripts/test.sh browser
 
 asan:
 	@$(MAKE) --no-print-directory SANITIZE=1 all
