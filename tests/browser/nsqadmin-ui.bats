@@ -9,16 +9,16 @@
 
 load ../bats/helpers
 
-# start_nsqadmin NAME ARGS...: nsqadmin on a free port, ready when /ping
-# answers; exports NAME_HTTP_PORT.
+# start_nsqadmin NAME BASE ARGS...: nsqadmin on a free port, ready when
+# BASE/ping answers; exports NAME_HTTP_PORT.
 start_nsqadmin() {
-	local name=$1 port
-	shift
+	local name=$1 base=$2 port
+	shift 2
 	port=$(free_port)
 	start_bg "$name" timeout 280 "$NSQ_BIN_DIR/nsqadmin" \
 	    --http-address="127.0.0.1:$port" "$@"
 	export "${name}_HTTP_PORT=$port"
-	wait_until 20 curl -sf "http://127.0.0.1:$port/ping"
+	wait_until 20 curl -sf "http://127.0.0.1:$port$base/ping"
 }
 
 setup_file() {
@@ -29,10 +29,12 @@ setup_file() {
 	local l="--lookupd-tcp-address=127.0.0.1:$NSQLOOKUPD_TCP_PORT"
 	start_nsqd -n N1 --broadcast-address=127.0.0.1 "$l"
 	start_nsqd -n N2 --broadcast-address=127.0.0.1 "$l"
-	start_nsqadmin ADMIN \
+	start_nsqadmin ADMIN "" \
 	    --lookupd-http-address="127.0.0.1:$NSQLOOKUPD_HTTP_PORT"
 	local n
 	for n in $N1_HTTP_PORT $N2_HTTP_PORT; do
+		curl -sf -X POST "http://127.0.0.1:$n/topic/create?topic=backlog"
+		curl -sf -X POST "http://127.0.0.1:$n/topic/create?topic=orders"
 		curl -sf -X POST "http://127.0.0.1:$n/channel/create?topic=backlog&channel=slow"
 		curl -sf -X POST "http://127.0.0.1:$n/channel/create?topic=orders&channel=billing"
 	done
@@ -98,7 +100,7 @@ setup() {
 }
 
 @test "under --base-path the page finds its files and its API" {
-	start_nsqadmin BASED --base-path=/admin \
+	start_nsqadmin BASED /admin --base-path=/admin \
 	    --lookupd-http-address="127.0.0.1:$NSQLOOKUPD_HTTP_PORT"
 	local b="http://127.0.0.1:$BASED_HTTP_PORT/admin"
 	run curl -sf "$b/topics/orders"
@@ -110,5 +112,26 @@ setup() {
 	run curl -sf "$b/api/topics"
 	assert_success
 	assert_output --partial '"orders"'
-	stop_bg BASED || true
+	run timeout 60 node "$BATS_TEST_DIRNAME/ui-check.js" --admin "$b" \
+	    --nsqd "127.0.0.1:$N1_HTTP_PORT" --smoke orders --timeout 50
+	echo "$output"
+	assert_success
+	refute_output --partial "not ok"
+}
+
+@test "a thousand topics: all listed, filtered, one request per node a poll" {
+	local i
+	for i in $(seq 1 1000); do
+		echo "url = \"http://127.0.0.1:$N2_HTTP_PORT/topic/create?topic=many_$i\""
+		echo 'output = "/dev/null"'
+	done >"$BATS_TEST_TMPDIR/curl.cfg"
+	run curl -sf -X POST -K "$BATS_TEST_TMPDIR/curl.cfg"
+	assert_success
+	run timeout 100 node "$BATS_TEST_DIRNAME/ui-check.js" \
+	    --admin "$ADMIN" \
+	    --nsqd "127.0.0.1:$N1_HTTP_PORT,127.0.0.1:$N2_HTTP_PORT" \
+	    --many 1000 --timeout 90
+	echo "$output"
+	assert_success
+	refute_output --partial "not ok"
 }

@@ -6,6 +6,14 @@
  *   node ui-check.js --admin URL --nsqd HOST:PORT[,HOST:PORT...]
  *       --topic T --channel C --empty-topic T2 --empty-channel C2
  *       --shots DIR [--lookupd HOST:PORT] [--timeout SECONDS]
+ *   node ui-check.js --admin URL --nsqd ADDRS --many N [--timeout SECONDS]
+ *   node ui-check.js --admin URL --nsqd ADDRS --smoke T [--timeout SECONDS]
+ *
+ * With --many, it checks only the topics list of a cluster that has at
+ * least N topics: every one shown, the filter working, and a poll that
+ * costs a few requests (the lists and one per node), not one per topic.
+ * With --smoke, it opens the topics list (URL may hold a --base-path),
+ * follows the link to topic T and checks its channels are listed.
  *
  * --topic/--channel must have a consumer connected and messages flowing
  * (the graph and the clients table are checked on them); the channel is
@@ -41,8 +49,8 @@ for (let i = 2; i < process.argv.length; i++) {
 		usage("bad argument " + a);
 	opt[a.slice(2).replace(/-/g, "_")] = process.argv[++i];
 }
-for (const k of ["admin", "nsqd", "topic", "channel", "empty_topic",
-    "empty_channel", "shots"])
+for (const k of opt.many || opt.smoke ? ["admin", "nsqd"] : ["admin", "nsqd", "topic",
+    "channel", "empty_topic", "empty_channel", "shots"])
 	if (!opt[k])
 		usage("--" + k.replace(/_/g, "-") + " is required");
 const nsqds = opt.nsqd.split(",");
@@ -133,7 +141,8 @@ async function confirmClick(page, sel, ok) {
 }
 
 async function main() {
-	fs.mkdirSync(opt.shots, { recursive: true });
+	if (opt.shots)
+		fs.mkdirSync(opt.shots, { recursive: true });
 	const browser = await puppeteer.launch({
 		executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
 		headless: true,
@@ -145,7 +154,8 @@ async function main() {
 		await page.setViewport({ width: 1280, height: 800 });
 		const errors = [];
 		page.on("pageerror", (e) => errors.push(String(e)));
-		await run(page);
+		await (opt.many ? many(page) : opt.smoke ? smoke(page) :
+		    run(page));
 		check(errors.length === 0, "no script error on the page",
 		    errors.join("; "));
 	} finally {
@@ -321,6 +331,54 @@ async function run(page) {
 	st = await stats();
 	check(st.some((s) => s.topics.some((t) => t.topic_name ===
 	    opt.empty_topic)), "delete cancelled leaves the topic");
+}
+
+/* The list, then a topic reached by its link, as a person would. */
+async function smoke(page) {
+	await open(page, "/");
+	const sel = '#topics a[data-nav][href$="/topics/' +
+	    encodeURIComponent(opt.smoke) + '"]';
+	const a = await page.waitForSelector(sel, { timeout: 10000 })
+	    .catch(() => null);
+	check(a, "topics list links to " + opt.smoke);
+	if (!a)
+		return;
+	await a.click();
+	const chans = await page.waitForSelector("#channels tbody tr a",
+	    { timeout: 10000 }).catch(() => null);
+	check(chans && page.url() === admin + "/topics/" +
+	    encodeURIComponent(opt.smoke), "the topic view opens below " +
+	    "the base path with its channels", page.url());
+}
+
+/* The topics list of a large cluster, and what one poll costs. */
+async function many(page) {
+	const n = Number(opt.many);
+	let reqs = [];
+	page.on("request", (r) => reqs.push(r.url()));
+	await open(page, "/");
+	const rows = await until(30, async () => {
+		const c = await page.$$eval("#topics tbody tr:not(.total)",
+		    (r) => r.length);
+		return c >= n ? c : null;
+	});
+	check(rows, "topics list shows all " + n + " topics", String(rows));
+	/* Two polls' worth of requests, after the page settled. */
+	await sleep(500);
+	reqs = [];
+	await sleep(6500);
+	const api = reqs.filter((u) => u.includes("/api/"));
+	const per = 2 + nsqds.length;
+	check(api.length > 0 && api.length <= 3 * per, "a poll costs the " +
+	    "lists and one request per node (" + api.length + " in 6.5 s)",
+	    api.slice(0, 10).join(" "));
+	await page.type("#filter", "many_77");
+	const shown = await until(5, async () => {
+		const r = await column(page, "#topics", 0);
+		return r.length >= 1 && r.every((x) => x.includes("many_77")) ?
+		    r : null;
+	});
+	check(shown, "the filter narrows " + n + " topics", String(shown));
 }
 
 main().then(() => {
