@@ -113,7 +113,7 @@ $(LIBS):
 # Each program is every .c file of its folder (and cmd/common's for the
 # tools and daemons), linked with both archives, libnsqsrv.a first.
 prog_objs = $(patsubst %.c,$(O)/%.o,$(wildcard cmd/$(1)/*.c)) \
-    $(if $(filter $(1),$(TOOLS) nsqd nsqlookupd),$(TOOL_OBJ))
+    $(if $(filter $(1),$(TOOLS) nsqd nsqlookupd nsqadmin),$(TOOL_OBJ))
 DAEMONS  := $(BINDIR)/nsqd $(BINDIR)/nsqlookupd
 
 # Static daemons: no libcurl (only the tools use it), and libsnappy.a needs

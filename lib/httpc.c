@@ -52,6 +52,8 @@ struct httpc {
 	struct httpc_reqs	 reqs;
 	struct httpc_socks	 socks;
 	int64_t			 connect_ms;	/* 0: the request's */
+	char			*tls_ca, *tls_cert, *tls_key;
+	bool			 tls_insecure;
 };
 
 #define CONTAINER(p, type, member)					\
@@ -246,10 +248,33 @@ req_free(struct httpc_req *r)
 	free(r);
 }
 
+void
+httpc_set_tls(struct httpc *h, const char *ca, const char *cert,
+    const char *key, bool insecure)
+{
+	free(h->tls_ca);
+	free(h->tls_cert);
+	free(h->tls_key);
+	h->tls_ca = ca != NULL && ca[0] != '\0' ? xstrdup(ca) : NULL;
+	h->tls_cert = cert != NULL && cert[0] != '\0' ? xstrdup(cert) : NULL;
+	h->tls_key = key != NULL && key[0] != '\0' ? xstrdup(key) : NULL;
+	h->tls_insecure = insecure;
+}
+
 struct httpc_req *
 httpc_get(struct httpc *h, const char *url, const char *accept,
     int64_t timeout_ms, size_t max_body, httpc_cb *cb, void *arg,
     char *err, size_t errlen)
+{
+	return httpc_request(h, "GET", url, accept, NULL, NULL, 0, timeout_ms,
+	    max_body, cb, arg, err, errlen);
+}
+
+struct httpc_req *
+httpc_request(struct httpc *h, const char *method, const char *url,
+    const char *accept, const char *content_type, const void *body,
+    size_t len, int64_t timeout_ms, size_t max_body, httpc_cb *cb,
+    void *arg, char *err, size_t errlen)
 {
 	struct httpc_req *r;
 	char *hdr;
@@ -268,9 +293,33 @@ httpc_get(struct httpc *h, const char *url, const char *accept,
 	}
 	if (accept != NULL) {
 		hdr = xasprintf("Accept: %s", accept);
-		r->hdrs = curl_slist_append(NULL, hdr);
+		r->hdrs = curl_slist_append(r->hdrs, hdr);
 		free(hdr);
+	}
+	if (content_type != NULL) {
+		hdr = xasprintf("Content-Type: %s", content_type);
+		r->hdrs = curl_slist_append(r->hdrs, hdr);
+		free(hdr);
+	}
+	if (r->hdrs != NULL)
 		curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->hdrs);
+	if (strcmp(method, "POST") == 0) {
+		/* COPYPOSTFIELDS: curl keeps its own copy of the body. */
+		curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)len);
+		curl_easy_setopt(r->easy, CURLOPT_COPYPOSTFIELDS,
+		    body != NULL ? body : "");
+	} else if (strcmp(method, "GET") != 0)
+		curl_easy_setopt(r->easy, CURLOPT_CUSTOMREQUEST, method);
+	if (h->tls_ca != NULL)
+		curl_easy_setopt(r->easy, CURLOPT_CAINFO, h->tls_ca);
+	if (h->tls_cert != NULL)
+		curl_easy_setopt(r->easy, CURLOPT_SSLCERT, h->tls_cert);
+	if (h->tls_key != NULL)
+		curl_easy_setopt(r->easy, CURLOPT_SSLKEY, h->tls_key);
+	if (h->tls_insecure) {
+		curl_easy_setopt(r->easy, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(r->easy, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
 	curl_easy_setopt(r->easy, CURLOPT_URL, url);
 	curl_easy_setopt(r->easy, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -315,6 +364,9 @@ httpc_free(struct httpc *h)
 		httpc_cancel(r);
 	ev_timer_stop(h->loop, &h->timer);
 	curl_multi_cleanup(h->multi);
+	free(h->tls_ca);
+	free(h->tls_cert);
+	free(h->tls_key);
 	/* Watchers of sockets curl closed without telling. */
 	while ((s = TAILQ_FIRST(&h->socks)) != NULL) {
 		TAILQ_REMOVE(&h->socks, s, entry);

@@ -45,6 +45,23 @@ void	httpc_set_connect_timeout(struct httpc *, int64_t ms);
 struct httpc_req *httpc_get(struct httpc *h, const char *url,
 	    const char *accept, int64_t timeout_ms, size_t max_body,
 	    httpc_cb *cb, void *arg, char *err, size_t errlen);
+/*
+ * httpc_get with a method ("GET", "POST", "DELETE", ...) and an optional
+ * request body (copied; content_type NULL sends none).  A POST without
+ * a body sends Content-Length: 0, as Go's http.Client.
+ */
+struct httpc_req *httpc_request(struct httpc *h, const char *method,
+	    const char *url, const char *accept, const char *content_type,
+	    const void *body, size_t len, int64_t timeout_ms, size_t max_body,
+	    httpc_cb *cb, void *arg, char *err, size_t errlen);
+/*
+ * TLS for the https requests started after: a CA file, a client
+ * certificate and key (PEM paths, NULL or "" for none), and whether to
+ * skip verifying the server's certificate and name.  The strings are
+ * copied.
+ */
+void	httpc_set_tls(struct httpc *, const char *ca, const char *cert,
+	    const char *key, bool insecure);
 /* In its callback: whether the request failed on the host name. */
 bool	httpc_unresolved(const struct httpc_req *);
 /* Drop a running request; its callback will not run. */
