@@ -335,7 +335,7 @@ async function run(page) {
 
 /* The list, then a topic reached by its link, as a person would. */
 async function smoke(page) {
-	await open(page, "/");
+	await open(page, "");
 	const sel = '#topics a[data-nav][href$="/topics/' +
 	    encodeURIComponent(opt.smoke) + '"]';
 	const a = await page.waitForSelector(sel, { timeout: 10000 })

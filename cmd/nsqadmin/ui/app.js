@@ -17,7 +17,9 @@
 (function () {
 "use strict";
 
-var BASE = window.NSQADMIN_BASE || "";
+var CONF = window.NSQADMIN || { base: "", version: "", isAdmin: true,
+    lookupd: [] };
+var BASE = CONF.base;
 var POLL_MS = 3000;
 var HISTORY_LEN = 120;		/* samples kept per key: 6 min at 3 s */
 var SPARK_LEN = 30;
@@ -71,7 +73,8 @@ function duration(sec) {
 }
 
 function enc(s) { return encodeURIComponent(s); }
-function page(p) { return BASE + p; }
+/* As Go's page: no trailing slash, but at least "/". */
+function page(p) { return (BASE + p).replace(/\/$/, "") || "/"; }
 function api(p) { return BASE + "/api" + p; }
 function link(p, text) {
 	return '<a href="' + esc(page(p)) + '" data-nav>' + esc(text) + "</a>";
@@ -952,6 +955,12 @@ function lookupView() {
 		var topics = d.topics || {}, names = Object.keys(topics).sort();
 		showWarning(d.message);
 		var html = "<h2>Lookup</h2>";
+		if (CONF.lookupd.length)
+			html += "<table id=\"lookupd\"><thead><tr><th>nsqlookupd " +
+			    "Host</th></tr></thead><tbody>" +
+			    CONF.lookupd.map(function (h) {
+				return "<tr><td>" + esc(h) + "</td></tr>";
+			}).join("") + "</tbody></table>";
 		if (!names.length)
 			html += '<div class="alert alert-info">No inactive topics ' +
 			    "(in nsqlookupd, with no producer).</div>";
@@ -1107,8 +1116,13 @@ document.addEventListener("visibilitychange", function () {
 		refresh();
 });
 
+/* Actions are offered to admins only, as on Go's page. */
+if (!CONF.isAdmin)
+	document.body.classList.add("not-admin");
+if (CONF.version && CONF.version.indexOf("{{") !== 0)
+	$("#version").textContent = "v" + CONF.version;
 document.querySelectorAll("#bar a[data-nav]").forEach(function (a) {
-	a.setAttribute("href", BASE + a.getAttribute("href"));
+	a.setAttribute("href", page(a.getAttribute("href")));
 });
 show();
 })();
