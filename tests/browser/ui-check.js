@@ -210,10 +210,12 @@ async function run(page) {
 	const nodeRows = await column(page, "#nodes", 0);
 	check(nodeRows.length === tnodes, "topic view has a row per node",
 	    nodeRows.length + " vs " + tnodes);
-	const drawn = await until(40, () => page.$eval("#graph path.rate",
-	    (p) => (p.getAttribute("d").match(/[ML]/g) || []).length >= 2 &&
-	    /L/.test(p.getAttribute("d"))).catch(() => false));
-	check(drawn, "topic graph has drawn data (an SVG path of points)");
+	/* Five points, so that the screenshot shows a line worth a look. */
+	const drawn = await until(60, () => page.$eval("#graph path.rate",
+	    (p) => (p.getAttribute("d").match(/[ML]/g) || []).length >= 5 &&
+	    /^M[\d.]+ [\d.]+L/.test(p.getAttribute("d")))
+	    .catch(() => false));
+	check(drawn, "topic graph has drawn data (an SVG path of 5 points)");
 	await shot(page, "topic");
 
 	/* A channel: its clients, as nsqd lists them. */

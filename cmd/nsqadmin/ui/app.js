@@ -188,11 +188,13 @@ function graph(pts, title) {
 	}
 	function x(t) { return (L + (t - t0) / (t1 - t0) * (W - L - R)).toFixed(1); }
 	function y(v, max) { return (T + (H - T - B) * (1 - (max ? v / max : 0))).toFixed(1); }
+	/* A point without a value (the first rate) starts no line. */
 	function path(col, max) {
 		var d = [];
 		for (i = 0; i < pts.length; i++)
-			d.push((i ? "L" : "M") + x(pts[i][0]) + " " +
-			    y(pts[i][col] || 0, max));
+			if (pts[i][col] !== null && pts[i][col] !== undefined)
+				d.push((d.length ? "L" : "M") + x(pts[i][0]) +
+				    " " + y(pts[i][col], max));
 		return d.join("");
 	}
 	var s = '<div class="graph"><div class="legend">' +
@@ -665,7 +667,7 @@ var clientCols = [
 	} },
 	{ key: "user_agent", title: "User-Agent", cell: function (r) {
 		return esc(r.user_agent || "") +
-		    (r.version ? ' <span class="muted">V' + esc(r.version) +
+		    (r.version ? ' <span class="muted">' + esc(r.version) +
 		    "</span>" : "");
 	} },
 	{ title: "Attributes", cell: clientAttrs },
