@@ -119,6 +119,20 @@ setup() {
 	refute_output --partial "not ok"
 }
 
+@test "a node that does not answer: the page shows the API's message" {
+	local gone
+	gone=$(free_port)
+	start_nsqadmin DEAD "" --nsqd-http-address="127.0.0.1:$N1_HTTP_PORT" \
+	    --nsqd-http-address="127.0.0.1:$gone"
+	run timeout 60 node "$BATS_TEST_DIRNAME/ui-check.js" \
+	    --admin "http://127.0.0.1:$DEAD_HTTP_PORT" \
+	    --nsqd "127.0.0.1:$N1_HTTP_PORT" --dead "127.0.0.1:$gone" \
+	    --timeout 50
+	echo "$output"
+	assert_success
+	refute_output --partial "not ok"
+}
+
 @test "a thousand topics: all listed, filtered, one request per node a poll" {
 	local i
 	for i in $(seq 1 1000); do

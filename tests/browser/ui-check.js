@@ -8,12 +8,16 @@
  *       --shots DIR [--lookupd HOST:PORT] [--timeout SECONDS]
  *   node ui-check.js --admin URL --nsqd ADDRS --many N [--timeout SECONDS]
  *   node ui-check.js --admin URL --nsqd ADDRS --smoke T [--timeout SECONDS]
+ *   node ui-check.js --admin URL --nsqd ADDRS --dead HOST:PORT
  *
  * With --many, it checks only the topics list of a cluster that has at
  * least N topics: every one shown, the filter working, and a poll that
  * costs a few requests (the lists and one per node), not one per topic.
  * With --smoke, it opens the topics list (URL may hold a --base-path),
  * follows the link to topic T and checks its channels are listed.
+ * With --dead, nsqadmin is given a node that does not answer: the views
+ * must show the API's own message about it, as Go's page does (above
+ * the view for a partial failure, in place of it for a failed one).
  *
  * --topic/--channel must have a consumer connected and messages flowing
  * (the graph and the clients table are checked on them); the channel is
@@ -49,7 +53,7 @@ for (let i = 2; i < process.argv.length; i++) {
 		usage("bad argument " + a);
 	opt[a.slice(2).replace(/-/g, "_")] = process.argv[++i];
 }
-for (const k of opt.many || opt.smoke ? ["admin", "nsqd"] : ["admin", "nsqd", "topic",
+for (const k of opt.many || opt.smoke || opt.dead ? ["admin", "nsqd"] : ["admin", "nsqd", "topic",
     "channel", "empty_topic", "empty_channel", "shots"])
 	if (!opt[k])
 		usage("--" + k.replace(/_/g, "-") + " is required");
@@ -155,7 +159,7 @@ async function main() {
 		const errors = [];
 		page.on("pageerror", (e) => errors.push(String(e)));
 		await (opt.many ? many(page) : opt.smoke ? smoke(page) :
-		    run(page));
+		    opt.dead ? dead(page) : run(page));
 		check(errors.length === 0, "no script error on the page",
 		    errors.join("; "));
 	} finally {
@@ -333,6 +337,25 @@ async function run(page) {
 	st = await stats();
 	check(st.some((s) => s.topics.some((t) => t.topic_name ===
 	    opt.empty_topic)), "delete cancelled leaves the topic");
+}
+
+async function dead(page) {
+	for (const [view, ep, sel] of [["/", "/topics", "#warning"],
+	    ["/nodes", "/nodes", "#warning"],
+	    ["/nodes/" + opt.dead, "/nodes/" + opt.dead, "#view-error"]]) {
+		const r = await fetch(admin + "/api" + ep);
+		const msg = (await r.json()).message;
+		await open(page, view);
+		const shown = await until(10, () => page.$eval(sel, (e) =>
+		    !e.hidden && e.textContent).catch(() => null));
+		/* curl's "after N ms" differs from one request to the next. */
+		const norm = (t) => String(t).replace(/after \d+ ms/g, "after N ms");
+		check(msg && shown && norm(shown).includes(norm(msg)),
+		    view + " shows " +
+		    "the API's message: " + msg, "page: " + shown);
+		if (opt.shots)
+			await shot(page, "dead-node" + view.replace(/\W+/g, "-"));
+	}
 }
 
 /* The list, then a topic reached by its link, as a person would. */
