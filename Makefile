@@ -13,8 +13,8 @@
 # The daemons (nsqd, nsqlookupd) are linked statically, as Go ships nsqd:
 # an idle nsqd then maps no shared libraries (under 2 MB RSS instead of
 # about 5.5 MB, most of it libraries' pages).  STATIC=0 links them
-# dynamically, for distributions that want that; the tools are always
-# dynamic (libcurl).  SANITIZE=1 builds into build/asan (bin in
+# dynamically, for distributions that want that; the tools and nsqadmin
+# are always dynamic (libcurl).  SANITIZE=1 builds into build/asan (bin in
 # build/asan/bin), dynamic as the sanitizers need.  V=1 is verbose.
 
 PREFIX   ?= /usr/local
@@ -171,6 +171,13 @@ $(O)/gen/nsqadmin_assets.inc: scripts/embed-assets.sh $(UI_SRC)
 	$(Q)scripts/embed-assets.sh $(UI_SRC) >$@.tmp && mv $@.tmp $@
 $(O)/cmd/nsqadmin/assets.o: $(O)/gen/nsqadmin_assets.inc
 $(O)/cmd/nsqadmin/assets.o: CPPFLAGS += -I$(O)/gen
+
+# nsqadmin's readers and sums (cmd/nsqadmin/stats.c), tested alone.
+$(O)/tests/test_admin_stats: $(O)/tests/unit/test_admin_stats.o \
+    $(O)/cmd/nsqadmin/stats.o $(LIBS)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 
 # Packages: installed only when missing, so a prepared machine is untouched.
 deps:

@@ -88,6 +88,8 @@ for t in $targets; do
 		done)
 		lib_archive
 		lib=$out/libnsq.a ;;
+	fuzz_admin_stats)
+		srcs=cmd/nsqadmin/stats.c ;;
 	esac
 	# shellcheck disable=SC2086
 	"$CLANG" $cflags -fsanitize=fuzzer,address,undefined \

@@ -1,7 +1,8 @@
 #!/bin/sh
 # `make run`: nsqlookupd (when built) and nsqd on their default ports, with
-# ./data as nsqd's data path, in the foreground.  Ctrl-C (or SIGTERM) stops
-# both cleanly: nsqd writes what it holds in memory to ./data first.
+# ./data as nsqd's data path, and nsqadmin on :4171 over that nsqlookupd,
+# in the foreground.  Ctrl-C (or SIGTERM) stops them all cleanly: nsqd
+# writes what it holds in memory to ./data first.
 set -eu
 cd "$(dirname "$0")/.."
 mkdir -p data
@@ -18,7 +19,18 @@ fi
 # otherwise, is the host name).
 bin/nsqd --data-path=data --broadcast-address=127.0.0.1 $lookupd_args &
 nsqd_pid=$!
+admin_pid=
+if [ -x bin/nsqadmin ] && [ -n "$lookupd_pid" ]; then
+	# The web page and its JSON API: http://127.0.0.1:4171/
+	bin/nsqadmin --http-address=127.0.0.1:4171 \
+	    --lookupd-http-address=127.0.0.1:4161 &
+	admin_pid=$!
+fi
 stop() {
+	if [ -n "$admin_pid" ]; then
+		kill -TERM "$admin_pid" 2>/dev/null || true
+		wait "$admin_pid" 2>/dev/null || true
+	fi
 	kill -TERM "$nsqd_pid" 2>/dev/null || true
 	wait "$nsqd_pid" 2>/dev/null || true
 	if [ -n "$lookupd_pid" ]; then

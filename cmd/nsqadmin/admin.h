@@ -31,6 +31,19 @@ struct jw;
 struct json;
 struct history;
 
+/* Go's int64 + and -: wrapping, where C's would be undefined. */
+static inline int64_t
+wadd(int64_t a, int64_t b)
+{
+	return (int64_t)((uint64_t)a + (uint64_t)b);
+}
+
+static inline int64_t
+wsub(int64_t a, int64_t b)
+{
+	return (int64_t)((uint64_t)a - (uint64_t)b);
+}
+
 /* Bump allocation, freed all at once. */
 struct arena {
 	struct ablk	*head;
@@ -206,6 +219,7 @@ struct op {
 	const char		*fatal;		/* a whole failure, or NULL */
 	/* What the request is about. */
 	const char		*topic, *channel, *node, *action;
+	const char		*uri;		/* an action's nsqd endpoint */
 	int			 flag;
 	struct vec		 producers;	/* struct producer * */
 	struct vec		 topics;	/* struct topic_stats * */

@@ -414,6 +414,11 @@ asset_reply(struct admin *a, struct http_req *req, const char *dir)
 		while ((n = read(fd, chunk, sizeof(chunk))) > 0)
 			buf_add(b, chunk, (size_t)n);
 		close(fd);
+		if (n < 0) {
+			/* A directory (".."), or a file that cannot be read. */
+			http_reply_text(req, 404, "NOT_FOUND");
+			return;
+		}
 		http_reply_end(req, 200, NULL);
 		return;
 	}
@@ -681,7 +686,7 @@ action_producers(struct op *op)
 	    text_query_escape_ar(op, op->channel)) :
 	    ar_printf(&op->ar, "topic=%s", text_query_escape_ar(op,
 	    op->topic));
-	ci_producers_post(op, op->data, qs, action_posted);
+	ci_producers_post(op, op->uri, qs, action_posted);
 }
 
 static void
@@ -714,7 +719,7 @@ topic_action(struct op *op)
 	}
 	/* Go notifies as it acts, whatever comes of it. */
 	notify_action(op, ev, op->topic, op->channel, NULL);
-	op->data = (void *)uri;
+	op->uri = uri;
 	ci_topic_producers(op, action_producers);
 }
 
@@ -953,7 +958,7 @@ node_stats_got(struct op *op)
 			c = t->channels.v[k];
 			clients += (int64_t)c->clients.n;
 		}
-		msgs += t->message_count;
+		msgs = wadd(msgs, t->message_count);
 	}
 	begin_json(op, &w);
 	jw_key(&w, "node");
@@ -1122,7 +1127,8 @@ counter_stats_got(struct op *op)
 				rows[n].channel = cs->channel_name;
 				n++;
 			}
-			rows[m].count += h->message_count;
+			rows[m].count = wadd(rows[m].count,
+			    h->message_count);
 		}
 	}
 	qsort(rows, n, sizeof(*rows), cmp_counter);

@@ -76,6 +76,60 @@ go_method(const char *m)
 	return m;
 }
 
+static void fan_cb(struct httpc_req *, long, const char *, size_t,
+    const char *, void *);
+
+static bool
+fan_issue(struct fan_one *one, const char *url, char *err, size_t errlen)
+{
+	struct admin *a = one->f->op->a;
+
+	return httpc_request(a->hc, one->f->method, url, ACCEPT_V1, NULL,
+	    NULL, 0, a->o->request_timeout / NS_MS, FAN_MAX_BODY, fan_cb, one,
+	    err, errlen) != NULL;
+}
+
+/*
+ * Go's GETV1/POSTV1: a 403 to an http URL names the https_port to ask
+ * instead (an nsqd with --tls-required).  The https URL, or NULL with
+ * *why set when the body is not JSON.
+ */
+static const char *
+https_endpoint(struct arena *ar, const char *url, const char *body,
+    size_t len, const char **why)
+{
+	struct json j;
+	char err[256];
+	const char *h, *rest, *colon;
+	int64_t port = 0;
+	int t;
+
+	*why = NULL;
+	if (json_parse(&j, body, len, err, sizeof(err)) == -1) {
+		*why = ar_strdup(ar, err);
+		return NULL;
+	}
+	if (json_type(&j, 0) == JSON_OBJECT &&
+	    (t = json_obj_get_go(&j, 0, "https_port")) >= 0)
+		(void)json_get_int64(&j, t, &port);
+	json_free(&j);
+	h = url + strlen("http://");
+	rest = h + strcspn(h, "/?#");
+	colon = NULL;
+	if (h[0] == '[')
+		colon = memchr(h, ']', (size_t)(rest - h)) != NULL ?
+		    (const char *)memchr(h, ']', (size_t)(rest - h)) + 1 : NULL;
+	else
+		colon = memchr(h, ':', (size_t)(rest - h));
+	if (colon == NULL || *colon != ':') {
+		*why = ar_printf(ar, "address %.*s: missing port in address",
+		    (int)(rest - h), h);
+		return NULL;
+	}
+	return ar_printf(ar, "https://%.*s:%lld%s", (int)(colon - h), h,
+	    (long long)port, rest);
+}
+
 static void
 fan_cb(struct httpc_req *hr, long status, const char *body, size_t len,
     const char *err, void *arg)
@@ -84,10 +138,30 @@ fan_cb(struct httpc_req *hr, long status, const char *body, size_t len,
 	struct fan *f = one->f;
 	struct fan_res *r = &f->res[one->i];
 	struct arena *ar = &f->op->ar;
-	const char *st;
-	char *q;
+	const char *st, *https, *why;
+	char *q, e2[256];
 
 	(void)hr;
+	if (err == NULL && status == 403 &&
+	    strncmp(r->url, "http://", 7) == 0) {
+		https = https_endpoint(ar, r->url, body, len, &why);
+		if (https == NULL) {
+			r->status = status;
+			r->err = why;
+			if (--f->left == 0)
+				f->k(f->op, f->res, f->n);
+			return;
+		}
+		r->url = https;
+		log_info("CI: querying %s", https);
+		if (fan_issue(one, https, e2, sizeof(e2)))
+			return;
+		r->err = ar_printf(ar, "%s \"%s\": %s", go_method(f->method),
+		    https, e2);
+		if (--f->left == 0)
+			f->k(f->op, f->res, f->n);
+		return;
+	}
 	r->status = status;
 	r->body = ar_strndup(ar, body, len);
 	r->len = len;
@@ -108,7 +182,6 @@ fan_cb(struct httpc_req *hr, long status, const char *body, size_t len,
 void
 fan(struct op *op, const char *method, char **urls, size_t n, fan_fn *k)
 {
-	struct admin *a = op->a;
 	struct fan *f;
 	struct fan_one *one;
 	char err[256];
@@ -131,10 +204,12 @@ fan(struct op *op, const char *method, char **urls, size_t n, fan_fn *k)
 		one = ar_alloc(&op->ar, sizeof(*one));
 		one->f = f;
 		one->i = i;
-		log_info("CI: querying %s", urls[i]);
-		if (httpc_request(a->hc, method, urls[i], ACCEPT_V1, NULL,
-		    NULL, 0, a->o->request_timeout / NS_MS, FAN_MAX_BODY,
-		    fan_cb, one, err, sizeof(err)) == NULL) {
+		/* The history's rounds would fill the log: debug only. */
+		if (op->req != NULL)
+			log_info("CI: querying %s", urls[i]);
+		else
+			log_debug("CI: querying %s", urls[i]);
+		if (!fan_issue(one, urls[i], err, sizeof(err))) {
 			f->res[i].err = ar_printf(&op->ar, "%s \"%s\": %s",
 			    go_method(method), urls[i], err);
 			f->left--;
@@ -715,7 +790,7 @@ nsqd_stats_done(struct op *op, struct fan_res *r, size_t n)
 			t = topics.v[k];
 			t->node = addr;
 			t->hostname = x->prods[i]->hostname;
-			t->memory_depth = t->depth - t->backend_depth;
+			t->memory_depth = wsub(t->depth, t->backend_depth);
 			if (x->topic[0] != '\0' &&
 			    strcmp(t->topic_name, x->topic) != 0)
 				continue;
@@ -725,7 +800,8 @@ nsqd_stats_done(struct op *op, struct fan_res *r, size_t n)
 				c->node = addr;
 				c->hostname = x->prods[i]->hostname;
 				c->topic_name = t->topic_name;
-				c->memory_depth = c->depth - c->backend_depth;
+				c->memory_depth = wsub(c->depth,
+				    c->backend_depth);
 				key = x->topic[0] != '\0' ? c->channel_name :
 				    ar_printf(&op->ar, "%s:%s", t->topic_name,
 				    c->channel_name);

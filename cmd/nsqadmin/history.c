@@ -87,9 +87,10 @@ record(struct history *h, const char *node, const char *topic,
 		free(k);
 	if (s->last_tick == h->tick + 1) {
 		/* A second row for the same series this tick: summed. */
-		s->ring[slot].count += count;
-		s->ring[slot].depth += depth;
-		s->ring[slot].in_flight += in_flight;
+		s->ring[slot].count = wadd(s->ring[slot].count, count);
+		s->ring[slot].depth = wadd(s->ring[slot].depth, depth);
+		s->ring[slot].in_flight = wadd(s->ring[slot].in_flight,
+		    in_flight);
 		return;
 	}
 	s->last_tick = h->tick + 1;
@@ -148,12 +149,12 @@ sampled(struct op *op)
 	h->ts[h->tick % (int64_t)h->slots] = now.tv_sec;
 	for (i = 0; i < op->topics.n; i++) {
 		t = op->topics.v[i];
-		cc += t->message_count;
-		cd += t->depth;
+		cc = wadd(cc, t->message_count);
+		cd = wadd(cd, t->depth);
 		for (k = 0; k < t->channels.n; k++) {
 			c = t->channels.v[k];
-			cd += c->depth;
-			ci += c->in_flight_count;
+			cd = wadd(cd, c->depth);
+			ci = wadd(ci, c->in_flight_count);
 		}
 	}
 	record(h, "", "", "", cc, cd, ci);
@@ -164,7 +165,7 @@ sampled(struct op *op)
 			tin = 0;
 			for (k = 0; k < t->channels.n; k++) {
 				c = t->channels.v[k];
-				tin += c->in_flight_count;
+				tin = wadd(tin, c->in_flight_count);
 				if (pass == 2)
 					record(h, "", t->topic_name,
 					    c->channel_name, c->message_count,
@@ -178,8 +179,8 @@ sampled(struct op *op)
 				int64_t d = t->depth;
 
 				for (k = 0; k < t->channels.n; k++)
-					d += ((struct channel_stats *)
-					    t->channels.v[k])->depth;
+					d = wadd(d, ((struct channel_stats *)
+					    t->channels.v[k])->depth);
 				record(h, t->node, "", "", t->message_count,
 				    d, tin);
 			} else if (pass == 1)

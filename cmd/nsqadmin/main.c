@@ -29,12 +29,14 @@
 #define D_STATSD_COUNTER	"stats.counters.%s.count"
 #define D_STATSD_GAUGE		"stats.gauges.%s"
 
+static const char default_base[] = "/";
+
 static struct admin_opts o = {
 	.config = "",
 	.log_level = "info",
 	.log_prefix = "[nsqadmin] ",
 	.http_address = "0.0.0.0:4171",
-	.base_path = "/",
+	.base_path = default_base,
 	.dev_static_dir = "",
 	.graphite_url = "",
 	.statsd_prefix = D_STATSD_PREFIX,
@@ -55,6 +57,8 @@ static struct admin_opts o = {
 };
 
 static bool version;
+/* The --base-path given, kept apart from its cleaned copy in o. */
+static const char *base_path_given;
 
 static const struct opt opts[] = {
 	{ "acl-http-header", 0, OPT_STR, &o.acl_header, "HEADER",
@@ -311,7 +315,8 @@ main(int argc, char **argv)
 	for (i = 0; i < o.nsqd.n; i++)
 		resolve_or_die("--nsqd-http-address", o.nsqd.v[i]);
 	parse_cidr(&a, o.allow_cidr);
-	o.base_path = clean_path(o.base_path);
+	base_path_given = o.base_path;
+	o.base_path = clean_path(base_path_given);
 
 	a.o = &o;
 	LIST_INIT(&a.ops);
@@ -350,6 +355,9 @@ main(int argc, char **argv)
 	ev_signal_stop(a.loop, &a.sigterm);
 	ev_loop_destroy(a.loop);
 	free((char *)o.base_path);
+	/* Given on the command line or in the file, it was copied. */
+	if (base_path_given != default_base)
+		free((char *)base_path_given);
 	tool_options_done();
 	return 0;
 }

@@ -318,8 +318,16 @@ parse_client(struct pctx *p, int obj, struct client_stats **out)
 		if (r == -1)
 			return -1;
 	}
-	/* time.Now().Truncate(time.Second).Sub(time.Unix(connect_ts, 0)) */
-	c->i[1] = (p->now_s - c->i[0]) * INT64_C(1000000000);
+	/*
+	 * time.Now().Truncate(time.Second).Sub(time.Unix(connect_ts, 0)),
+	 * saturated as Go's Time.Sub is.
+	 */
+	{
+		__int128 d = ((__int128)p->now_s - c->i[0]) * 1000000000;
+
+		c->i[1] = d > INT64_MAX ? INT64_MAX : d < INT64_MIN ?
+		    INT64_MIN : (int64_t)d;
+	}
 	c->hostname = c->s[CS_HOSTNAME];
 	*out = c;
 	return 0;
@@ -613,7 +621,7 @@ e2e_add(struct arena *ar, struct e2e *e, const struct e2e *e2)
 	e->host = "*";
 	if (e2 == NULL)
 		return;
-	e->count += e2->count;
+	e->count = wadd(e->count, e2->count);
 	for (i = 0; i < e2->pcts.n; i++) {
 		v = e2->pcts.v[i];
 		p = NULL;
@@ -643,18 +651,21 @@ void
 channel_stats_add(struct arena *ar, struct channel_stats *c,
     struct channel_stats *a)
 {
-	size_t i;
+	size_t i, n;
 
+	/* A row is never summed into itself (it would grow without end). */
+	if (c == a)
+		return;
 	c->node = "*";
-	c->depth += a->depth;
-	c->memory_depth += a->memory_depth;
-	c->backend_depth += a->backend_depth;
-	c->in_flight_count += a->in_flight_count;
-	c->deferred_count += a->deferred_count;
-	c->requeue_count += a->requeue_count;
-	c->timeout_count += a->timeout_count;
-	c->message_count += a->message_count;
-	c->client_count += a->client_count;
+	c->depth = wadd(c->depth, a->depth);
+	c->memory_depth = wadd(c->memory_depth, a->memory_depth);
+	c->backend_depth = wadd(c->backend_depth, a->backend_depth);
+	c->in_flight_count = wadd(c->in_flight_count, a->in_flight_count);
+	c->deferred_count = wadd(c->deferred_count, a->deferred_count);
+	c->requeue_count = wadd(c->requeue_count, a->requeue_count);
+	c->timeout_count = wadd(c->timeout_count, a->timeout_count);
+	c->message_count = wadd(c->message_count, a->message_count);
+	c->client_count = wadd(c->client_count, a->client_count);
 	if (a->paused)
 		c->paused = true;
 	vec_push(ar, &c->nodes, a);
@@ -666,7 +677,8 @@ channel_stats_add(struct arena *ar, struct channel_stats *c,
 		c->e2e->channel = c->channel_name;
 	}
 	e2e_add(ar, c->e2e, a->e2e);
-	for (i = 0; i < a->clients.n; i++)
+	n = a->clients.n;
+	for (i = 0; i < n; i++)
 		vec_push(ar, &c->clients, a->clients.v[i]);
 	sort_by_host(&c->clients, BY_CLIENT);
 }
@@ -676,17 +688,20 @@ topic_stats_add(struct arena *ar, struct topic_stats *t,
     struct topic_stats *a)
 {
 	struct channel_stats *ac, *c;
-	size_t i, j;
+	size_t i, j, n;
 	bool found;
 
+	if (t == a)
+		return;
 	t->node = "*";
-	t->depth += a->depth;
-	t->memory_depth += a->memory_depth;
-	t->backend_depth += a->backend_depth;
-	t->message_count += a->message_count;
+	t->depth = wadd(t->depth, a->depth);
+	t->memory_depth = wadd(t->memory_depth, a->memory_depth);
+	t->backend_depth = wadd(t->backend_depth, a->backend_depth);
+	t->message_count = wadd(t->message_count, a->message_count);
 	if (a->paused)
 		t->paused = true;
-	for (i = 0; i < a->channels.n; i++) {
+	n = a->channels.n;
+	for (i = 0; i < n; i++) {
 		ac = a->channels.v[i];
 		found = false;
 		for (j = 0; j < t->channels.n; j++) {

@@ -61,7 +61,7 @@ def eq(got, want, what):
 
 def nsqd_topic(port, topic):
     s = get('http://127.0.0.1:%s/stats?format=json&topic=%s' % (port, topic))
-    for t in s['topics']:
+    for t in s['topics'] or []:
         if t['topic_name'] == topic:
             return t
     return None
@@ -88,8 +88,8 @@ def check_topic(admin, topic, ports):
     keys(a['e2e_processing_latency'], E2E_KEYS, 'e2e')
     eq(a['e2e_processing_latency']['host'], '*', 'e2e host')
     names = sorted({c['channel_name'] for _, t in rows for c in t['channels']})
-    eq(sorted(c['channel_name'] for c in a['channels']), names, 'channels')
-    for c in a['channels']:
+    eq(sorted(c['channel_name'] for c in a['channels'] or []), names, 'channels')
+    for c in a['channels'] or []:
         keys(c, CHANNEL_KEYS, 'channel')
         per = [ch for _, t in rows for ch in t['channels']
                if ch['channel_name'] == c['channel_name']]
@@ -141,12 +141,12 @@ def check_node(admin, port):
          'node')
     s = get('http://127.0.0.1:%s/stats?format=json' % port)
     eq(a['node'], '127.0.0.1:%s' % port, 'node')
-    eq(a['total_messages'], sum(t['message_count'] for t in s['topics']),
+    eq(a['total_messages'], sum(t['message_count'] for t in s['topics'] or []),
        'total_messages')
-    eq(a['total_clients'], sum(len(c['clients']) for t in s['topics']
+    eq(a['total_clients'], sum(len(c['clients']) for t in s['topics'] or []
                                for c in t['channels']), 'total_clients')
     eq(sorted(t['topic_name'] for t in a['topics']),
-       sorted(t['topic_name'] for t in s['topics']), 'topics')
+       sorted(t['topic_name'] for t in s['topics'] or []), 'topics')
 
 
 def check_counter(admin, ports):
@@ -155,7 +155,7 @@ def check_counter(admin, ports):
     want = {}
     for p in ports:
         s = get('http://127.0.0.1:%s/stats?format=json' % p)
-        for t in s['topics']:
+        for t in s['topics'] or []:
             for c in t['channels']:
                 k = '%s:%s:127.0.0.1:%s' % (t['topic_name'],
                                             c['channel_name'], p)

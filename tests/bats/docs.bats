@@ -21,7 +21,7 @@ programs() {
 
 man_page() {	# the page of program $1
 	case $1 in
-	nsqd|nsqlookupd) echo "$ROOT/man/$1.8" ;;
+	nsqd|nsqlookupd|nsqadmin) echo "$ROOT/man/$1.8" ;;
 	*) echo "$ROOT/man/$1.1" ;;
 	esac
 }
@@ -126,6 +126,7 @@ ENUMS=(
 	"nsqd --tls-min-version:tls1.0 tls1.1 tls1.2 tls1.3"
 	"nsqd --tls-required=:true false tcp-https"
 	"nsqlookupd --log-level:debug info warn error fatal"
+	"nsqadmin --log-level:debug info warn error fatal"
 	"nsq-to-file --log-level:debug info warn error fatal"
 	"nsq-tail --format:text json"
 )
