@@ -193,10 +193,17 @@ async function run(page) {
 	await page.type("#filter", " ");
 	await page.keyboard.press("Backspace");
 	await page.click('#topics th[data-sort="message_count"]');
-	const counts = await page.$$eval("#topics tbody tr:not(.total)",
-	    (rows) => rows.map((r) => r.cells[4].textContent));
-	check(counts.length === want.length / 1 || counts.length > 0,
-	    "sorting by messages keeps every row");
+	/* Numbers read 1.2k: parsed back, they must come largest first. */
+	const unhuman = (t) => {
+		const m = /^([\d.]+)([kMBT]?)$/.exec(t.trim());
+		return m ? Number(m[1]) * { "": 1, k: 1e3, M: 1e6, B: 1e9,
+		    T: 1e12 }[m[2]] : -1;
+	};
+	const counts = (await page.$$eval("#topics tbody tr:not(.total)",
+	    (rows) => rows.map((r) => r.cells[4].textContent))).map(unhuman);
+	check(counts.length === new Set(want).size && counts.every((c, i) =>
+	    i === 0 || counts[i - 1] >= c), "sorting by messages: every " +
+	    "row, largest first", counts.join(","));
 	await shot(page, "topics");
 
 	/* A topic: a row per node that has it, its channels, a graph. */

@@ -917,7 +917,13 @@ function nodeView(node) {
 function counterView() {
 	var v = { nav: "counter", title: "Counter" }, shown = -1, target = 0;
 	var timer = null;
-	v.load = function () { return get("/counter"); };
+	v.load = function () {
+		return Promise.all([get("/counter"), historyQuery("")]).then(
+		    function (r) {
+			r[0].hist = r[1];
+			return r[0];
+		});
+	};
 	v.render = function (d, el) {
 		var n = 0, k;
 		for (k in d.stats || {})
@@ -930,7 +936,8 @@ function counterView() {
 			    ' (<span id="count-rate">–</span>)</p></div>' +
 			    '<div id="graph"></div>';
 		$("#count-rate", el).textContent = rateText(lastRate("counter"));
-		$("#graph", el).innerHTML = graph(samples.counter.pts, "processed");
+		$("#graph", el).innerHTML = graph(graphPoints(d.hist, "counter"),
+		    "processed");
 		target = n;
 		if (shown < 0)
 			shown = n;
