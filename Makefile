@@ -7,7 +7,7 @@
 #                   plain, then under AddressSanitizer + UBSan (with
 #                   -DNSQ_DEBUG_CHECKS), then make lint; prints
 #                   "N passed, N failed" last
-#   make unit|bats|interop   one suite on the plain build
+#   make unit|bats|interop|browser   one suite on the plain build
 #   make asan       unit + bats under the sanitizers
 #   make bench fuzz lint install clean
 #   make soak [SOAK_SECONDS=300]   the soak test (tests/soak/soak.py)
@@ -102,7 +102,7 @@ BINS     := $(PROGS:%=$(BINDIR)/%)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNITS    := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
 
-.PHONY: all run test unit bats interop asan bench fuzz lint install \
+.PHONY: all run test unit bats interop browser asan bench fuzz lint install \
         clean deps deps-test soak FORCE
 .DEFAULT_GOAL := all
 
@@ -194,6 +194,17 @@ $(O)/tests/test_nsqd_v2 $(O)/tests/test_nsqd_auth: $(O)/tests/test_nsqd_%: \
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 
+# nsqadmin's web page is compiled in: scripts/embed-assets.sh turns the
+# files of cmd/nsqadmin/ui/ into byte arrays that assets.c includes.
+UI_SRC   := $(sort $(wildcard cmd/nsqadmin/ui/*.html cmd/nsqadmin/ui/*.css \
+            cmd/nsqadmin/ui/*.js cmd/nsqadmin/ui/*.svg))
+$(O)/gen/nsqadmin_assets.inc: scripts/embed-assets.sh $(UI_SRC)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  GEN     $@")
+	$(Q)scripts/embed-assets.sh $(UI_SRC) >$@.tmp && mv $@.tmp $@
+$(O)/cmd/nsqadmin/assets.o: $(O)/gen/nsqadmin_assets.inc
+$(O)/cmd/nsqadmin/assets.o: CPPFLAGS += -I$(O)/gen
+
 # nsqadmin's readers and sums (cmd/nsqadmin/stats.c), tested alone.
 $(O)/tests/test_admin_stats: $(O)/tests/unit/test_admin_stats.o \
     $(O)/cmd/nsqadmin/stats.o $(LIBS)
@@ -228,6 +239,9 @@ bats: all
 
 interop: deps-test all
 	@scripts/test.sh interop
+
+browser: deps-test all
+	@scripts/test.sh browser
 
 asan:
 	@$(MAKE) --no-print-directory SANITIZE=1 all

@@ -32,8 +32,10 @@ if [ "$mode" = test ]; then
 	# promtool checks nsqd's /metrics; the server's recommends (exporter
 	# daemons) are not wanted.  systemd brings systemd-analyze, which
 	# verifies the installed units offline (install.bats), and readelf
-	# (binutils, with gcc) their libraries.
-	norec="prometheus systemd"
+	# (binutils, with gcc) their libraries.  chromium: tests/browser
+	# drives nsqadmin's page in it, headless (its recommends are desktop
+	# services).
+	norec="prometheus systemd chromium"
 fi
 missing=
 for p in $pkgs; do
@@ -58,4 +60,11 @@ fi
 if [ "$mode" = test ] && [ ! -d tests/interop/node_modules/nsqjs ]; then
 	echo "deps: npm ci in tests/interop" >&2
 	(cd tests/interop && npm ci --no-audit --no-fund --loglevel=error)
+fi
+# puppeteer-core for tests/browser: it drives Debian's chromium and
+# fetches no browser of its own.
+if [ "$mode" = test ] && [ ! -d tests/browser/node_modules/puppeteer-core ]; then
+	echo "deps: npm ci in tests/browser" >&2
+	(cd tests/browser && PUPPETEER_SKIP_DOWNLOAD=1 \
+	    npm ci --no-audit --no-fund --loglevel=error)
 fi

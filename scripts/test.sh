@@ -6,7 +6,7 @@
 # The lint (make lint: cppcheck) counts as one test, and each fuzz
 # target's 10-second pass as one.
 #
-#   scripts/test.sh unit|bats|interop|asan|lint|fuzz|all
+#   scripts/test.sh unit|bats|interop|browser|asan|lint|fuzz|all
 set -u
 cd "$(dirname "$0")/.."
 
@@ -79,6 +79,7 @@ case ${1:-all} in
 unit)		unit build/plain ;;
 bats)		bats_suite bin tests/bats ;;
 interop)	bats_suite bin tests/interop ;;
+browser)	bats_suite bin tests/browser ;;
 asan)		unit build/asan; bats_suite build/asan/bin tests/bats ;;
 lint)		lint ;;
 fuzz)		fuzz ;;
@@ -86,12 +87,13 @@ all)
 	unit build/plain
 	bats_suite bin tests/bats
 	bats_suite bin tests/interop
+	bats_suite bin tests/browser
 	unit build/asan
 	bats_suite build/asan/bin tests/bats
 	lint
 	fuzz
 	;;
-*)	echo "usage: $0 unit|bats|interop|asan|lint|fuzz|all" >&2; exit 2 ;;
+*)	echo "usage: $0 unit|bats|interop|browser|asan|lint|fuzz|all" >&2; exit 2 ;;
 esac
 
 echo "$passed passed, $failed failed"

@@ -1,19 +1,15 @@
 /*
- * A stand-in page: the one asset, index.html, until the web page's
- * files are compiled in here.
+ * The web page's files, compiled in: the Makefile runs
+ * scripts/embed-assets.sh over cmd/nsqadmin/ui/ and writes the arrays and
+ * the table "assets" into $(O)/gen/nsqadmin_assets.inc, included here.
+ * So an installed nsqadmin serves its page with no file beside it and
+ * fetches nothing from elsewhere.
  */
 #include <string.h>
 
 #include "assets.h"
 
-static const unsigned char index_html[] =
-    "<!DOCTYPE html>\n<html><head><title>nsqadmin</title></head>\n"
-    "<body><h1>nsqadmin</h1></body></html>\n";
-
-static const struct admin_asset assets[] = {
-	{ "index.html", "text/html; charset=utf-8", index_html,
-	  sizeof(index_html) - 1 },
-};
+#include "nsqadmin_assets.inc"
 
 const struct admin_asset *
 admin_asset_find(const char *path)
