@@ -45,6 +45,18 @@ audit() {
 	audit nsq-bench
 }
 
+@test "audit: nsq-to-http: every option has a test that observes it, or is refused" {
+	audit nsq-to-http
+}
+
+@test "audit: nsq-to-nsq: every option has a test that observes it, or is refused" {
+	audit nsq-to-nsq
+}
+
+@test "audit: nsqadmin: every option has a test that observes it, or is refused" {
+	audit nsqadmin
+}
+
 @test "audit: every program in the bin directory has its audit test here" {
 	local p
 	for p in "$NSQ_BIN_DIR"/*; do

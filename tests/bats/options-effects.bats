@@ -407,3 +407,57 @@ print([cl["ready_count"] for t in d["topics"] for c in t["channels"]
 	rdy_is() { test "$(rdy)" = "$1"; }
 	wait_until 20 rdy_is "[13]"
 }
+
+@test "effects: nsqadmin --log-prefix starts its lines; --verbose is warned of, as Go's has no effect" {
+	local port
+	port=$(free_port)
+	start_bg ADMIN timeout 60 "$NSQ_BIN_DIR/nsqadmin" \
+	    --http-address "127.0.0.1:$port" --log-prefix='[admin-x] ' \
+	    --lookupd-http-address 127.0.0.1:1 --verbose
+	wait_until 20 tcp_port_open "$port"
+	run curl -fsS "http://127.0.0.1:$port/ping"
+	assert_output OK
+	stop_bg ADMIN || true
+	run grep -v -e '^\[admin-x\] ' -e '^--- helpers: ' "$ADMIN_LOG"
+	assert_output ''
+	run grep -c 'WARNING: --verbose is deprecated and has no effect' "$ADMIN_LOG"
+	assert_output 1
+}
+
+@test "effects: nsqadmin --http-client-connect-timeout ends a connect to an nsqd that hangs" {
+	local port aport
+	port=$(free_port)
+	aport=$(free_port)
+	full_listener "$port"
+	start_bg ADMIN timeout 60 "$NSQ_BIN_DIR/nsqadmin" \
+	    --http-address "127.0.0.1:$aport" \
+	    --nsqd-http-address "127.0.0.1:$port" \
+	    --http-client-connect-timeout 600ms \
+	    --http-client-request-timeout 20s
+	wait_until 20 tcp_port_open "$aport"
+	run timeout 15 curl -sS "http://127.0.0.1:$aport/api/nodes/127.0.0.1:$port"
+	assert_success
+	assert_output --regexp '[Tt]imeout|timed out'
+	kill "$(cat "$BATS_TEST_TMPDIR/full.pid")"
+}
+
+@test "effects: nsqd --http-client-connect-timeout ends a connect to an auth server that hangs" {
+	local port
+	port=$(free_port)
+	full_listener "$port"
+	start_nsqd --auth-http-address="127.0.0.1:$port" \
+	    --http-client-connect-timeout=600ms \
+	    --http-client-request-timeout=30s
+	# Answered long before the 30 s request timeout: the connect's.
+	run python3 - "$NSQD_TCP_PORT" <<'EOF2'
+import sys
+from nsqwire import Conn
+c = Conn(int(sys.argv[1]), timeout=15); c.magic()
+c.identify({"feature_negotiation": True}); c.response_json()
+c.auth("secret")
+print(c.frame(timeout=15))
+EOF2
+	assert_success
+	assert_output "(1, b'E_AUTH_FAILED AUTH failed')"
+	kill "$(cat "$BATS_TEST_TMPDIR/full.pid")"
+}
