@@ -142,7 +142,7 @@ declared_functions() {
 	start_nsqd
 	cc -o "$BATS_TEST_TMPDIR/producer" "$ROOT/examples/producer.c" \
 	    $(pkg-config --cflags nsq) "$P/lib/libnsq.a" -lev \
-	    $(pkg-config --libs libcurl) -lm
+	    $(pkg-config --libs libcurl) -lssl -lcrypto -lsnappy -lz -lm
 	run readelf -d "$BATS_TEST_TMPDIR/producer"
 	refute_output --partial libnsq
 	run timeout 20 "$BATS_TEST_TMPDIR/producer" \
