@@ -192,9 +192,11 @@ base10(const char *s, size_t n, int64_t *out)
 	for (i = 0; i < n; i++) {
 		if (s[i] < '0' || s[i] > '9')
 			return -1;
-		if (v > (INT64_MAX - 9) / 10)
-			v = INT64_MAX / 10;
-		v = v * 10 + (s[i] - '0');
+		/* Saturates at INT64_MAX, where Go's uint64 would wrap. */
+		if (v > (INT64_MAX - (s[i] - '0')) / 10)
+			v = INT64_MAX;
+		else
+			v = v * 10 + (s[i] - '0');
 	}
 	*out = v;
 	return 0;
@@ -922,12 +924,20 @@ cmd_req(struct client *c, struct params *p, const char *rest,
 	if (base10(p->v[2], p->len[2], &ms) == -1)
 		return fatal_err(c, "E_INVALID",
 		    "REQ could not parse timeout %.*s", P(p, 2));
-	/* Clamped, not refused, since nsqd 1.1.0. */
-	delay = ms > max / NS_MS ? max : ms * NS_MS;
-	if (delay != ms * NS_MS)
+	/*
+	 * Clamped, not refused, since nsqd 1.1.0.  ms * NS_MS is formed
+	 * only when it fits: a timeout of 2^63 ms must not overflow.
+	 */
+	if (ms > max / NS_MS) {
+		delay = max;
 		log_info("[%s] REQ timeout %lld out of range 0-%lld. "
-		    "Setting to %lld", c->remote, (long long)ms * NS_MS,
-		    (long long)max, (long long)delay);
+		    "Setting to %lld", c->remote,
+		    ms > INT64_MAX / NS_MS ? (long long)INT64_MAX :
+		    (long long)(ms * NS_MS), (long long)max,
+		    (long long)delay);
+	} else {
+		delay = ms * NS_MS;
+	}
 	if (channel_req(c->ch, c, p->v[1], delay, &why) == -1)
 		soft_err(c, "E_REQ_FAILED", "REQ %.*s failed %s", P(p, 1), why);
 	return 0;

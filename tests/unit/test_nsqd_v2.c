@@ -1055,6 +1055,45 @@ test_in_flight(void **state)
 	fx_free(f);
 }
 
+/*
+ * A REQ timeout past 2^63 ms (found by fuzz_nsqd_v2: a signed overflow
+ * under UBSan) is clamped to --max-req-timeout and deferred, as any
+ * timeout above the maximum is.
+ */
+static void
+test_req_huge_timeout(void **state)
+{
+	static const char *huge[] = { "9223372036854775808",
+	    "00000000000020000000000000000000000000",
+	    "99999999999999999999999999999999999999999" };
+	struct fx *f = fx_new();
+	struct tclient *t = client_new(f), *o = client_new(f);
+	char id[MSG_ID_LEN], line[128];
+	size_t i;
+
+	(void)state;
+	feeds(t, "  V2SUB t c\nRDY 1\n");
+	expect(t, FRAME_RESPONSE, "OK");
+	feeds(o, "  V2");
+	for (i = 0; i < sizeof(huge) / sizeof(huge[0]); i++) {
+		feeds(o, "PUB t\n");
+		feed(o, IN("\x00\x00\x00\x05hello"));
+		expect(o, FRAME_RESPONSE, "OK");
+		expect_msg(t, "hello", 1, id);
+		snprintf(line, sizeof(line), "REQ %.16s %s\n", id, huge[i]);
+		feeds(t, line);
+		expect_none(t);
+		assert_false(t->closed);
+		assert_int_equal(t->c.in_flight, 0);
+		assert_int_equal(t->c.requeue_count, i + 1);
+		assert_int_equal(t->c.ch->deferred_pq.n, i + 1);
+		feeds(t, "RDY 1\n");
+	}
+	client_free_t(o);
+	client_free_t(t);
+	fx_free(f);
+}
+
 /* MPUB and DPUB deliver; RDY 0 stops, CLS stops. */
 static void
 test_publish_deliver(void **state)
@@ -1414,6 +1453,7 @@ main(void)
 		cmocka_unit_test(test_exiting),
 		cmocka_unit_test(test_max_consumers),
 		cmocka_unit_test(test_in_flight),
+		cmocka_unit_test(test_req_huge_timeout),
 		cmocka_unit_test(test_publish_deliver),
 		cmocka_unit_test(test_durable_failed_sync),
 		cmocka_unit_test(test_durable_line_too_long),
