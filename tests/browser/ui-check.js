@@ -148,6 +148,19 @@ async function confirmClick(page, sel, ok) {
 	return q;
 }
 
+/*
+ * Clicks sel and dismisses the confirmation: measure() (a count, above
+ * 0 before) must read the same after.
+ */
+async function dismissKeeps(page, sel, measure, what) {
+	const before = await measure();
+	await confirmClick(page, sel, false);
+	await sleep(500);
+	const after = await measure();
+	check(before > 0 && after === before, what + " (" + before + ")",
+	    "now " + after);
+}
+
 async function main() {
 	if (opt.shots)
 		fs.mkdirSync(opt.shots, { recursive: true });
@@ -289,13 +302,10 @@ async function run(page) {
 	    x.topics.filter((t) => t.topic_name === opt.empty_topic).flatMap(
 	    (t) => t.channels.filter((c) => c.channel_name ===
 	    opt.empty_channel))).reduce((n, c) => n + c.depth, 0);
-	const before = await depthOf();
 	await open(page, "/topics/" + encodeURIComponent(opt.empty_topic) +
 	    "/" + encodeURIComponent(opt.empty_channel));
-	await confirmClick(page, 'button[data-action="empty"]', false);
-	await sleep(500);
-	check(before > 0 && (await depthOf()) === before,
-	    "empty cancelled leaves the depth (" + before + ")");
+	await dismissKeeps(page, 'button[data-action="empty"]', depthOf,
+	    "empty cancelled leaves the depth");
 	await confirmClick(page, 'button[data-action="empty"]', true);
 	check(await until(15, async () => (await depthOf()) === 0),
 	    "empty confirmed: depth 0 on every nsqd");
@@ -410,11 +420,8 @@ async function topicActions(page) {
 	/* Empty: the topic's own depth (it has no channel). */
 	const depth = async () => (await topicOnEach(stash)).reduce(
 	    (n, t) => n + (t ? t.depth : 0), 0);
-	const before = await depth();
-	await confirmClick(page, 'button[data-action="empty"]', false);
-	await sleep(500);
-	check(before > 0 && (await depth()) === before, "topic empty " +
-	    "cancelled leaves the depth (" + before + ")");
+	await dismissKeeps(page, 'button[data-action="empty"]', depth,
+	    "topic empty cancelled leaves the depth");
 	await confirmClick(page, 'button[data-action="empty"]', true);
 	check(await until(15, async () => (await topicOnEach(stash)).every(
 	    (t) => t && t.depth === 0)), "topic empty by click: depth 0 on " +
@@ -463,11 +470,8 @@ async function topicActions(page) {
 	};
 	await open(page, tpath(doomed) + "/" + encodeURIComponent(dchan));
 	await page.waitForSelector('button[data-action="delete"]');
-	const had = await chanOn();
-	await confirmClick(page, 'button[data-action="delete"]', false);
-	await sleep(500);
-	check(had > 0 && (await chanOn()) === had, "channel delete " +
-	    "cancelled leaves it on " + had + " nsqd");
+	await dismissKeeps(page, 'button[data-action="delete"]', chanOn,
+	    "channel delete cancelled leaves it on the nsqd nodes, count");
 	await confirmClick(page, 'button[data-action="delete"]', true);
 	check(await until(15, async () => (await chanOn()) === 0 &&
 	    !(await lookupChans()).includes(dchan)), "channel delete by " +
