@@ -92,15 +92,23 @@ op_error(struct op *op, int status, const char *msg)
  * After a cluster call: a whole failure is answered 502 (true), a
  * partial one becomes a warning.
  */
+/* A step's fatal error: logged as "failed to WHAT - ...", the 502 sent. */
+static bool
+fatal_reply(struct op *op, const char *what)
+{
+	if (op->fatal == NULL)
+		return false;
+	log_error("failed to %s - %s", what, op->fatal);
+	op_error(op, 502, ar_printf(&op->ar, "UPSTREAM_ERROR: %s",
+	    op->fatal));
+	return true;
+}
+
 static bool
 upstream_failed(struct op *op, const char *what)
 {
-	if (op->fatal != NULL) {
-		log_error("failed to %s - %s", what, op->fatal);
-		op_error(op, 502, ar_printf(&op->ar, "UPSTREAM_ERROR: %s",
-		    op->fatal));
+	if (fatal_reply(op, what))
 		return true;
-	}
 	if (op->errs.n > 0) {
 		const char *e = errs_join(op, &op->errs);
 
@@ -650,13 +658,39 @@ channel_producers_got(struct op *op)
 /*
  * Actions: POST /api/topics/:topic[/:channel] {"action": ...}, DELETE.
  */
+/* Adds the last step's errors to those kept in errs2. */
 static void
-action_posted(struct op *op)
+errs_keep(struct op *op)
 {
 	size_t i;
 
 	for (i = 0; i < op->errs.n; i++)
 		vec_push(&op->ar, &op->errs2, op->errs.v[i]);
+	memset(&op->errs, 0, sizeof(op->errs));
+}
+
+/*
+ * After the topic's producers were asked for: NULL once the 502 is sent
+ * (see fatal_reply), else the nsqd query
+ * topic=...[&channel=...], that step's errors kept in errs2.
+ */
+static const char *
+producers_query(struct op *op, const char *what)
+{
+	if (fatal_reply(op, what))
+		return NULL;
+	op->errs2 = op->errs;
+	memset(&op->errs, 0, sizeof(op->errs));
+	return op->channel != NULL ? ar_printf(&op->ar,
+	    "topic=%s&channel=%s", text_query_escape_ar(op, op->topic),
+	    text_query_escape_ar(op, op->channel)) : ar_printf(&op->ar,
+	    "topic=%s", text_query_escape_ar(op, op->topic));
+}
+
+static void
+action_posted(struct op *op)
+{
+	errs_keep(op);
 	if (op->errs2.n > 0) {
 		const char *e = errs_join(op, &op->errs2);
 
@@ -670,23 +704,11 @@ action_posted(struct op *op)
 static void
 action_producers(struct op *op)
 {
-	const char *qs;
+	const char *qs = producers_query(op, ar_printf(&op->ar,
+	    "%s topic/channel", op->action));
 
-	if (op->fatal != NULL) {
-		log_error("failed to %s topic/channel - %s", op->action,
-		    op->fatal);
-		op_error(op, 502, ar_printf(&op->ar, "UPSTREAM_ERROR: %s",
-		    op->fatal));
-		return;
-	}
-	op->errs2 = op->errs;
-	memset(&op->errs, 0, sizeof(op->errs));
-	qs = op->channel != NULL ? ar_printf(&op->ar, "topic=%s&channel=%s",
-	    text_query_escape_ar(op, op->topic),
-	    text_query_escape_ar(op, op->channel)) :
-	    ar_printf(&op->ar, "topic=%s", text_query_escape_ar(op,
-	    op->topic));
-	ci_producers_post(op, op->uri, qs, action_posted);
+	if (qs != NULL)
+		ci_producers_post(op, op->uri, qs, action_posted);
 }
 
 static void
@@ -733,11 +755,7 @@ delete_nsqd_done(struct op *op)
 static void
 delete_lookupd_done(struct op *op)
 {
-	size_t i;
-
-	for (i = 0; i < op->errs.n; i++)
-		vec_push(&op->ar, &op->errs2, op->errs.v[i]);
-	memset(&op->errs, 0, sizeof(op->errs));
+	errs_keep(op);
 	ci_producers_post(op, op->channel != NULL ? "channel/delete" :
 	    "topic/delete", op->data, delete_nsqd_done);
 }
@@ -745,22 +763,11 @@ delete_lookupd_done(struct op *op)
 static void
 delete_producers(struct op *op)
 {
-	const char *qs;
+	const char *qs = producers_query(op, op->channel != NULL ?
+	    "delete channel" : "delete topic");
 
-	if (op->fatal != NULL) {
-		log_error("failed to delete %s - %s", op->channel != NULL ?
-		    "channel" : "topic", op->fatal);
-		op_error(op, 502, ar_printf(&op->ar, "UPSTREAM_ERROR: %s",
-		    op->fatal));
+	if (qs == NULL)
 		return;
-	}
-	op->errs2 = op->errs;
-	memset(&op->errs, 0, sizeof(op->errs));
-	qs = op->channel != NULL ? ar_printf(&op->ar, "topic=%s&channel=%s",
-	    text_query_escape_ar(op, op->topic),
-	    text_query_escape_ar(op, op->channel)) :
-	    ar_printf(&op->ar, "topic=%s", text_query_escape_ar(op,
-	    op->topic));
 	op->data = (void *)qs;
 	ci_lookupd_post(op, op->channel != NULL ? "channel/delete" :
 	    "topic/delete", qs, delete_lookupd_done);
@@ -818,28 +825,16 @@ create_nsqd_done(struct op *op)
 static void
 create_producers(struct op *op)
 {
-	size_t i;
-
-	if (op->fatal != NULL) {
-		log_error("failed to create topic/channel - %s", op->fatal);
-		op_error(op, 502, ar_printf(&op->ar, "UPSTREAM_ERROR: %s",
-		    op->fatal));
+	if (fatal_reply(op, "create topic/channel"))
 		return;
-	}
-	for (i = 0; i < op->errs.n; i++)
-		vec_push(&op->ar, &op->errs2, op->errs.v[i]);
-	memset(&op->errs, 0, sizeof(op->errs));
+	errs_keep(op);
 	ci_producers_post(op, "channel/create", op->data, create_nsqd_done);
 }
 
 static void
 create_channel_done(struct op *op)
 {
-	size_t i;
-
-	for (i = 0; i < op->errs.n; i++)
-		vec_push(&op->ar, &op->errs2, op->errs.v[i]);
-	memset(&op->errs, 0, sizeof(op->errs));
+	errs_keep(op);
 	/* GetLookupdTopicProducers, even with no nsqlookupd given. */
 	op->k = create_producers;
 	if (op->a->o->lookupd.n == 0) {
@@ -1011,18 +1006,9 @@ tombstone_nsqd_done(struct op *op)
 static void
 tombstone_producers(struct op *op)
 {
-	size_t i;
-
-	if (op->fatal != NULL) {
-		log_error("failed to tombstone node for topic - %s",
-		    op->fatal);
-		op_error(op, 502, ar_printf(&op->ar, "UPSTREAM_ERROR: %s",
-		    op->fatal));
+	if (fatal_reply(op, "tombstone node for topic"))
 		return;
-	}
-	for (i = 0; i < op->errs.n; i++)
-		vec_push(&op->ar, &op->errs2, op->errs.v[i]);
-	memset(&op->errs, 0, sizeof(op->errs));
+	errs_keep(op);
 	ci_producers_post(op, "topic/delete", ar_printf(&op->ar, "topic=%s",
 	    text_query_escape_ar(op, op->topic)), tombstone_nsqd_done);
 }

@@ -275,6 +275,14 @@ urls_for(struct op *op, char **addrs, size_t n, const char *fmt,
 	return u;
 }
 
+/* GET fmt (its %s: each address, then arg) of every address in to. */
+static void
+fan_get(struct op *op, const struct strlist *to, const char *fmt,
+    const char *arg, fan_fn *done)
+{
+	fan(op, "GET", urls_for(op, to->v, to->n, fmt, arg), to->n, done);
+}
+
 static int
 cmp_str(const void *a, const void *b)
 {
@@ -348,8 +356,8 @@ ci_lookupd_topics(struct op *op, op_fn *k)
 	struct admin_opts *o = op->a->o;
 
 	op->k = k;
-	fan(op, "GET", urls_for(op, o->lookupd.v, o->lookupd.n,
-	    "http://%s/topics%s", ""), o->lookupd.n, lookupd_topics_done);
+	fan_get(op, &o->lookupd, "http://%s/topics%s", "",
+	    lookupd_topics_done);
 }
 
 static void
@@ -364,8 +372,7 @@ ci_nsqd_topics(struct op *op, op_fn *k)
 	struct admin_opts *o = op->a->o;
 
 	op->k = k;
-	fan(op, "GET", urls_for(op, o->nsqd.v, o->nsqd.n,
-	    "http://%s/stats?format=json%s", ""), o->nsqd.n,
+	fan_get(op, &o->nsqd, "http://%s/stats?format=json%s", "",
 	    nsqd_topics_done);
 }
 
@@ -381,9 +388,8 @@ ci_lookupd_topic_channels(struct op *op, op_fn *k)
 	struct admin_opts *o = op->a->o;
 
 	op->k = k;
-	fan(op, "GET", urls_for(op, o->lookupd.v, o->lookupd.n,
-	    "http://%s/channels?topic=%s", qesc(op, op->topic)),
-	    o->lookupd.n, lookupd_channels_done);
+	fan_get(op, &o->lookupd, "http://%s/channels?topic=%s",
+	    qesc(op, op->topic), lookupd_channels_done);
 }
 
 static int
@@ -391,6 +397,28 @@ cmp_ptopic(const void *a, const void *b)
 {
 	return strcmp((*(struct ptopic *const *)a)->topic,
 	    (*(struct ptopic *const *)b)->topic);
+}
+
+/*
+ * The producers of one nsqlookupd's reply in got, or -1 with the
+ * request's or the parser's error pushed on errs.
+ */
+static int
+reply_producers(struct op *op, const struct fan_res *r, struct vec *errs,
+    struct vec *got)
+{
+	char err[256];
+
+	if (r->err != NULL) {
+		vec_push(&op->ar, errs, (void *)r->err);
+		return -1;
+	}
+	if (producers_parse(&op->ar, r->body, r->len, got, err,
+	    sizeof(err)) == -1) {
+		vec_push(&op->ar, errs, ar_strdup(&op->ar, err));
+		return -1;
+	}
+	return 0;
 }
 
 /* GetLookupdProducers: /nodes of each, one producer per TCP address. */
@@ -401,20 +429,12 @@ lookupd_nodes_done(struct op *op, struct fan_res *r, size_t n)
 	struct vec errs = { 0 }, got, keys = { 0 };
 	struct producer *p, *q, *maxp = NULL;
 	const char *key;
-	char err[256];
 	size_t i, j, m;
 
 	memset(&op->producers, 0, sizeof(op->producers));
 	for (i = 0; i < n; i++) {
-		if (r[i].err != NULL) {
-			vec_push(&op->ar, &errs, (void *)r[i].err);
+		if (reply_producers(op, &r[i], &errs, &got) == -1)
 			continue;
-		}
-		if (producers_parse(&op->ar, r[i].body, r[i].len, &got, err,
-		    sizeof(err)) == -1) {
-			vec_push(&op->ar, &errs, ar_strdup(&op->ar, err));
-			continue;
-		}
 		for (j = 0; j < got.n; j++) {
 			p = got.v[j];
 			key = producer_tcp_addr(&op->ar, p);
@@ -453,6 +473,49 @@ lookupd_nodes_done(struct op *op, struct fan_res *r, size_t n)
 	op->k(op);
 }
 
+/*
+ * A producer from one nsqd's /info reply (version, addresses, ports), or
+ * NULL with the request's or the parser's error pushed on errs.
+ */
+static struct producer *
+info_producer(struct op *op, const struct fan_res *r, struct vec *errs)
+{
+	struct producer *p;
+	struct json j;
+	char err[256];
+	int t;
+
+	if (r->err != NULL) {
+		vec_push(&op->ar, errs, (void *)r->err);
+		return NULL;
+	}
+	if (json_parse(&j, r->body, r->len, err, sizeof(err)) == -1) {
+		vec_push(&op->ar, errs, ar_strdup(&op->ar, err));
+		return NULL;
+	}
+	p = ar_alloc(&op->ar, sizeof(*p));
+	p->remote_address = p->hostname = p->broadcast_address =
+	    p->version = "";
+#define INFO_STR(key, field) do {					\
+	char *s_;							\
+	if ((t = json_obj_get_go(&j, 0, key)) >= 0 &&			\
+	    (s_ = json_get_str(&j, t, NULL)) != NULL) {			\
+		p->field = ar_strdup(&op->ar, s_);			\
+		free(s_);						\
+	}								\
+} while (0)
+	INFO_STR("version", version);
+	INFO_STR("broadcast_address", broadcast_address);
+	INFO_STR("hostname", hostname);
+#undef INFO_STR
+	if ((t = json_obj_get_go(&j, 0, "http_port")) >= 0)
+		(void)json_get_int64(&j, t, &p->http_port);
+	if ((t = json_obj_get_go(&j, 0, "tcp_port")) >= 0)
+		(void)json_get_int64(&j, t, &p->tcp_port);
+	json_free(&j);
+	return p;
+}
+
 /* GetNSQDProducers: /info then /stats of each nsqd. */
 struct np {
 	char		**addrs;
@@ -467,43 +530,17 @@ nsqd_producers_stats(struct op *op, struct fan_res *r, size_t n)
 	struct vec errs = { 0 }, topics;
 	struct producer *p;
 	struct ptopic *pt;
-	struct json j;
 	char err[256];
 	size_t i, k, ri = 0;
-	int t;
 
 	memset(&op->producers, 0, sizeof(op->producers));
 	for (i = 0; i < np->n; i++) {
-		if (np->info[i].err != NULL) {
-			vec_push(&op->ar, &errs, (void *)np->info[i].err);
+		if ((p = info_producer(op, &np->info[i], &errs)) == NULL) {
+			/* A node that answered has its /stats asked too. */
+			if (np->info[i].err == NULL)
+				ri++;
 			continue;
 		}
-		if (json_parse(&j, np->info[i].body, np->info[i].len, err,
-		    sizeof(err)) == -1) {
-			vec_push(&op->ar, &errs, ar_strdup(&op->ar, err));
-			ri++;
-			continue;
-		}
-		p = ar_alloc(&op->ar, sizeof(*p));
-		p->remote_address = p->hostname = p->broadcast_address =
-		    p->version = "";
-#define INFO_STR(key, field) do {					\
-	char *s_;							\
-	if ((t = json_obj_get_go(&j, 0, key)) >= 0 &&			\
-	    (s_ = json_get_str(&j, t, NULL)) != NULL) {			\
-		p->field = ar_strdup(&op->ar, s_);			\
-		free(s_);						\
-	}								\
-} while (0)
-		INFO_STR("version", version);
-		INFO_STR("broadcast_address", broadcast_address);
-		INFO_STR("hostname", hostname);
-#undef INFO_STR
-		if ((t = json_obj_get_go(&j, 0, "http_port")) >= 0)
-			(void)json_get_int64(&j, t, &p->http_port);
-		if ((t = json_obj_get_go(&j, 0, "tcp_port")) >= 0)
-			(void)json_get_int64(&j, t, &p->tcp_port);
-		json_free(&j);
 		/* The stats reply of this node. */
 		if (ri >= n || r[ri].err != NULL) {
 			if (ri < n)
@@ -570,8 +607,7 @@ ci_producers(struct op *op, op_fn *k)
 
 	if (o->lookupd.n > 0) {
 		op->k = k;
-		fan(op, "GET", urls_for(op, o->lookupd.v, o->lookupd.n,
-		    "http://%s/nodes%s", ""), o->lookupd.n,
+		fan_get(op, &o->lookupd, "http://%s/nodes%s", "",
 		    lookupd_nodes_done);
 		return;
 	}
@@ -585,20 +621,12 @@ lookupd_lookup_done(struct op *op, struct fan_res *r, size_t n)
 	struct vec errs = { 0 }, got, keys = { 0 };
 	struct producer *p;
 	const char *key;
-	char err[256];
 	size_t i, j, m;
 
 	memset(&op->producers, 0, sizeof(op->producers));
 	for (i = 0; i < n; i++) {
-		if (r[i].err != NULL) {
-			vec_push(&op->ar, &errs, (void *)r[i].err);
+		if (reply_producers(op, &r[i], &errs, &got) == -1)
 			continue;
-		}
-		if (producers_parse(&op->ar, r[i].body, r[i].len, &got, err,
-		    sizeof(err)) == -1) {
-			vec_push(&op->ar, &errs, ar_strdup(&op->ar, err));
-			continue;
-		}
 		for (j = 0; j < got.n; j++) {
 			p = got.v[j];
 			key = producer_http_addr(&op->ar, p);
@@ -630,44 +658,14 @@ ntp_info(struct op *op, struct fan_res *r, size_t n)
 	struct ntp *x = op->data;
 	struct admin_opts *o = op->a->o;
 	struct producer *p;
-	struct json j;
-	char err[256];
 	size_t i;
-	int t;
 
 	memset(&op->producers, 0, sizeof(op->producers));
 	for (i = 0; i < n; i++) {
 		const char *addr = o->nsqd.v[x->idx[i]];
 
-		if (r[i].err != NULL) {
-			vec_push(&op->ar, &x->errs, (void *)r[i].err);
+		if ((p = info_producer(op, &r[i], &x->errs)) == NULL)
 			continue;
-		}
-		if (json_parse(&j, r[i].body, r[i].len, err,
-		    sizeof(err)) == -1) {
-			vec_push(&op->ar, &x->errs, ar_strdup(&op->ar, err));
-			continue;
-		}
-		p = ar_alloc(&op->ar, sizeof(*p));
-		p->remote_address = p->hostname = p->broadcast_address =
-		    p->version = "";
-#define INFO_STR(key, field) do {					\
-	char *s_;							\
-	if ((t = json_obj_get_go(&j, 0, key)) >= 0 &&			\
-	    (s_ = json_get_str(&j, t, NULL)) != NULL) {			\
-		p->field = ar_strdup(&op->ar, s_);			\
-		free(s_);						\
-	}								\
-} while (0)
-		INFO_STR("version", version);
-		INFO_STR("broadcast_address", broadcast_address);
-		INFO_STR("hostname", hostname);
-#undef INFO_STR
-		if ((t = json_obj_get_go(&j, 0, "http_port")) >= 0)
-			(void)json_get_int64(&j, t, &p->http_port);
-		if ((t = json_obj_get_go(&j, 0, "tcp_port")) >= 0)
-			(void)json_get_int64(&j, t, &p->tcp_port);
-		json_free(&j);
 		/* Go's fallback to the address asked, for old nsqd. */
 		if (p->broadcast_address[0] == '\0' || p->hostname[0] ==
 		    '\0') {
@@ -740,16 +738,15 @@ ci_topic_producers(struct op *op, op_fn *k)
 
 	op->k = k;
 	if (o->lookupd.n > 0) {
-		fan(op, "GET", urls_for(op, o->lookupd.v, o->lookupd.n,
-		    "http://%s/lookup?topic=%s", qesc(op, op->topic)),
-		    o->lookupd.n, lookupd_lookup_done);
+		fan_get(op, &o->lookupd, "http://%s/lookup?topic=%s",
+		    qesc(op, op->topic), lookupd_lookup_done);
 		return;
 	}
 	x = ar_alloc(&op->ar, sizeof(*x));
 	op->data = x;
-	fan(op, "GET", urls_for(op, o->nsqd.v, o->nsqd.n,
+	fan_get(op, &o->nsqd,
 	    "http://%s/stats?format=json&topic=%s&include_clients=false",
-	    qesc(op, op->topic)), o->nsqd.n, ntp_stats);
+	    qesc(op, op->topic), ntp_stats);
 }
 
 /* GetNSQDStats. */

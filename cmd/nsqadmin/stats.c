@@ -13,6 +13,7 @@
  */
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,6 +155,39 @@ static const struct cfield {
 };
 #define CS_HOSTNAME	4
 
+/*
+ * The strings and numbers of Go's ChannelStats and TopicStats, in their
+ * JSON order (the lists, paused and the latency follow them): read,
+ * written and summed by these tables.
+ */
+struct sfield {
+	const char	*name;
+	int		 kind;	/* K_S or K_I */
+	size_t		 off;
+};
+#define CHF(k, f)	{ #f, k, offsetof(struct channel_stats, f) }
+#define TPF(k, f)	{ #f, k, offsetof(struct topic_stats, f) }
+static const struct sfield chfields[] = {
+	CHF(K_S, node), CHF(K_S, hostname), CHF(K_S, topic_name),
+	CHF(K_S, channel_name), CHF(K_I, depth), CHF(K_I, memory_depth),
+	CHF(K_I, backend_depth), CHF(K_I, in_flight_count),
+	CHF(K_I, deferred_count), CHF(K_I, requeue_count),
+	CHF(K_I, timeout_count), CHF(K_I, message_count),
+	CHF(K_I, client_count),
+};
+static const struct sfield tpfields[] = {
+	TPF(K_S, node), TPF(K_S, hostname), TPF(K_S, topic_name),
+	TPF(K_I, depth), TPF(K_I, memory_depth), TPF(K_I, backend_depth),
+	TPF(K_I, message_count),
+};
+#define NFIELDS(t)	(sizeof(t) / sizeof((t)[0]))
+#define FSTR(o, f)	((const char **)(void *)((char *)(o) + (f)->off))
+#define FINT(o, f)	((int64_t *)(void *)((char *)(o) + (f)->off))
+#define CFSTR(o, f)	(*(const char *const *)(const void *)\
+			    ((const char *)(o) + (f)->off))
+#define CFINT(o, f)	(*(const int64_t *)(const void *)\
+			    ((const char *)(o) + (f)->off))
+
 struct pctx {
 	struct arena	*ar;
 	struct json	*j;
@@ -294,8 +328,45 @@ parse_e2e(struct pctx *p, int obj, struct e2e **out)
 	return 0;
 }
 
+/* Reads a table's fields of obj into o (strings default to ""). */
 static int
-parse_client(struct pctx *p, int obj, struct client_stats **out)
+parse_fields(struct pctx *p, int obj, void *o, const struct sfield *f,
+    size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (f[i].kind == K_S)
+			*FSTR(o, &f[i]) = "";
+	for (i = 0; i < n; i++)
+		if ((f[i].kind == K_S ? get_str(p, obj, f[i].name,
+		    FSTR(o, &f[i])) : get_int(p, obj, f[i].name,
+		    FINT(o, &f[i]))) == -1)
+			return -1;
+	return 0;
+}
+
+/* Each element of the array arr (none if -1) by one, pushed on v. */
+static int
+parse_list(struct pctx *p, int arr, struct vec *v,
+    int (*one)(struct pctx *, int, void **))
+{
+	void *e;
+	int i;
+
+	if (arr < 0)
+		return 0;
+	vec_make(p->ar, v);
+	for (i = 0; i < json_size(p->j, arr); i++) {
+		if (one(p, json_arr_at(p->j, arr, i), &e) == -1)
+			return -1;
+		vec_push(p->ar, v, e);
+	}
+	return 0;
+}
+
+static int
+parse_client(struct pctx *p, int obj, void **out)
 {
 	struct client_stats *c;
 	size_t i;
@@ -333,78 +404,54 @@ parse_client(struct pctx *p, int obj, struct client_stats **out)
 	return 0;
 }
 
+/*
+ * What a channel and a topic of /stats share: obj (in the list named
+ * in) an object, the table's fields, paused, the latency and the list
+ * of children named list (its token in arr, -1 if null).
+ */
 static int
-parse_channel(struct pctx *p, int obj, struct channel_stats **out)
+parse_queue(struct pctx *p, int obj, const char *in, void *o,
+    const struct sfield *f, size_t n, bool *paused, struct e2e **e2e,
+    const char *list, int *arr)
+{
+	if (json_type(p->j, obj) != JSON_OBJECT)
+		return bad(p, "value", in);
+	if (parse_fields(p, obj, o, f, n) == -1 ||
+	    get_bool(p, obj, "paused", paused) == -1 ||
+	    parse_e2e(p, obj, e2e) == -1 ||
+	    get_arr(p, obj, list, arr) == -1)
+		return -1;
+	return 0;
+}
+
+static int
+parse_channel(struct pctx *p, int obj, void **out)
 {
 	struct channel_stats *c;
-	struct client_stats *cl;
-	int arr, i;
+	int arr;
 
-	if (json_type(p->j, obj) != JSON_OBJECT)
-		return bad(p, "value", "channels");
 	c = ar_alloc(p->ar, sizeof(*c));
-	c->node = c->hostname = c->topic_name = c->channel_name = "";
-	if (get_str(p, obj, "node", &c->node) == -1 ||
-	    get_str(p, obj, "hostname", &c->hostname) == -1 ||
-	    get_str(p, obj, "topic_name", &c->topic_name) == -1 ||
-	    get_str(p, obj, "channel_name", &c->channel_name) == -1 ||
-	    get_int(p, obj, "depth", &c->depth) == -1 ||
-	    get_int(p, obj, "memory_depth", &c->memory_depth) == -1 ||
-	    get_int(p, obj, "backend_depth", &c->backend_depth) == -1 ||
-	    get_int(p, obj, "in_flight_count", &c->in_flight_count) == -1 ||
-	    get_int(p, obj, "deferred_count", &c->deferred_count) == -1 ||
-	    get_int(p, obj, "requeue_count", &c->requeue_count) == -1 ||
-	    get_int(p, obj, "timeout_count", &c->timeout_count) == -1 ||
-	    get_int(p, obj, "message_count", &c->message_count) == -1 ||
-	    get_int(p, obj, "client_count", &c->client_count) == -1 ||
-	    get_bool(p, obj, "paused", &c->paused) == -1 ||
-	    parse_e2e(p, obj, &c->e2e) == -1 ||
-	    get_arr(p, obj, "clients", &arr) == -1)
+	if (parse_queue(p, obj, "channels", c, chfields, NFIELDS(chfields),
+	    &c->paused, &c->e2e, "clients", &arr) == -1)
 		return -1;
-	if (arr >= 0) {
-		vec_make(p->ar, &c->clients);
-		for (i = 0; i < json_size(p->j, arr); i++) {
-			if (parse_client(p, json_arr_at(p->j, arr, i),
-			    &cl) == -1)
-				return -1;
-			vec_push(p->ar, &c->clients, cl);
-		}
-	}
+	if (parse_list(p, arr, &c->clients, parse_client) == -1)
+		return -1;
 	*out = c;
 	return 0;
 }
 
 static int
-parse_topic(struct pctx *p, int obj, struct topic_stats **out)
+parse_topic(struct pctx *p, int obj, void **out)
 {
 	struct topic_stats *t;
-	struct channel_stats *c;
-	int arr, i;
+	int arr;
 
-	if (json_type(p->j, obj) != JSON_OBJECT)
-		return bad(p, "value", "topics");
 	t = ar_alloc(p->ar, sizeof(*t));
-	t->node = t->hostname = t->topic_name = "";
-	if (get_str(p, obj, "node", &t->node) == -1 ||
-	    get_str(p, obj, "hostname", &t->hostname) == -1 ||
-	    get_str(p, obj, "topic_name", &t->topic_name) == -1 ||
-	    get_int(p, obj, "depth", &t->depth) == -1 ||
-	    get_int(p, obj, "memory_depth", &t->memory_depth) == -1 ||
-	    get_int(p, obj, "backend_depth", &t->backend_depth) == -1 ||
-	    get_int(p, obj, "message_count", &t->message_count) == -1 ||
-	    get_bool(p, obj, "paused", &t->paused) == -1 ||
-	    parse_e2e(p, obj, &t->e2e) == -1 ||
-	    get_arr(p, obj, "channels", &arr) == -1)
+	if (parse_queue(p, obj, "topics", t, tpfields, NFIELDS(tpfields),
+	    &t->paused, &t->e2e, "channels", &arr) == -1)
 		return -1;
-	if (arr >= 0) {
-		vec_make(p->ar, &t->channels);
-		for (i = 0; i < json_size(p->j, arr); i++) {
-			if (parse_channel(p, json_arr_at(p->j, arr, i),
-			    &c) == -1)
-				return -1;
-			vec_push(p->ar, &t->channels, c);
-		}
-	}
+	if (parse_list(p, arr, &t->channels, parse_channel) == -1)
+		return -1;
 	*out = t;
 	return 0;
 }
@@ -415,8 +462,7 @@ stats_parse(struct arena *ar, const char *body, size_t len, int64_t now_s,
 {
 	struct json j;
 	struct pctx p = { ar, &j, err, errlen, now_s };
-	struct topic_stats *t;
-	int arr, i, r = -1;
+	int arr, r = -1;
 
 	memset(topics, 0, sizeof(*topics));
 	if (json_parse(&j, body, len, err, errlen) == -1)
@@ -430,14 +476,8 @@ stats_parse(struct arena *ar, const char *body, size_t len, int64_t now_s,
 	}
 	if (get_arr(&p, 0, "topics", &arr) == -1)
 		goto done;
-	if (arr >= 0) {
-		vec_make(ar, topics);
-		for (i = 0; i < json_size(&j, arr); i++) {
-			if (parse_topic(&p, json_arr_at(&j, arr, i), &t) == -1)
-				goto done;
-			vec_push(ar, topics, t);
-		}
-	}
+	if (parse_list(&p, arr, topics, parse_topic) == -1)
+		goto done;
 	r = 0;
 done:
 	json_free(&j);
@@ -647,6 +687,18 @@ e2e_add(struct arena *ar, struct e2e *e, const struct e2e *e2)
 	}
 }
 
+/* Sums a table's numbers of a into o. */
+static void
+add_fields(void *o, const void *a, const struct sfield *f, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (f[i].kind == K_I)
+			*FINT(o, &f[i]) = wadd(*FINT(o, &f[i]),
+			    CFINT(a, &f[i]));
+}
+
 void
 channel_stats_add(struct arena *ar, struct channel_stats *c,
     struct channel_stats *a)
@@ -657,15 +709,7 @@ channel_stats_add(struct arena *ar, struct channel_stats *c,
 	if (c == a)
 		return;
 	c->node = "*";
-	c->depth = wadd(c->depth, a->depth);
-	c->memory_depth = wadd(c->memory_depth, a->memory_depth);
-	c->backend_depth = wadd(c->backend_depth, a->backend_depth);
-	c->in_flight_count = wadd(c->in_flight_count, a->in_flight_count);
-	c->deferred_count = wadd(c->deferred_count, a->deferred_count);
-	c->requeue_count = wadd(c->requeue_count, a->requeue_count);
-	c->timeout_count = wadd(c->timeout_count, a->timeout_count);
-	c->message_count = wadd(c->message_count, a->message_count);
-	c->client_count = wadd(c->client_count, a->client_count);
+	add_fields(c, a, chfields, NFIELDS(chfields));
 	if (a->paused)
 		c->paused = true;
 	vec_push(ar, &c->nodes, a);
@@ -694,10 +738,7 @@ topic_stats_add(struct arena *ar, struct topic_stats *t,
 	if (t == a)
 		return;
 	t->node = "*";
-	t->depth = wadd(t->depth, a->depth);
-	t->memory_depth = wadd(t->memory_depth, a->memory_depth);
-	t->backend_depth = wadd(t->backend_depth, a->backend_depth);
-	t->message_count = wadd(t->message_count, a->message_count);
+	add_fields(t, a, tpfields, NFIELDS(tpfields));
 	if (a->paused)
 		t->paused = true;
 	n = a->channels.n;
@@ -794,55 +835,64 @@ jw_client(struct jw *w, const struct client_stats *c)
 	jw_obj_end(w);
 }
 
-void
-jw_channel_members(struct jw *w, const struct channel_stats *c)
+/* Writes a table's fields of o as members. */
+static void
+jw_fields(struct jw *w, const void *o, const struct sfield *f, size_t n)
 {
 	size_t i;
 
-	jw_key(w, "node");
-	jw_str(w, c->node);
-	jw_key(w, "hostname");
-	jw_str(w, c->hostname);
-	jw_key(w, "topic_name");
-	jw_str(w, c->topic_name);
-	jw_key(w, "channel_name");
-	jw_str(w, c->channel_name);
-	jw_key(w, "depth");
-	jw_int(w, c->depth);
-	jw_key(w, "memory_depth");
-	jw_int(w, c->memory_depth);
-	jw_key(w, "backend_depth");
-	jw_int(w, c->backend_depth);
-	jw_key(w, "in_flight_count");
-	jw_int(w, c->in_flight_count);
-	jw_key(w, "deferred_count");
-	jw_int(w, c->deferred_count);
-	jw_key(w, "requeue_count");
-	jw_int(w, c->requeue_count);
-	jw_key(w, "timeout_count");
-	jw_int(w, c->timeout_count);
-	jw_key(w, "message_count");
-	jw_int(w, c->message_count);
-	jw_key(w, "client_count");
-	jw_int(w, c->client_count);
-	jw_key(w, "nodes");
-	if (c->nodes.v == NULL)
-		jw_null(w);
-	else {
-		jw_arr_begin(w);
-		for (i = 0; i < c->nodes.n; i++)
-			jw_channel(w, c->nodes.v[i]);
-		jw_arr_end(w);
+	for (i = 0; i < n; i++) {
+		jw_key(w, f[i].name);
+		if (f[i].kind == K_S)
+			jw_str(w, CFSTR(o, &f[i]));
+		else
+			jw_int(w, CFINT(o, &f[i]));
 	}
-	jw_key(w, "clients");
-	if (c->clients.v == NULL)
+}
+
+/* The rows of a vec, as jw_vec calls them. */
+static void
+jw_client_row(struct jw *w, const void *r)
+{
+	jw_client(w, r);
+}
+
+static void
+jw_channel_row(struct jw *w, const void *r)
+{
+	jw_channel(w, r);
+}
+
+static void
+jw_topic_row(struct jw *w, const void *r)
+{
+	jw_topic(w, r);
+}
+
+/* KEY: each row of v written by row, or null when v was never made. */
+static void
+jw_vec(struct jw *w, const char *key, const struct vec *v,
+    void (*row)(struct jw *, const void *))
+{
+	size_t i;
+
+	jw_key(w, key);
+	if (v->v == NULL) {
 		jw_null(w);
-	else {
-		jw_arr_begin(w);
-		for (i = 0; i < c->clients.n; i++)
-			jw_client(w, c->clients.v[i]);
-		jw_arr_end(w);
+		return;
 	}
+	jw_arr_begin(w);
+	for (i = 0; i < v->n; i++)
+		row(w, v->v[i]);
+	jw_arr_end(w);
+}
+
+void
+jw_channel_members(struct jw *w, const struct channel_stats *c)
+{
+	jw_fields(w, c, chfields, NFIELDS(chfields));
+	jw_vec(w, "nodes", &c->nodes, jw_channel_row);
+	jw_vec(w, "clients", &c->clients, jw_client_row);
 	jw_key(w, "paused");
 	jw_bool(w, c->paused);
 	jw_key(w, "e2e_processing_latency");
@@ -860,40 +910,9 @@ jw_channel(struct jw *w, const struct channel_stats *c)
 void
 jw_topic_members(struct jw *w, const struct topic_stats *t)
 {
-	size_t i;
-
-	jw_key(w, "node");
-	jw_str(w, t->node);
-	jw_key(w, "hostname");
-	jw_str(w, t->hostname);
-	jw_key(w, "topic_name");
-	jw_str(w, t->topic_name);
-	jw_key(w, "depth");
-	jw_int(w, t->depth);
-	jw_key(w, "memory_depth");
-	jw_int(w, t->memory_depth);
-	jw_key(w, "backend_depth");
-	jw_int(w, t->backend_depth);
-	jw_key(w, "message_count");
-	jw_int(w, t->message_count);
-	jw_key(w, "nodes");
-	if (t->nodes.v == NULL)
-		jw_null(w);
-	else {
-		jw_arr_begin(w);
-		for (i = 0; i < t->nodes.n; i++)
-			jw_topic(w, t->nodes.v[i]);
-		jw_arr_end(w);
-	}
-	jw_key(w, "channels");
-	if (t->channels.v == NULL)
-		jw_null(w);
-	else {
-		jw_arr_begin(w);
-		for (i = 0; i < t->channels.n; i++)
-			jw_channel(w, t->channels.v[i]);
-		jw_arr_end(w);
-	}
+	jw_fields(w, t, tpfields, NFIELDS(tpfields));
+	jw_vec(w, "nodes", &t->nodes, jw_topic_row);
+	jw_vec(w, "channels", &t->channels, jw_channel_row);
 	jw_key(w, "paused");
 	jw_bool(w, t->paused);
 	jw_key(w, "e2e_processing_latency");

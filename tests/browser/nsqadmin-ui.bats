@@ -37,7 +37,16 @@ setup_file() {
 		curl -sf -X POST "http://127.0.0.1:$n/topic/create?topic=orders"
 		curl -sf -X POST "http://127.0.0.1:$n/channel/create?topic=backlog&channel=slow"
 		curl -sf -X POST "http://127.0.0.1:$n/channel/create?topic=orders&channel=billing"
+		# stash: messages held at the topic (no channel), emptied
+		# by the page; doomed: tombstoned on one node, its channel
+		# gone deleted, then the topic deleted, all by clicks.
+		curl -sf -X POST "http://127.0.0.1:$n/topic/create?topic=stash"
+		curl -sf -X POST "http://127.0.0.1:$n/topic/create?topic=doomed"
+		curl -sf -X POST "http://127.0.0.1:$n/channel/create?topic=doomed&channel=gone"
 	done
+	seq 1 30 | "$NSQ_BIN_DIR/nsq-pub" --topic=stash \
+	    --nsqd-tcp-address="127.0.0.1:$N1_TCP_PORT" \
+	    --nsqd-tcp-address="127.0.0.1:$N2_TCP_PORT"
 	seq 1 100 | "$NSQ_BIN_DIR/nsq-pub" --topic=backlog \
 	    --nsqd-tcp-address="127.0.0.1:$N1_TCP_PORT" \
 	    --nsqd-tcp-address="127.0.0.1:$N2_TCP_PORT"
@@ -88,13 +97,16 @@ setup() {
 	    --lookupd "127.0.0.1:$NSQLOOKUPD_HTTP_PORT" \
 	    --topic orders --channel workers \
 	    --empty-topic backlog --empty-channel slow \
+	    --stash-topic stash --doomed-topic doomed --doomed-channel gone \
 	    --shots "$shots" --timeout 180
 	echo "$output"
 	assert_success
 	assert_output --partial "summary: passed="
 	refute_output --partial "not ok"
 	local v
-	for v in topics topic channel nodes node counter lookup; do
+	for v in topics topic channel nodes node counter lookup \
+	    topic-paused topic-emptied tombstoned channel-deleted \
+	    topic-deleted; do
 		[[ -s $shots/$v.png ]] || fail "no screenshot $shots/$v.png"
 	done
 }

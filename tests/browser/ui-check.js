@@ -23,7 +23,10 @@
  * (the graph and the clients table are checked on them); the channel is
  * paused by a click.  --empty-topic/--empty-channel must hold messages
  * and get no more: it is emptied by a click and must reach depth 0 on
- * every node.  A screenshot of each view goes to DIR/<view>.png.
+ * every node.  With --stash-topic (messages at the topic, no channel)
+ * and --doomed-topic/--doomed-channel (on every node, --lookupd given),
+ * the topic actions are clicked too: see topicActions.  A screenshot of
+ * each view goes to DIR/<view>.png.
  *
  * Each check prints one TAP-like line "ok - ..." or "not ok - ..."; the
  * last line is "summary: passed=N failed=N"; exit 0 only when all passed
@@ -40,7 +43,8 @@ function usage(msg) {
 		console.error("ui-check.js: " + msg);
 	console.error("usage: node ui-check.js --admin URL --nsqd ADDRS " +
 	    "--topic T --channel C --empty-topic T --empty-channel C " +
-	    "--shots DIR [--lookupd ADDR] [--timeout SECONDS]");
+	    "--shots DIR [--lookupd ADDR] [--stash-topic T --doomed-topic T " +
+	    "--doomed-channel C] [--timeout SECONDS]");
 	process.exit(2);
 }
 
@@ -142,6 +146,19 @@ async function confirmClick(page, sel, ok) {
 	await page.waitForFunction(() => !document.querySelector("#confirm[open]"),
 	    { timeout: 5000 });
 	return q;
+}
+
+/*
+ * Clicks sel and dismisses the confirmation: measure() (a count, above
+ * 0 before) must read the same after.
+ */
+async function dismissKeeps(page, sel, measure, what) {
+	const before = await measure();
+	await confirmClick(page, sel, false);
+	await sleep(500);
+	const after = await measure();
+	check(before > 0 && after === before, what + " (" + before + ")",
+	    "now " + after);
 }
 
 async function main() {
@@ -285,13 +302,10 @@ async function run(page) {
 	    x.topics.filter((t) => t.topic_name === opt.empty_topic).flatMap(
 	    (t) => t.channels.filter((c) => c.channel_name ===
 	    opt.empty_channel))).reduce((n, c) => n + c.depth, 0);
-	const before = await depthOf();
 	await open(page, "/topics/" + encodeURIComponent(opt.empty_topic) +
 	    "/" + encodeURIComponent(opt.empty_channel));
-	await confirmClick(page, 'button[data-action="empty"]', false);
-	await sleep(500);
-	check(before > 0 && (await depthOf()) === before,
-	    "empty cancelled leaves the depth (" + before + ")");
+	await dismissKeeps(page, 'button[data-action="empty"]', depthOf,
+	    "empty cancelled leaves the depth");
 	await confirmClick(page, 'button[data-action="empty"]', true);
 	check(await until(15, async () => (await depthOf()) === 0),
 	    "empty confirmed: depth 0 on every nsqd");
@@ -344,6 +358,146 @@ async function run(page) {
 	st = await stats();
 	check(st.some((s) => s.topics.some((t) => t.topic_name ===
 	    opt.empty_topic)), "delete cancelled leaves the topic");
+
+	if (opt.stash_topic)
+		await topicActions(page);
+}
+
+/* The topic named on every nsqd's /stats, each an object or undefined. */
+async function topicOnEach(name) {
+	return (await stats()).map((s) => s.topics.find((t) =>
+	    t.topic_name === name));
+}
+
+/* The producers nsqlookupd's /lookup lists for a topic ([] on 404). */
+async function lookupProducers(topic) {
+	const r = await fetch(`http://${opt.lookupd}/lookup?topic=` +
+	    encodeURIComponent(topic));
+	if (r.status === 404)
+		return [];
+	const j = await r.json();
+	return ((j.data || j).producers || []).map((p) =>
+	    p.broadcast_address + ":" + p.http_port);
+}
+
+/*
+ * Topic-level actions, each cancelled first (nothing changes), then
+ * confirmed and checked on every nsqd (and nsqlookupd): pause and
+ * unpause --stash-topic, empty it (depth 0 everywhere), tombstone
+ * --doomed-topic on the first node, delete its channel --doomed-channel,
+ * then the topic itself.
+ */
+async function topicActions(page) {
+	const stash = opt.stash_topic, doomed = opt.doomed_topic;
+	const dchan = opt.doomed_channel;
+	const tpath = (t) => "/topics/" + encodeURIComponent(t);
+
+	await open(page, tpath(stash));
+	await page.waitForSelector('#pause[data-action="pause"]');
+	let q = await confirmClick(page, '#pause[data-action="pause"]', false);
+	await sleep(500);
+	let ts = await topicOnEach(stash);
+	check(ts.every((t) => t && !t.paused), "topic pause cancelled: " +
+	    "no nsqd reports it paused", q);
+	q = await confirmClick(page, '#pause[data-action="pause"]', true);
+	check(/pause/.test(q) && q.includes(stash), "topic pause asks for " +
+	    "confirmation", q);
+	check(await until(15, async () => (await topicOnEach(stash)).every(
+	    (t) => t && t.paused)), "topic pause by click: every nsqd " +
+	    "reports it paused");
+	check(await until(15, () => page.$eval("#pause",
+	    (b) => b.dataset.action === "unpause")), "the page shows the " +
+	    "topic paused (Unpause offered)");
+	const flashText = await page.$eval("#flash", (e) => e.textContent);
+	check(/Done: pause/.test(flashText), "the topic pause's result is " +
+	    "shown", flashText);
+	await shot(page, "topic-paused");
+	await confirmClick(page, '#pause[data-action="unpause"]', true);
+	check(await until(15, async () => (await topicOnEach(stash)).every(
+	    (t) => t && !t.paused)), "topic unpause by click: every nsqd " +
+	    "reports it unpaused");
+
+	/* Empty: the topic's own depth (it has no channel). */
+	const depth = async () => (await topicOnEach(stash)).reduce(
+	    (n, t) => n + (t ? t.depth : 0), 0);
+	await dismissKeeps(page, 'button[data-action="empty"]', depth,
+	    "topic empty cancelled leaves the depth");
+	await confirmClick(page, 'button[data-action="empty"]', true);
+	check(await until(15, async () => (await topicOnEach(stash)).every(
+	    (t) => t && t.depth === 0)), "topic empty by click: depth 0 on " +
+	    "every nsqd");
+	check(await until(15, () => page.$eval("#nodes tr.total",
+	    (r) => r.cells[1].textContent === "0").catch(() => false)),
+	    "the page shows the topic's depth 0");
+	await shot(page, "topic-emptied");
+
+	/* Tombstone on the first node, by the ✘ of its row. */
+	const node = nsqds[0];
+	const tomb = `#nodes button[data-tombstone="${node}"]`;
+	const listed = await until(20, async () => {
+		const p = await lookupProducers(doomed);
+		return nsqds.every((n) => p.includes(n)) ? p : null;
+	});
+	check(listed, "nsqlookupd lists every node for " + doomed);
+	await open(page, tpath(doomed));
+	await page.waitForSelector(tomb);
+	q = await confirmClick(page, tomb, false);
+	await sleep(500);
+	check(/tombstone/.test(q) && q.includes(node) &&
+	    (await lookupProducers(doomed)).includes(node),
+	    "tombstone cancelled: nsqlookupd still lists " + node, q);
+	await confirmClick(page, tomb, true);
+	const gone = await until(15, async () => {
+		const p = await lookupProducers(doomed);
+		return !p.includes(node) && nsqds.slice(1).every((n) =>
+		    p.includes(n)) ? p : null;
+	});
+	check(gone, "tombstone by click: nsqlookupd's /lookup no longer " +
+	    "lists " + node + ", still the others",
+	    String(await lookupProducers(doomed)));
+	check(await until(15, () => page.$$eval("#nodes tbody tr:not(.total)",
+	    (r, n) => !r.some((x) => x.textContent.includes(n)), node)
+	    .catch(() => false)), "the topic view drops the tombstoned node");
+	await shot(page, "tombstoned");
+
+	/* Delete the channel, then the topic, from their own views. */
+	const chanOn = async () => (await topicOnEach(doomed)).filter((t) =>
+	    t && t.channels.some((c) => c.channel_name === dchan)).length;
+	const lookupChans = async () => {
+		const r = await json(`http://${opt.lookupd}/channels?topic=` +
+		    encodeURIComponent(doomed));
+		return (r.data || r).channels || [];
+	};
+	await open(page, tpath(doomed) + "/" + encodeURIComponent(dchan));
+	await page.waitForSelector('button[data-action="delete"]');
+	await dismissKeeps(page, 'button[data-action="delete"]', chanOn,
+	    "channel delete cancelled leaves it on the nsqd nodes, count");
+	await confirmClick(page, 'button[data-action="delete"]', true);
+	check(await until(15, async () => (await chanOn()) === 0 &&
+	    !(await lookupChans()).includes(dchan)), "channel delete by " +
+	    "click: gone from every nsqd and nsqlookupd");
+	check(await until(10, () => page.url() === admin + tpath(doomed)),
+	    "after deleting, the page shows the topic", page.url());
+	await page.waitForFunction(() => document.body.dataset.loaded,
+	    { timeout: 20000 });
+	await shot(page, "channel-deleted");
+
+	await open(page, tpath(doomed));
+	await page.waitForSelector('button[data-action="delete"]');
+	await confirmClick(page, 'button[data-action="delete"]', true);
+	const lookupTopics = async () => {
+		const r = await json(`http://${opt.lookupd}/topics`);
+		return (r.data || r).topics || [];
+	};
+	check(await until(15, async () => (await topicOnEach(doomed)).every(
+	    (t) => !t) && !(await lookupTopics()).includes(doomed) &&
+	    (await lookupProducers(doomed)).length === 0),
+	    "topic delete by click: gone from every nsqd and nsqlookupd");
+	check(await until(10, () => page.url() === admin + "/"),
+	    "after deleting, the page shows the topics list", page.url());
+	check(await until(10, async () => !(await column(page, "#topics", 0))
+	    .includes(doomed)), "the topics list no longer shows " + doomed);
+	await shot(page, "topic-deleted");
 }
 
 async function dead(page) {

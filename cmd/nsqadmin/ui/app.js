@@ -519,6 +519,64 @@ function topicsView() {
 	return v;
 }
 
+/* ---- what the topic and channel views share ---- */
+
+/* Their Empty, Delete and Pause buttons; what: "Topic" or "Channel". */
+function queueButtons(what) {
+	return '<div class="actions">' +
+	    '<button class="warn" data-action="empty">Empty Queue</button>' +
+	    '<button class="danger" data-action="delete">Delete ' + what +
+	    "</button>" +
+	    '<button id="pause" data-action="pause">Pause ' + what +
+	    "</button></div>";
+}
+
+/* The paused label and the Pause button's state from d.paused. */
+function drawPaused(el, d, what) {
+	$("#paused", el).innerHTML = pausedLabel(d);
+	var pb = $("#pause", el);
+	pb.dataset.action = d.paused ? "unpause" : "pause";
+	pb.textContent = (d.paused ? "Unpause " : "Pause ") + what;
+}
+
+/*
+ * The views' action: asks about NAME, then DELETE url (and goes to
+ * page path after) or POST it {action}.
+ */
+function queueAction(name, url, after) {
+	return function (a) {
+		var q = "Are you sure you want to <strong>" + esc(a) +
+		    "</strong> <em>" + esc(name) + "</em>?";
+		if (a === "delete")
+			return act(q, "DELETE", url, undefined, function () {
+				navigate(page(after));
+			});
+		return act(q, "POST", url, { action: a }, refresh);
+	};
+}
+
+/*
+ * A channel's queue columns after the first (a topic's channels, a
+ * channel's nodes, a node's channels): the rate when rateKey is given,
+ * the connections by conns(row) when that is.
+ */
+function channelCols(first, rateKey, conns) {
+	var cols = [
+		first,
+		numCol("depth", "Depth"),
+		{ title: "Memory + Disk", cell: memDisk },
+		numCol("in_flight_count", "In-Flight"),
+		numCol("deferred_count", "Deferred"),
+		numCol("requeue_count", "Requeued"),
+		numCol("timeout_count", "Timed Out"),
+		numCol("message_count", "Messages")
+	];
+	if (rateKey)
+		cols.push(rateCol(rateKey));
+	cols.push(numCol("client_count", "Connections", conns));
+	return cols;
+}
+
 function topicView(topic) {
 	var st = { nodes: { sort: "node", asc: true },
 	    channels: { sort: "channel_name", asc: true } };
@@ -549,11 +607,7 @@ function topicView(topic) {
 		if (!el.firstChild) {
 			el.innerHTML = '<h2>Topic <span class="name"></span>' +
 			    '<span id="paused"></span></h2>' +
-			    '<div class="actions">' +
-			    '<button class="warn" data-action="empty">Empty Queue</button>' +
-			    '<button class="danger" data-action="delete">Delete Topic</button>' +
-			    '<button id="pause" data-action="pause">Pause Topic</button>' +
-			    "</div><div id=\"graph\"></div><h3>Topic Message Queue</h3>" +
+			    queueButtons("Topic") + "<div id=\"graph\"></div><h3>Topic Message Queue</h3>" +
 			    '<div id="nodes-area"></div><h3>Channel Message Queues</h3>' +
 			    '<div id="channels-area"></div>';
 			$(".name", el).textContent = topic;
@@ -574,21 +628,10 @@ function topicView(topic) {
 		v.d = d;
 		v.draw(el);
 	};
-	v.action = function (a) {
-		var q = "Are you sure you want to <strong>" + esc(a) +
-		    "</strong> <em>" + esc(topic) + "</em>?";
-		if (a === "delete")
-			return act(q, "DELETE", url, undefined, function () {
-				navigate(page("/"));
-			});
-		return act(q, "POST", url, { action: a }, refresh);
-	};
+	v.action = queueAction(topic, url, "/");
 	v.draw = function (el) {
 		var d = v.d, nodes = d.nodes || [];
-		$("#paused", el).innerHTML = pausedLabel(d);
-		var pb = $("#pause", el);
-		pb.dataset.action = d.paused ? "unpause" : "pause";
-		pb.textContent = d.paused ? "Unpause Topic" : "Pause Topic";
+		drawPaused(el, d, "Topic");
 		$("#graph", el).innerHTML = graph(graphPoints(d.hist,
 		    "t:" + topic), topic);
 		if (!nodes.length) {
@@ -618,24 +661,15 @@ function topicView(topic) {
 				})
 			], nodes, st.nodes, { total: d });
 		}
-		$("#channels-area", el).innerHTML = table("channels", [
+		$("#channels-area", el).innerHTML = table("channels", channelCols(
 			{ key: "channel_name", title: "Channel", cell: function (r) {
 				return link("/topics/" + enc(topic) + "/" +
 				    enc(r.channel_name), r.channel_name) +
 				    pausedLabel(r);
 			} },
-			numCol("depth", "Depth"),
-			{ title: "Memory + Disk", cell: memDisk },
-			numCol("in_flight_count", "In-Flight"),
-			numCol("deferred_count", "Deferred"),
-			numCol("requeue_count", "Requeued"),
-			numCol("timeout_count", "Timed Out"),
-			numCol("message_count", "Messages"),
-			rateCol(function (r) {
+			function (r) {
 				return "c:" + topic + "/" + r.channel_name;
-			}),
-			numCol("client_count", "Connections")
-		], d.channels || [], st.channels, { empty: "no channels" });
+			}), d.channels || [], st.channels, { empty: "no channels" });
 	};
 	return v;
 }
@@ -713,11 +747,7 @@ function channelView(topic, channel) {
 			el.innerHTML = '<h2>' + link("/topics/" + enc(topic), topic) +
 			    ' / Channel <span class="name"></span>' +
 			    '<span id="paused"></span></h2>' +
-			    '<div class="actions">' +
-			    '<button class="warn" data-action="empty">Empty Queue</button>' +
-			    '<button class="danger" data-action="delete">Delete Channel</button>' +
-			    '<button id="pause" data-action="pause">Pause Channel</button>' +
-			    '</div><div id="graph"></div><h3>Channel</h3>' +
+			    queueButtons("Channel") + '<div id="graph"></div><h3>Channel</h3>' +
 			    '<div id="nodes-area"></div><h3>Client Connections ' +
 			    '<small id="client-count"></small></h3>' +
 			    '<div id="clients-area"></div>';
@@ -732,21 +762,11 @@ function channelView(topic, channel) {
 		v.d = d;
 		v.draw(el);
 	};
-	v.action = function (a) {
-		var q = "Are you sure you want to <strong>" + esc(a) +
-		    "</strong> <em>" + esc(topic + "/" + channel) + "</em>?";
-		if (a === "delete")
-			return act(q, "DELETE", url, undefined, function () {
-				navigate(page("/topics/" + enc(topic)));
-			});
-		return act(q, "POST", url, { action: a }, refresh);
-	};
+	v.action = queueAction(topic + "/" + channel, url,
+	    "/topics/" + enc(topic));
 	v.draw = function (el) {
 		var d = v.d, clients = d.clients || [];
-		$("#paused", el).innerHTML = pausedLabel(d);
-		var pb = $("#pause", el);
-		pb.dataset.action = d.paused ? "unpause" : "pause";
-		pb.textContent = d.paused ? "Unpause Channel" : "Pause Channel";
+		drawPaused(el, d, "Channel");
 		$("#graph", el).innerHTML = graph(graphPoints(d.hist, key),
 		    topic + "/" + channel);
 		if (d.channel_name === undefined) {
@@ -754,24 +774,15 @@ function channelView(topic, channel) {
 			    'alert-warning"><strong>Notice</strong> This channel ' +
 			    "exists on no node.</div>";
 		} else {
-			$("#nodes-area", el).innerHTML = table("nodes", [
+			$("#nodes-area", el).innerHTML = table("nodes", channelCols(
 				{ key: "node", title: "NSQd Host", cell: function (r) {
 					return r === d ? "Total" :
 					    link("/nodes/" + enc(r.node), r.node) +
 					    pausedLabel(r);
 				} },
-				numCol("depth", "Depth"),
-				{ title: "Memory + Disk", cell: memDisk },
-				numCol("in_flight_count", "In-Flight"),
-				numCol("deferred_count", "Deferred"),
-				numCol("requeue_count", "Requeued"),
-				numCol("timeout_count", "Timed Out"),
-				numCol("message_count", "Messages"),
-				rateCol(function (r) {
+				function (r) {
 					return r === d ? key : key + "@" + r.node;
-				}),
-				numCol("client_count", "Connections")
-			], d.nodes || [], st.nodes, { total: d });
+				}), d.nodes || [], st.nodes, { total: d });
 		}
 		$("#client-count", el).textContent = "(" + clients.length + ")";
 		$("#clients-area", el).innerHTML = table("clients", clientCols,
@@ -886,23 +897,14 @@ function nodeView(node) {
 		(d.topics || []).forEach(function (t) {
 			(t.channels || []).forEach(function (c) { ch.push(c); });
 		});
-		html += "<h3>Channels</h3>" + table("node-channels", [
+		html += "<h3>Channels</h3>" + table("node-channels", channelCols(
 			{ title: "Channel", cell: function (r) {
 				return link("/topics/" + enc(r.topic_name) + "/" +
 				    enc(r.channel_name), r.topic_name + "/" +
 				    r.channel_name) + pausedLabel(r);
-			} },
-			numCol("depth", "Depth"),
-			{ title: "Memory + Disk", cell: memDisk },
-			numCol("in_flight_count", "In-Flight"),
-			numCol("deferred_count", "Deferred"),
-			numCol("requeue_count", "Requeued"),
-			numCol("timeout_count", "Timed Out"),
-			numCol("message_count", "Messages"),
-			numCol("client_count", "Connections", function (r) {
+			} }, null, function (r) {
 				return (r.clients || []).length;
-			})
-		], ch, {}, { empty: "no channels" });
+			}), ch, {}, { empty: "no channels" });
 		var cl = [];
 		ch.forEach(function (c) {
 			(c.clients || []).forEach(function (x) { cl.push(x); });
