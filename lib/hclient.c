@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <ctype.h>
 #include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -91,9 +92,25 @@ hclient_split_url(const char *url, int *https, char *hostport, size_t hplen,
 		snprintf(err, errlen, "user info is not supported in %s", url);
 		return -1;
 	}
+	/*
+	 * As Go's url.Parse: a host holds RFC 3986 reg-name, IP literal and
+	 * port characters only, so "a b" or a control byte is refused here
+	 * rather than sent to the resolver.
+	 */
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)hostport[i]) &&
+		    strchr("-._~!$&'()*+,;=%:[]", hostport[i]) == NULL) {
+			snprintf(err, errlen, "invalid character in host of %s",
+			    url);
+			return -1;
+		}
 	/* No port: the scheme's. */
 	if (net_split_hostport(hostport, host, sizeof(host), &port) == -1) {
 		if (strchr(hostport, ':') != NULL && hostport[0] != '[') {
+			snprintf(err, errlen, "invalid host in %s", url);
+			return -1;
+		}
+		if (hostport[0] == '[' && strchr(hostport, ']') == NULL) {
 			snprintf(err, errlen, "invalid host in %s", url);
 			return -1;
 		}
@@ -102,6 +119,9 @@ hclient_split_url(const char *url, int *https, char *hostport, size_t hplen,
 			return -1;
 		}
 		snprintf(hostport + n, hplen - n, ":%d", *https ? 443 : 80);
+	} else if (host[0] == '\0') {
+		snprintf(err, errlen, "no host in request URL %s", url);
+		return -1;
 	}
 	/* The fragment stays here, as Go's client never sends it. */
 	n = strcspn(slash, "#");
