@@ -258,6 +258,53 @@ snappy_in(struct cz *z, const void *in, size_t len, struct buf *out,
 	return 0;
 }
 
+/*
+ * Inflate at most limit plain bytes.  zlib may keep output it could not
+ * write (avail_out ran out) with all input taken, so this runs even for
+ * len 0, and stops only when a step makes no progress or limit is met.
+ */
+static int
+inflate_max(struct cz *z, const void *in, size_t len, struct buf *out,
+    size_t limit, size_t *used, char *err, size_t errlen)
+{
+	size_t step, got;
+	uInt had_in;
+	int r;
+
+	z->inf.next_in = (Bytef *)(uintptr_t)in;
+	z->inf.avail_in = (uInt)len;
+	while (limit > 0) {
+		step = limit < 16384 ? limit : 16384;
+		if (buf_reserve(out, step) == -1)
+			return fail(err, errlen, "decompressed data too large");
+		had_in = z->inf.avail_in;
+		z->inf.next_out = (Bytef *)out->data + out->len;
+		z->inf.avail_out = (uInt)step;
+		r = inflate(&z->inf, Z_SYNC_FLUSH);
+		got = step - z->inf.avail_out;
+		out->len += got;
+		limit -= got;
+		if (r == Z_STREAM_END)
+			return fail(err, errlen, "deflate stream ended");
+		if (r != Z_OK && r != Z_BUF_ERROR)
+			return fail(err, errlen, "corrupt deflate stream");
+		if (got == 0 && z->inf.avail_in == had_in)
+			break;
+	}
+	*used = len - z->inf.avail_in;
+	return 0;
+}
+
+int
+cz_decompress_max(struct cz *z, const void *in, size_t len, struct buf *out,
+    size_t limit, size_t *used, char *err, size_t errlen)
+{
+	if (z->kind == CZ_DEFLATE)
+		return inflate_max(z, in, len, out, limit, used, err, errlen);
+	*used = len;
+	return snappy_in(z, in, len, out, err, errlen);
+}
+
 int
 cz_decompress(struct cz *z, const void *in, size_t len, struct buf *out,
     char *err, size_t errlen)
