@@ -271,15 +271,19 @@ int
 http_auth_routes(struct nsqd *n, const struct http_route *routes,
     size_t nroutes, struct http_route **out)
 {
-	struct http_gate *g = xcalloc(1, sizeof(*g));
+	struct http_gate *g = n->http_gate;
 	size_t i;
 
-	g->n = n;
-	g->orig = xreallocarray(NULL, nroutes, sizeof(*routes));
-	memcpy(g->orig, routes, nroutes * sizeof(*routes));
-	g->norig = nroutes;
-	hmap_init(&g->cache);
-	TAILQ_INIT(&g->waiting);
+	/* HTTP and HTTPS serve the same routes: one gate and cache. */
+	if (g == NULL) {
+		g = xcalloc(1, sizeof(*g));
+		g->n = n;
+		g->orig = xreallocarray(NULL, nroutes, sizeof(*routes));
+		memcpy(g->orig, routes, nroutes * sizeof(*routes));
+		g->norig = nroutes;
+		hmap_init(&g->cache);
+		TAILQ_INIT(&g->waiting);
+	}
 	*out = xreallocarray(NULL, nroutes, sizeof(*routes));
 	memcpy(*out, routes, nroutes * sizeof(*routes));
 	for (i = 0; i < nroutes; i++)
