@@ -14,6 +14,13 @@
 #define SNAPPY_MAX_BLOCK	65536
 /* The longest chunk: a checksum and the worst-case encoding of a block. */
 #define SNAPPY_MAX_CHUNK	(4 + 32 + SNAPPY_MAX_BLOCK + SNAPPY_MAX_BLOCK / 6)
+/*
+ * Input taken per step by cz_decompress_max: snappy expands at most
+ * about 21 times (a 3-byte copy of 64), so a step and the chunk it may
+ * complete decode to well under SNAPPY_SPILL_MAX.
+ */
+#define SNAPPY_STEP		4096
+#define SNAPPY_SPILL_MAX	(8 * SNAPPY_MAX_BLOCK)
 #define CHUNK_COMPRESSED	0x00
 #define CHUNK_UNCOMPRESSED	0x01
 #define CHUNK_PADDING		0xfe
@@ -31,6 +38,7 @@ struct cz {
 	bool		got_id;		/* snappy: stream identifier seen */
 	struct buf	pend;		/* snappy: a partial incoming chunk */
 	char		*scratch;	/* snappy: one chunk's worth */
+	struct buf	spill;		/* snappy: decoded, not given yet */
 };
 
 static uint32_t crc_table[256];
@@ -90,6 +98,7 @@ cz_new(enum cz_kind kind, int level)
 		}
 	} else {
 		buf_init(&z->pend, 0, 4 + SNAPPY_MAX_CHUNK);
+		buf_init(&z->spill, 0, SNAPPY_SPILL_MAX);
 		z->scratch = xmalloc(snappy_max_compressed_length(
 		    SNAPPY_MAX_BLOCK) + SNAPPY_MAX_BLOCK);
 	}
@@ -106,6 +115,7 @@ cz_free(struct cz *z)
 		deflateEnd(&z->def);
 	} else {
 		buf_free(&z->pend);
+		buf_free(&z->spill);
 		free(z->scratch);
 	}
 	free(z);
@@ -295,14 +305,46 @@ inflate_max(struct cz *z, const void *in, size_t len, struct buf *out,
 	return 0;
 }
 
+/*
+ * Snappy at most limit plain bytes: chunks are decoded whole, so what
+ * passes limit waits in spill.  Input goes in SNAPPY_STEP bytes at a
+ * time, and only while spill is empty: a step completes at most a few
+ * 64 KiB chunks, which bounds spill.
+ */
+static int
+snappy_max(struct cz *z, const void *in, size_t len, struct buf *out,
+    size_t limit, size_t *used, char *err, size_t errlen)
+{
+	const char *p = in;
+	size_t n;
+
+	*used = 0;
+	for (;;) {
+		n = buf_len(&z->spill) < limit ? buf_len(&z->spill) : limit;
+		if (n > 0) {
+			if (buf_append(out, buf_data(&z->spill), n) == -1)
+				return fail(err, errlen,
+				    "decompressed data too large");
+			buf_consume(&z->spill, n);
+			limit -= n;
+		}
+		if (limit == 0 || buf_len(&z->spill) > 0 || *used == len)
+			return 0;
+		buf_reset(&z->spill);
+		n = len - *used < SNAPPY_STEP ? len - *used : SNAPPY_STEP;
+		if (snappy_in(z, p + *used, n, &z->spill, err, errlen) == -1)
+			return -1;
+		*used += n;
+	}
+}
+
 int
 cz_decompress_max(struct cz *z, const void *in, size_t len, struct buf *out,
     size_t limit, size_t *used, char *err, size_t errlen)
 {
 	if (z->kind == CZ_DEFLATE)
 		return inflate_max(z, in, len, out, limit, used, err, errlen);
-	*used = len;
-	return snappy_in(z, in, len, out, err, errlen);
+	return snappy_max(z, in, len, out, limit, used, err, errlen);
 }
 
 int
