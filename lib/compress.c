@@ -14,6 +14,13 @@
 #define SNAPPY_MAX_BLOCK	65536
 /* The longest chunk: a checksum and the worst-case encoding of a block. */
 #define SNAPPY_MAX_CHUNK	(4 + 32 + SNAPPY_MAX_BLOCK + SNAPPY_MAX_BLOCK / 6)
+/*
+ * Input taken per step by cz_decompress_max: snappy expands at most
+ * about 21 times (a 3-byte copy of 64), so a step and the chunk it may
+ * complete decode to well under SNAPPY_SPILL_MAX.
+ */
+#define SNAPPY_STEP		4096
+#define SNAPPY_SPILL_MAX	(8 * SNAPPY_MAX_BLOCK)
 #define CHUNK_COMPRESSED	0x00
 #define CHUNK_UNCOMPRESSED	0x01
 #define CHUNK_PADDING		0xfe
@@ -31,6 +38,7 @@ struct cz {
 	bool		got_id;		/* snappy: stream identifier seen */
 	struct buf	pend;		/* snappy: a partial incoming chunk */
 	char		*scratch;	/* snappy: one chunk's worth */
+	struct buf	spill;		/* snappy: decoded, not given yet */
 };
 
 static uint32_t crc_table[256];
@@ -90,6 +98,7 @@ cz_new(enum cz_kind kind, int level)
 		}
 	} else {
 		buf_init(&z->pend, 0, 4 + SNAPPY_MAX_CHUNK);
+		buf_init(&z->spill, 0, SNAPPY_SPILL_MAX);
 		z->scratch = xmalloc(snappy_max_compressed_length(
 		    SNAPPY_MAX_BLOCK) + SNAPPY_MAX_BLOCK);
 	}
@@ -106,6 +115,7 @@ cz_free(struct cz *z)
 		deflateEnd(&z->def);
 	} else {
 		buf_free(&z->pend);
+		buf_free(&z->spill);
 		free(z->scratch);
 	}
 	free(z);
@@ -256,6 +266,85 @@ snappy_in(struct cz *z, const void *in, size_t len, struct buf *out,
 		}
 	}
 	return 0;
+}
+
+/*
+ * Inflate at most limit plain bytes.  zlib may keep output it could not
+ * write (avail_out ran out) with all input taken, so this runs even for
+ * len 0, and stops only when a step makes no progress or limit is met.
+ */
+static int
+inflate_max(struct cz *z, const void *in, size_t len, struct buf *out,
+    size_t limit, size_t *used, char *err, size_t errlen)
+{
+	size_t step, got;
+	uInt had_in;
+	int r;
+
+	z->inf.next_in = (Bytef *)(uintptr_t)in;
+	z->inf.avail_in = (uInt)len;
+	while (limit > 0) {
+		step = limit < 16384 ? limit : 16384;
+		if (buf_reserve(out, step) == -1)
+			return fail(err, errlen, "decompressed data too large");
+		had_in = z->inf.avail_in;
+		z->inf.next_out = (Bytef *)out->data + out->len;
+		z->inf.avail_out = (uInt)step;
+		r = inflate(&z->inf, Z_SYNC_FLUSH);
+		got = step - z->inf.avail_out;
+		out->len += got;
+		limit -= got;
+		if (r == Z_STREAM_END)
+			return fail(err, errlen, "deflate stream ended");
+		if (r != Z_OK && r != Z_BUF_ERROR)
+			return fail(err, errlen, "corrupt deflate stream");
+		if (got == 0 && z->inf.avail_in == had_in)
+			break;
+	}
+	*used = len - z->inf.avail_in;
+	return 0;
+}
+
+/*
+ * Snappy at most limit plain bytes: chunks are decoded whole, so what
+ * passes limit waits in spill.  Input goes in SNAPPY_STEP bytes at a
+ * time, and only while spill is empty: a step completes at most a few
+ * 64 KiB chunks, which bounds spill.
+ */
+static int
+snappy_max(struct cz *z, const void *in, size_t len, struct buf *out,
+    size_t limit, size_t *used, char *err, size_t errlen)
+{
+	const char *p = in;
+	size_t n;
+
+	*used = 0;
+	for (;;) {
+		n = buf_len(&z->spill) < limit ? buf_len(&z->spill) : limit;
+		if (n > 0) {
+			if (buf_append(out, buf_data(&z->spill), n) == -1)
+				return fail(err, errlen,
+				    "decompressed data too large");
+			buf_consume(&z->spill, n);
+			limit -= n;
+		}
+		if (limit == 0 || buf_len(&z->spill) > 0 || *used == len)
+			return 0;
+		buf_reset(&z->spill);
+		n = len - *used < SNAPPY_STEP ? len - *used : SNAPPY_STEP;
+		if (snappy_in(z, p + *used, n, &z->spill, err, errlen) == -1)
+			return -1;
+		*used += n;
+	}
+}
+
+int
+cz_decompress_max(struct cz *z, const void *in, size_t len, struct buf *out,
+    size_t limit, size_t *used, char *err, size_t errlen)
+{
+	if (z->kind == CZ_DEFLATE)
+		return inflate_max(z, in, len, out, limit, used, err, errlen);
+	return snappy_max(z, in, len, out, limit, used, err, errlen);
 }
 
 int

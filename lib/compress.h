@@ -31,6 +31,17 @@ void	cz_free(struct cz *);
  */
 int	cz_decompress(struct cz *, const void *in, size_t len, struct buf *out,
 	    char *err, size_t errlen) __attribute__((warn_unused_result));
+/*
+ * As cz_decompress, but appends at most limit plain bytes and
+ * sets *used to the input bytes it took (the rest is to be passed again,
+ * with more after it), so a small read that inflates enormously is taken
+ * a bounded step at a time.  Output zlib holds back is given on the next
+ * call, even with len 0 (snappy: decoded chunks past limit wait in the
+ * struct cz).
+ */
+int	cz_decompress_max(struct cz *, const void *in, size_t len,
+	    struct buf *out, size_t limit, size_t *used, char *err,
+	    size_t errlen) __attribute__((warn_unused_result));
 /* Compress in[0, len) (len may be 0 for deflate: a bare flush) into out. */
 int	cz_compress(struct cz *, const void *in, size_t len, struct buf *out)
 	    __attribute__((warn_unused_result));

@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <ctype.h>
 #include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -24,9 +25,11 @@
 #include "buffer.h"
 #include "hclient.h"
 #include "net.h"
+#include "resolve.h"
 #include "xmalloc.h"
 
 enum hc_state {
+	HC_RESOLVING,	/* a name on resolve.h's thread */
 	HC_CONNECTING,
 	HC_HANDSHAKE,
 	HC_SENDING,
@@ -45,6 +48,7 @@ struct hclient_req {
 	SSL_CTX			*ssl_ctx;	/* https: for each address */
 	struct addrinfo		*ai_list;	/* the host's addresses */
 	struct addrinfo		*ai_next;	/* the next to try */
+	struct resolve		*rq;		/* HC_RESOLVING's lookup */
 	char			 host[256];	/* for SNI and the check */
 	struct buf		 out;
 	struct buf		 body;
@@ -91,9 +95,25 @@ hclient_split_url(const char *url, int *https, char *hostport, size_t hplen,
 		snprintf(err, errlen, "user info is not supported in %s", url);
 		return -1;
 	}
+	/*
+	 * As Go's url.Parse: a host holds RFC 3986 reg-name, IP literal and
+	 * port characters only, so "a b" or a control byte is refused here
+	 * rather than sent to the resolver.
+	 */
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)hostport[i]) &&
+		    strchr("-._~!$&'()*+,;=%:[]", hostport[i]) == NULL) {
+			snprintf(err, errlen, "invalid character in host of %s",
+			    url);
+			return -1;
+		}
 	/* No port: the scheme's. */
 	if (net_split_hostport(hostport, host, sizeof(host), &port) == -1) {
 		if (strchr(hostport, ':') != NULL && hostport[0] != '[') {
+			snprintf(err, errlen, "invalid host in %s", url);
+			return -1;
+		}
+		if (hostport[0] == '[' && strchr(hostport, ']') == NULL) {
 			snprintf(err, errlen, "invalid host in %s", url);
 			return -1;
 		}
@@ -102,6 +122,9 @@ hclient_split_url(const char *url, int *https, char *hostport, size_t hplen,
 			return -1;
 		}
 		snprintf(hostport + n, hplen - n, ":%d", *https ? 443 : 80);
+	} else if (host[0] == '\0') {
+		snprintf(err, errlen, "no host in request URL %s", url);
+		return -1;
 	}
 	/* The fragment stays here, as Go's client never sends it. */
 	n = strcspn(slash, "#");
@@ -422,6 +445,7 @@ io_cb(struct ev_loop *loop, ev_io *w, int revents)
 	case HC_RECEIVING:
 		do_receive(r);
 		break;
+	case HC_RESOLVING:	/* no socket yet */
 	case HC_FAILED:
 		break;
 	}
@@ -475,30 +499,72 @@ tls_setup(struct hclient_req *r, SSL_CTX *ctx)
 	return 0;
 }
 
+/* The host's addresses came: connect to the first that takes it. */
+static int
+addresses(struct hclient_req *r, struct addrinfo *res)
+{
+	r->ai_list = res;
+	r->ai_next = res;
+	if (dial_next(r) == -1)
+		return -1;
+	r->state = HC_CONNECTING;
+	ev_io_set(&r->io, r->fd, EV_WRITE);
+	ev_io_start(r->loop, &r->io);
+	return 0;
+}
+
+/* resolve.h's answer for a name. */
+static void
+resolved(void *arg, struct addrinfo *res, int e)
+{
+	struct hclient_req *r = arg;
+
+	r->rq = NULL;
+	if (e != 0) {
+		snprintf(r->err, sizeof(r->err), "dial: lookup %.200s: %s",
+		    r->host, e == EAI_SYSTEM ? strerror(errno) :
+		    gai_strerror(e));
+		finish(r, 0);
+		return;
+	}
+	if (addresses(r, res) == -1)
+		finish(r, 0);
+}
+
 /*
- * The host's addresses (getaddrinfo: at once for an address or a name in
- * /etc/hosts; a DNS name waits for the resolver).  -1 with r->err.
+ * The host's addresses: an IP address at once (AI_NUMERICHOST never
+ * asks a resolver); a name on resolve.h's thread, as even one in
+ * /etc/hosts may go on to DNS, whose wait would hold up the whole loop.
+ * -1 with r->err.
  */
 static int
 resolve(struct hclient_req *r, int port)
 {
-	struct addrinfo hints;
+	struct addrinfo hints, *res = NULL;
+	const char *host = r->host[0] != '\0' ? r->host : "127.0.0.1";
 	char ps[16];
 	int e;
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST;
 	snprintf(ps, sizeof(ps), "%d", port);
-	e = getaddrinfo(r->host[0] != '\0' ? r->host : "127.0.0.1", ps,
-	    &hints, &r->ai_list);
-	if (e != 0) {
+	if ((e = getaddrinfo(host, ps, &hints, &res)) == 0)
+		return addresses(r, res);
+	if (e != EAI_NONAME) {
 		snprintf(r->err, sizeof(r->err), "dial: lookup %.200s: %s",
 		    r->host, gai_strerror(e));
-		r->ai_list = NULL;
 		return -1;
 	}
-	r->ai_next = r->ai_list;
+	hints.ai_flags = 0;
+	r->state = HC_RESOLVING;
+	if ((r->rq = resolve_start(r->loop, host, ps, &hints, resolved,
+	    r)) == NULL) {
+		snprintf(r->err, sizeof(r->err), "dial: lookup %.200s: %s",
+		    r->host, strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 
@@ -559,16 +625,14 @@ hclient_request(struct ev_loop *loop, const char *method, const char *url,
 	}
 	if (https)
 		r->ssl_ctx = o->ssl_ctx;
-	if (resolve(r, port) == -1 || dial_next(r) == -1) {
+	if (resolve(r, port) == -1) {
 		/* Reported from the loop, as every other outcome. */
 		r->state = HC_FAILED;
 		ev_timer_set(&r->connect_t, 0., 0.);
 		ev_timer_start(loop, &r->connect_t);
 		return r;
 	}
-	r->state = HC_CONNECTING;
-	ev_io_set(&r->io, r->fd, EV_WRITE);
-	ev_io_start(loop, &r->io);
+	/* As Go's dialer's, the connect timeout covers the lookup. */
 	if (o->connect_timeout > 0) {
 		ev_timer_set(&r->connect_t, o->connect_timeout, 0.);
 		ev_timer_start(loop, &r->connect_t);
@@ -588,6 +652,7 @@ hclient_cancel(struct hclient_req *r)
 	ev_io_stop(r->loop, &r->io);
 	ev_timer_stop(r->loop, &r->connect_t);
 	ev_timer_stop(r->loop, &r->request_t);
+	resolve_cancel(r->rq);
 	SSL_free(r->ssl);
 	if (r->ai_list != NULL)
 		freeaddrinfo(r->ai_list);

@@ -1980,6 +1980,12 @@ http_req_peer(const struct http_req *req)
 	return req->peer;
 }
 
+SSL *
+http_req_ssl(const struct http_req *req)
+{
+	return req->conn != NULL ? req->conn->ssl : NULL;
+}
+
 double
 http_req_start(const struct http_req *req)
 {

@@ -163,6 +163,12 @@ const char *http_req_header(const struct http_req *, const char *name);
 const void *http_req_body(const struct http_req *, size_t *len);
 /* The client's address: "ip:port", "[ip6]:port", or "@" for unix sockets. */
 const char *http_req_peer(const struct http_req *);
+struct ssl_st;
+/*
+ * The TLS session the request came over: NULL for plain HTTP or once the
+ * connection is gone.  The server owns it; read it before returning.
+ */
+struct ssl_st *http_req_ssl(const struct http_req *);
 /* ev_now() when the request's first byte was parsed. */
 double	http_req_start(const struct http_req *);
 /* 1 once the connection of a held request is gone (reply is discarded). */

@@ -49,6 +49,12 @@ struct client_ops {
 	 */
 	void	(*reread)(struct client *);
 	/*
+	 * c->in lacks a whole command: decompress more of what was read
+	 * into it, a bounded step (never past c->in's maximum); how many
+	 * bytes it added.  NULL: c->in is all there is.
+	 */
+	size_t	(*refill)(struct client *);
+	/*
 	 * AUTH, or an authorization past its TTL: query the auth servers
 	 * with c->auth_secret, holding the client's input meanwhile; the
 	 * answer comes back through v2_auth_done, from the loop.  -1 when

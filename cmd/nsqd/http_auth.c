@@ -2,7 +2,7 @@
  * --http-auth-required (ours; Go nsqd 1.3.0 leaves its HTTP API open):
  * every HTTP request but /ping carries "Authorization: Bearer <secret>",
  * which is checked against the --auth-http-address servers as AUTH's
- * secret is (auth.c), and the answers are cached per secret for their
+ * secret is (auth.c), and the answers are cached per secret (and TLS state) for their
  * TTL.  The request is held (http_req_hold) while the servers are
  * asked, so the loop serves everyone else meanwhile.  What each route
  * needs:
@@ -19,8 +19,13 @@
  * 401 {"message":"AUTH_FAILED"} (the servers refused it, or it has no
  * authorization) and 403 {"message":"FORBIDDEN"}.
  */
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "auth.h"
 #include "hmap.h"
@@ -42,7 +47,7 @@ struct waiting {
 	struct http_gate	*g;
 	struct http_req		*req;
 	const struct http_route	*orig;
-	char			*secret;
+	char			*secret;	/* the cache key (cache_key) */
 	struct auth_query	*q;
 	TAILQ_ENTRY(waiting)	 link;
 };
@@ -182,6 +187,20 @@ answered(void *arg, struct auth_state *st, const char *err)
 	waiting_free(w);
 }
 
+/*
+ * The cache's key: "1" or "0" for TLS, the common name, a NUL-free
+ * separator, the secret (a header value holds no newline).  Caller frees.
+ */
+static char *
+cache_key(bool tls, const char *cn, const char *secret)
+{
+	size_t l = strlen(cn) + strlen(secret) + 4;
+	char *k = xmalloc(l);
+
+	snprintf(k, l, "%c%s\n%s", tls ? '1' : '0', cn, secret);
+	return k;
+}
+
 /* The handler of every gated route. */
 static void
 gate(struct http_req *req, void *arg)
@@ -193,7 +212,8 @@ gate(struct http_req *req, void *arg)
 	const char *secret;
 	struct cached *e;
 	struct waiting *w;
-	char ip[256];
+	char ip[256], cn[256] = "", *key;
+	SSL *ssl;
 	int port;
 
 	if (orig == NULL) {
@@ -205,8 +225,27 @@ gate(struct http_req *req, void *arg)
 		return;
 	}
 	secret = h + 7;
-	e = hmap_get(&g->cache, secret, strlen(secret));
+	/*
+	 * As the TCP AUTH: tls says whether this request came over TLS (the
+	 * HTTPS listener), common_name is a client certificate's, if any.
+	 * Both are in the query, so they are in the cache's key with the
+	 * secret: an answer given for TLS is not reused over plain HTTP.
+	 */
+	if ((ssl = http_req_ssl(req)) != NULL) {
+		X509 *peer = SSL_get1_peer_certificate(ssl);
+
+		if (peer != NULL) {
+			if (X509_NAME_get_text_by_NID(
+			    X509_get_subject_name(peer), NID_commonName, cn,
+			    sizeof(cn)) < 0)
+				cn[0] = '\0';
+			X509_free(peer);
+		}
+	}
+	key = cache_key(ssl != NULL, cn, secret);
+	e = hmap_get(&g->cache, key, strlen(key));
 	if (e != NULL && e->st->expires >= ev_now(n->loop)) {
+		free(key);
 		decide(g, req, orig, e->st);
 		return;
 	}
@@ -217,9 +256,9 @@ gate(struct http_req *req, void *arg)
 	w->g = g;
 	w->req = req;
 	w->orig = orig;
-	w->secret = xstrdup(secret);
+	w->secret = key;
 	TAILQ_INSERT_TAIL(&g->waiting, w, link);
-	w->q = auth_query_start(n, secret, ip, false, "", answered, w);
+	w->q = auth_query_start(n, secret, ip, ssl != NULL, cn, answered, w);
 	if (w->q == NULL) {
 		waiting_free(w);
 		http_reply_error(req, 401, "AUTH_FAILED");
@@ -232,15 +271,19 @@ int
 http_auth_routes(struct nsqd *n, const struct http_route *routes,
     size_t nroutes, struct http_route **out)
 {
-	struct http_gate *g = xcalloc(1, sizeof(*g));
+	struct http_gate *g = n->http_gate;
 	size_t i;
 
-	g->n = n;
-	g->orig = xreallocarray(NULL, nroutes, sizeof(*routes));
-	memcpy(g->orig, routes, nroutes * sizeof(*routes));
-	g->norig = nroutes;
-	hmap_init(&g->cache);
-	TAILQ_INIT(&g->waiting);
+	/* HTTP and HTTPS serve the same routes: one gate and cache. */
+	if (g == NULL) {
+		g = xcalloc(1, sizeof(*g));
+		g->n = n;
+		g->orig = xreallocarray(NULL, nroutes, sizeof(*routes));
+		memcpy(g->orig, routes, nroutes * sizeof(*routes));
+		g->norig = nroutes;
+		hmap_init(&g->cache);
+		TAILQ_INIT(&g->waiting);
+	}
 	*out = xreallocarray(NULL, nroutes, sizeof(*routes));
 	memcpy(*out, routes, nroutes * sizeof(*routes));
 	for (i = 0; i < nroutes; i++)

@@ -373,9 +373,10 @@ validate(void)
 	for (size_t i = 0; i < o.auth_http_addresses.n; i++) {
 		char err[256];
 
+		/* A bad value is a usage error (exit 2), as a bad number. */
 		if (auth_check_address(o.auth_http_addresses.v[i], err,
 		    sizeof(err)) == -1)
-			fatalx("--auth-http-address %s: %s",
+			bad_value("auth-http-address",
 			    o.auth_http_addresses.v[i], err);
 	}
 }

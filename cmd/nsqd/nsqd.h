@@ -260,6 +260,7 @@ struct client {
 	struct buf		 plain;		/* frames to compress */
 	struct cz		*cz;		/* deflate or snappy, or NULL */
 	bool			 cz_started;	/* rest of in is compressed */
+	struct buf		 zin;		/* compressed, not inflated yet */
 	int			 cz_pending;	/* after TLS: -1 none, or kind */
 	int			 cz_pending_level;
 	struct buf		 zbuf;		/* compressed, to encrypt */

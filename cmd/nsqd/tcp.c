@@ -248,6 +248,8 @@ client_accept(struct nsqd *n, int fd)
 	buf_init(&c->out, 16384, (size_t)1 << 30);
 	buf_init(&c->plain, 0, (size_t)1 << 30);
 	buf_init(&c->zbuf, 0, (size_t)1 << 30);
+	/* The input limit and one read: as much as c->in may wait for. */
+	buf_init(&c->zin, 0, maxin + 65536);
 	c->cz_pending = -1;
 	net_addr_str(fd, 0, c->remote, sizeof(c->remote));
 	v2_init(c, n, &tcp_ops);
@@ -364,23 +366,46 @@ write_cb(struct ev_loop *loop, ev_io *w, int revents)
 	conn_flush(w->data);
 }
 
-/* Plain bytes from the peer: decompress if need be, into c->in. */
+/* Plain bytes from the peer (after TLS), into c->in or zin. */
 static int
 take_plain(struct client *c, const char *p, size_t n)
 {
-	char err[128];
-
-	if (c->cz != NULL) {
-		if (cz_decompress(c->cz, p, n, &c->in, err, sizeof(err)) == 0)
-			return 0;
-		log_error("[%s] - failed to read command - %s", c->remote, err);
-		conn_close(c, "bad compressed stream");
-		return -1;
-	}
-	if (buf_append(&c->in, p, n) == 0)
+	/*
+	 * Compressed bytes wait in zin: the engine inflates them a step at
+	 * a time as it parses (conn_refill), as a few bytes can inflate to
+	 * megabytes.
+	 */
+	if (buf_append(c->cz != NULL ? &c->zin : &c->in, p, n) == 0)
 		return 0;
 	conn_close(c, "input buffer full");
 	return -1;
+}
+
+/* The most one conn_refill inflates: c->in grows by steps this size. */
+#define REFILL_STEP	(256 * 1024)
+
+/* client_ops.refill: inflate the next step of zin into c->in. */
+static size_t
+conn_refill(struct client *c)
+{
+	size_t before = buf_len(&c->in), room, used;
+	char err[128];
+
+	if (c->cz == NULL || c->dead)
+		return 0;
+	room = c->in.max - before;
+	if (room > REFILL_STEP)
+		room = REFILL_STEP;
+	if (room == 0)
+		return 0;
+	if (cz_decompress_max(c->cz, buf_data(&c->zin), buf_len(&c->zin),
+	    &c->in, room, &used, err, sizeof(err)) == -1) {
+		log_error("[%s] - failed to read command - %s", c->remote, err);
+		conn_close(c, "bad compressed stream");
+		return 0;
+	}
+	buf_consume(&c->zin, used);
+	return buf_len(&c->in) - before;
 }
 
 /*
@@ -589,6 +614,7 @@ client_free(struct client *c)
 	buf_free(&c->out);
 	buf_free(&c->plain);
 	buf_free(&c->zbuf);
+	buf_free(&c->zin);
 	cz_free(c->cz);
 	SSL_free(c->ssl);
 	free(c);
@@ -606,5 +632,6 @@ static const struct client_ops tcp_ops = {
 	.start_tls = conn_start_tls,
 	.start_compression = conn_start_compression,
 	.reread = conn_reread,
+	.refill = conn_refill,
 	.auth_query = conn_auth_query,
 };

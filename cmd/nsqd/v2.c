@@ -1249,6 +1249,13 @@ parse(struct client *c)
 	return (ssize_t)(linelen + 1 + (size_t)r);
 }
 
+/* More plain input from a compressed stream (client_ops.refill). */
+static size_t
+refill(struct client *c)
+{
+	return c->ops->refill != NULL ? c->ops->refill(c) : 0;
+}
+
 void
 v2_input(struct client *c)
 {
@@ -1271,7 +1278,9 @@ v2_input(struct client *c)
 			c->ops->heartbeat(c, false);
 	}
 	while (!c->dead && !c->tls_handshaking && !c->auth_wait &&
-	    c->last_words == NULL && buf_len(&c->in) > 0) {
+	    c->last_words == NULL) {
+		if (buf_len(&c->in) == 0 && refill(c) == 0)
+			break;
 		/*
 		 * After EOF the next command may be one cut short, whose
 		 * error must not pass the OKs still owed: one at a time.
@@ -1279,6 +1288,9 @@ v2_input(struct client *c)
 		if (c->pending_oks > 0 && (c->eof || !next_is_pub(c)))
 			break;
 		r = parse(c);
+		/* A command cut short: inflate more of it, if there is. */
+		if (r == 0 && !c->dead && refill(c) > 0)
+			continue;
 		if (r <= 0)
 			break;
 		buf_consume(&c->in, (size_t)r);

@@ -81,6 +81,7 @@ teardown() {
 
 tls_nsqd() {
 	start_nsqd --tls-cert="$CERTS/server.pem" --tls-key="$CERTS/server.key" \
+	    --https-address=127.0.0.1:"$(free_port)" \
 	    "$@"
 	ADDR=127.0.0.1:$NSQD_TCP_PORT
 }

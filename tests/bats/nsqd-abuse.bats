@@ -411,3 +411,82 @@ EOF2
 	assert_serving
 	stop_nsqd
 }
+
+# The python prelude of the deflate tests: Z(port), a connection that
+# negotiated deflate, sends compressed and reads inflated frames.
+zwire_prelude='
+from nsqdtest import *
+import struct, zlib
+class Z(object):
+    def __init__(self, port):
+        self.c = connect({"feature_negotiation": True, "deflate": True},
+                         port=port, timeout=30)
+        assert self.c.features["deflate"], self.c.features
+        self.d = zlib.compressobj(6, zlib.DEFLATED, -15)
+        self.i = zlib.decompressobj(-15)
+        self.plain = bytearray(self.i.decompress(bytes(self.c.buf)))
+        self.c.buf.clear()
+        # The OK that starts deflate comes deflated.
+        assert self.frame() == (FRAME_RESPONSE, b"OK")
+    def send(self, data):
+        self.c.send(self.d.compress(data) + self.d.flush(zlib.Z_SYNC_FLUSH))
+    def frame(self, timeout=30):
+        deadline = time.monotonic() + timeout
+        while len(self.plain) < 8 or len(self.plain) < 4 + struct.unpack(
+                ">i", self.plain[:4])[0]:
+            assert time.monotonic() < deadline, bytes(self.plain[:200])
+            self.c._fill(1, deadline)
+            self.plain += self.i.decompress(bytes(self.c.buf))
+            self.c.buf.clear()
+        n, t = struct.unpack(">ii", self.plain[:8])
+        data = bytes(self.plain[8:4 + n])
+        del self.plain[:4 + n]
+        return t, data
+'
+
+# vmhwm NAME: the peak RSS of daemon NAME in KiB.
+vmhwm() {
+	awk '/^VmHWM:/ { print $2 }' "/proc/$(_nsq_var "$1" PID)/status"
+}
+
+@test "nsqd abuse: deflate input inflates in steps, never past the input limit" {
+	stop_nsqd
+	# The input buffer holds at most 16 KiB + 4 + 2048 bytes here.
+	start_nsqd -n Z --max-msg-size=1024 --max-body-size=2048
+	wire <<EOF
+$zwire_prelude
+z = Z($Z_TCP_PORT)
+# 20,000 PUBs (220 KB plain) in one write of a few KB.
+z.send(b''.join([b'PUB t\n' + body(b'%05d' % i) for i in range(20000)]))
+for i in range(20000):
+    assert z.frame() == (FRAME_RESPONSE, b'OK'), i
+# A body past --max-msg-size is Go's error, as without deflate.
+z.send(b'PUB t\n' + body(b'\0' * 1025))
+got = z.frame()
+assert got == (FRAME_ERROR,
+    b'E_BAD_MESSAGE PUB message too big 1025 > 1024'), got
+EOF
+	run curl -sf "http://127.0.0.1:$Z_HTTP_PORT/stats?format=json&topic=t"
+	assert_success
+	assert_output --partial '"message_count":20000'
+	assert_serving Z
+}
+
+@test "nsqd abuse: a deflate bomb of big PUBs is taken whole, in bounded memory" {
+	stop_nsqd
+	start_nsqd -n Z --max-msg-size=4194304 --max-body-size=4194304
+	wire <<EOF
+$zwire_prelude
+z = Z($Z_TCP_PORT)
+# Three 4 MiB bodies of zeros: 12 MiB plain from about 12 KB.
+z.send((b'PUB t\n' + body(b'\0' * 4194304)) * 3)
+for i in range(3):
+    assert z.frame() == (FRAME_RESPONSE, b'OK'), i
+EOF
+	run curl -sf "http://127.0.0.1:$Z_HTTP_PORT/stats?format=json&topic=t"
+	assert_success
+	assert_output --partial '"message_count":3'
+	hwm=$(vmhwm Z)
+	[ "$hwm" -lt 65536 ] || fail "VmHWM ${hwm} kB"
+	assert_serving Z
+}

@@ -287,8 +287,22 @@ print("ok")' "$AUTH_LOG"
 	assert_failure
 	assert_output --partial "--auth-http-request-method must be post or get"
 	run "$NSQ_BIN_DIR/nsqd" --auth-http-address=ftp://127.0.0.1:1/x
-	assert_failure
-	assert_output --partial "--auth-http-address ftp://127.0.0.1:1/x"
+	assert_failure 2
+	assert_output --partial 'invalid value "ftp://127.0.0.1:1/x" for flag -auth-http-address'
+}
+
+@test "nsqd auth: every bad --auth-http-address is a usage error naming the flag" {
+	local a
+	for a in '' 'http://' 'http:///auth' 'http://:4181/auth' 'ftp://x' \
+	    '127.0.0.1:99999' '127.0.0.1:x' 'http://127.0.0.1:-1/auth' \
+	    'foo bar' 'a"b:1' 'http://[::1/auth'; do
+		# Bounded: were the value taken, nsqd would start and serve.
+		run timeout 10 "$NSQ_BIN_DIR/nsqd" --auth-http-address="$a" \
+		    --data-path="$BATS_TEST_TMPDIR" --tcp-address=127.0.0.1:0 \
+		    --http-address=127.0.0.1:0 --https-address=127.0.0.1:0
+		[ "$status" -eq 2 ] || fail "'$a': status $status: $output"
+		assert_output --partial "invalid value \"$a\" for flag -auth-http-address"
+	done
 }
 
 @test "nsqd auth: past the TTL the authorization is fetched again" {
@@ -711,4 +725,41 @@ EOF
 	# A clean exit 0, with nothing leaked or used after free (the
 	# sanitized build's teardown reads the log).
 	stop_nsqd
+}
+
+# gate_queries: the auth server's queries, one "tls common_name" line each.
+gate_queries() {
+	python3 -c '
+import json, sys
+for l in open(sys.argv[1]):
+    p = json.loads(l)["params"]
+    print(p["tls"], p["common_name"] or "-")' "$AUTH_LOG"
+}
+
+@test "nsqd auth: --http-auth-required says tls=true over HTTPS, with a client certificate's common_name" {
+	local d=$BATS_TEST_TMPDIR/certs hp b=$BATS_TEST_TMPDIR/body
+	certs "$d"
+	hp=$(free_port)
+	start_authed_nsqd --http-auth-required --https-address=127.0.0.1:$hp \
+	    --tls-cert="$d/cert.pem" --tls-key="$d/key.pem"
+	wait_until 10 tcp_port_open "$hp"
+	run http "$b" all "http://127.0.0.1:$NSQD_HTTP_PORT/info"
+	assert_output 200
+	run http "$b" all -k "https://127.0.0.1:$hp/info"
+	assert_output 200
+	# The answer for plain HTTP is not the one for TLS: asked again.
+	run gate_queries
+	assert_output "$(printf 'false -\ntrue -')"
+	stop_nsqd
+	: >"$AUTH_LOG"
+	hp=$(free_port)
+	start_nsqd -n N2 --auth-http-address="127.0.0.1:$AUTHD_PORT" \
+	    --http-auth-required --https-address=127.0.0.1:$hp --tls-cert="$d/cert.pem" \
+	    --tls-key="$d/key.pem" --tls-client-auth-policy=require
+	wait_until 10 tcp_port_open "$hp"
+	run http "$b" all -k --cert "$d/ccert.pem" --key "$d/ckey.pem" \
+	    "https://127.0.0.1:$hp/info"
+	assert_output 200
+	run gate_queries
+	assert_output "true client-cn"
 }

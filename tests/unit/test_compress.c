@@ -187,6 +187,58 @@ test_output_limit(void **state)
 	cz_free(r);
 }
 
+/*
+ * cz_decompress_max: 1 MiB of zeros from a few KB, taken 1000 bytes at a
+ * time, input passed again from where the last step left it.
+ */
+static void
+bounded_steps(enum cz_kind kind)
+{
+	struct cz *w = cz_new(kind, 6), *r = cz_new(kind, 6);
+	struct buf wire, out;
+	char *zeros = calloc(1, 1 << 20), err[128];
+	size_t off = 0, used, total = 0, before;
+	int steps = 0;
+
+	assert_non_null(zeros);
+	buf_init(&wire, 0, 1 << 20);
+	assert_int_equal(cz_compress(w, zeros, 1 << 20, &wire), 0);
+	assert_true(buf_len(&wire) < 65536);
+	buf_init(&out, 0, 4096);
+	while (total < (1 << 20) && steps++ < 5000) {
+		before = buf_len(&out);
+		assert_int_equal(cz_decompress_max(r, buf_data(&wire) + off,
+		    buf_len(&wire) - off, &out, 1000, &used, err, sizeof(err)),
+		    0);
+		assert_true(buf_len(&out) - before <= 1000);
+		assert_true(off + used <= buf_len(&wire));
+		off += used;
+		total += buf_len(&out) - before;
+		assert_int_equal(memcmp(buf_data(&out), zeros, buf_len(&out)),
+		    0);
+		buf_reset(&out);
+	}
+	assert_int_equal(total, 1 << 20);
+	assert_int_equal(off, buf_len(&wire));
+	/* Nothing more: a call with no input adds nothing. */
+	assert_int_equal(cz_decompress_max(r, "", 0, &out, 1000, &used, err,
+	    sizeof(err)), 0);
+	assert_int_equal(buf_len(&out), 0);
+	buf_free(&out);
+	buf_free(&wire);
+	free(zeros);
+	cz_free(w);
+	cz_free(r);
+}
+
+static void
+test_bounded_steps(void **state)
+{
+	(void)state;
+	bounded_steps(CZ_DEFLATE);
+	bounded_steps(CZ_SNAPPY);
+}
+
 static void
 test_crc32c(void **state)
 {
@@ -204,6 +256,7 @@ main(void)
 		cmocka_unit_test(test_snappy_corrupt),
 		cmocka_unit_test(test_deflate_garbage),
 		cmocka_unit_test(test_output_limit),
+		cmocka_unit_test(test_bounded_steps),
 		cmocka_unit_test(test_crc32c),
 	};
 

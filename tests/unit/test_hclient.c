@@ -6,9 +6,11 @@
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <netdb.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -22,6 +24,7 @@
 #include "buffer.h"
 #include "hclient.h"
 #include "net.h"
+#include "resolve.h"
 
 /* What the server does once the request is in. */
 enum mode {
@@ -509,6 +512,103 @@ test_split_url(void **state)
 	    sizeof(hp), path, 8, err, sizeof(err)), -1);
 }
 
+/*
+ * A resolver that holds "slow.test" until released (at most 5 s), then
+ * answers 127.0.0.1: what a DNS server that is slow to answer does.
+ */
+static atomic_int slow_release, slow_done;
+
+static int
+slow_lookup(const char *host, const char *serv,
+    const struct addrinfo *hints, struct addrinfo **res)
+{
+	int e;
+
+	for (int i = 0; i < 500 && !atomic_load(&slow_release); i++)
+		usleep(10000);
+	e = getaddrinfo(strcmp(host, "slow.test") == 0 ? "127.0.0.1" : host,
+	    serv, hints, res);
+	atomic_fetch_add(&slow_done, 1);
+	return e;
+}
+
+/* Wait (bounded) until n lookups are done and their thread has sent. */
+static void
+wait_lookups(int n)
+{
+	for (int i = 0; i < 500 && atomic_load(&slow_done) < n; i++)
+		usleep(10000);
+	assert_int_equal(atomic_load(&slow_done), n);
+	usleep(100000);
+}
+
+/*
+ * A name resolves off the loop: while it waits, another request is
+ * served; freeing the request before or after the answer is safe (the
+ * sanitizer build checks the freeing).
+ */
+static void
+test_slow_name(void **state)
+{
+	struct hclient_opts o = opts();
+	struct hclient_req *q, *q2;
+	struct srv s, s2;
+	struct res r, r2;
+	char url[128], err[256];
+
+	(void)state;
+	resolve_set_fn(slow_lookup);
+	atomic_store(&slow_release, 0);
+	atomic_store(&slow_done, 0);
+	o.connect_timeout = 10;
+	o.request_timeout = 10;
+	srv_start(&s, REPLY, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nslow");
+	srv_start(&s2, REPLY, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nfast");
+	snprintf(url, sizeof(url), "http://slow.test:%d/x", s.port);
+	memset(&r, 0, sizeof(r));
+	q = hclient_request(loop, "GET", url, NULL, NULL, 0, &o, cb, &r, err,
+	    sizeof(err));
+	assert_non_null(q);
+	/* An address is not looked up: served while the name waits. */
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/y", s2.port);
+	memset(&r2, 0, sizeof(r2));
+	q2 = hclient_request(loop, "GET", url, NULL, NULL, 0, &o, cb, &r2,
+	    err, sizeof(err));
+	assert_non_null(q2);
+	run();
+	assert_int_equal(r2.calls, 1);
+	assert_string_equal(r2.body, "fast");
+	assert_int_equal(r.calls, 0);
+	assert_int_equal(atomic_load(&slow_done), 0);
+	atomic_store(&slow_release, 1);
+	run();
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "slow");
+	srv_stop(&s);
+	srv_stop(&s2);
+
+	/* Freed while the lookup waits: no callback, the answer freed. */
+	atomic_store(&slow_release, 0);
+	atomic_store(&slow_done, 0);
+	memset(&r, 0, sizeof(r));
+	q = hclient_request(loop, "GET", "http://slow.test:1/", NULL, NULL, 0,
+	    &o, cb, &r, err, sizeof(err));
+	assert_non_null(q);
+	hclient_cancel(q);
+	atomic_store(&slow_release, 1);
+	wait_lookups(1);
+	/* Freed with the answer sent but not read. */
+	q = hclient_request(loop, "GET", "http://slow.test:1/", NULL, NULL, 0,
+	    &o, cb, &r, err, sizeof(err));
+	assert_non_null(q);
+	wait_lookups(2);
+	hclient_cancel(q);
+	ev_run(loop, EVRUN_NOWAIT);
+	assert_int_equal(r.calls, 0);
+	resolve_set_fn(NULL);
+}
+
 int
 main(void)
 {
@@ -522,6 +622,7 @@ main(void)
 		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_bad_urls),
 		cmocka_unit_test(test_split_url),
+		cmocka_unit_test(test_slow_name),
 	};
 	int r;
 
