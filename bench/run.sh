@@ -27,8 +27,10 @@
 # relay rate between two nsqd (BENCH_RELAY_MSGS messages of 200 B queued
 # at one, relayed to the other: from the relay's start until the last one
 # is counted in the destination's /stats; its CPU and peak RSS are
-# nsq-to-nsq's own), an idle nsqd's
-# RSS, the memory beyond the bodies of 1,000,000 messages queued in
+# nsq-to-nsq's own), the topics row (BENCH_TOPICS topics with 2
+# channels each created over one keep-alive HTTP connection and deleted,
+# twice: seconds, and nsqd's RSS before, when created and after the
+# delete), an idle nsqd's RSS, the memory beyond the bodies of 1,000,000 messages queued in
 # memory, and nsqd's instructions per message under callgrind (a count
 # that a noisy machine does not move).
 #
@@ -42,7 +44,9 @@
 #   BENCH_CG_MSGS    messages of the callgrind workload (default 200000)
 #   BENCH_KEEP       a directory to keep the logs and callgrind output in
 #   BENCH_RELAY_MSGS messages of the nsq-to-nsq relay row (default 1000000)
-#   BENCH_ONLY       "relay": run the nsq-to-nsq relay row alone
+#   BENCH_TOPICS     topics of the topics row (default 10000)
+#   BENCH_ONLY       "relay": run the nsq-to-nsq relay row alone;
+#                    "topics": the topics row alone
 #   NSQ_BIN_DIR      where nsqd and nsq-bench are (default bin)
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -53,6 +57,7 @@ REPEAT=${BENCH_REPEAT:-1}
 CALLGRIND=${BENCH_CALLGRIND:-1}
 CG_MSGS=${BENCH_CG_MSGS:-200000}
 RELAY_MSGS=${BENCH_RELAY_MSGS:-1000000}
+TOPICS=${BENCH_TOPICS:-10000}
 TICK=$(getconf CLK_TCK)
 DRAIN_MAX=300s			# a drain that takes longer has failed
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/nsq-bench.XXXXXX")
@@ -425,11 +430,39 @@ relay_row() {
 	stop_nsqd
 }
 
+# topics_row: TOPICS topics with two channels each created over one
+# keep-alive HTTP connection (bench/topics.py), then all deleted; twice,
+# against one fresh nsqd.  Prints the line.
+topics_row() {
+	local out c1 c2
+	start_nsqd
+	out=$(python3 bench/topics.py "$HTTP" "$NSQD_PID" "$TOPICS" 2) ||
+	    fail "topics: bench/topics.py failed"
+	raw "topics: $out"
+	c1=$(grep '^cycle 1 ' <<<"$out")
+	c2=$(grep '^cycle 2 ' <<<"$out")
+	# cycle N create S delete S rss_kib before K peak K after K hwm K
+	read -r _ _ _ cr1 _ de1 _ _ b1 _ p1 _ a1 _ _ <<<"$c1"
+	read -r _ _ _ cr2 _ de2 _ _ b2 _ p2 _ a2 _ _ <<<"$c2"
+	echo "$TOPICS topics x 2 channels (HTTP, one connection):" \
+	    "create $cr1, delete $de1;" \
+	    "RSS $(mb "$b1") -> $(mb "$p1") -> $(mb "$a1") MB" \
+	    "(before, created, 3 s after the delete);" \
+	    "second cycle create $cr2, delete $de2," \
+	    "RSS $(mb "$b2") -> $(mb "$p2") -> $(mb "$a2") MB"
+	stop_nsqd
+}
+
 if ! seconds "$RUNFOR" >/dev/null; then
 	echo "bench: BENCH_RUNFOR=$RUNFOR" >&2
 	exit 2
 fi
 NCPU=$(nproc)
+if [ "${BENCH_ONLY:-}" = topics ]; then
+	topics_row
+	[ ! -e "$TMP/failed" ]
+	exit
+fi
 if [ "${BENCH_ONLY:-}" = relay ]; then
 	repeat relay_row "nsq-to-nsq relay"
 	[ ! -e "$TMP/failed" ]
@@ -468,6 +501,7 @@ repeat pubsub "durable, 200 B, MPUB 200" 1 \
     "--mem-queue-size=0 --sync-every=1" --size 200 --batch-size 200
 DURABLE_PUB=$MEDIAN_KEY
 repeat relay_row "nsq-to-nsq relay" >"$TMP/relay.line"
+topics_row >"$TMP/topics.line"
 
 # 1,000,000 messages queued in memory in one channel: RSS beyond the
 # bodies, against the same nsqd's RSS just before publishing; then drain.
@@ -530,6 +564,7 @@ echo "durable (--mem-queue-size=0 --sync-every=1) pub: $DURABLE_PUB msg/s," \
     "$(calc %.3f "a / b" "$DURABLE_PUB" "$DEFAULT_PUB")" \
     "of the default mode's $DEFAULT_PUB"
 cat "$TMP/relay.line"
+cat "$TMP/topics.line"
 echo "idle nsqd: RSS $(mb "$idle_rss") MB ($idle_rss kB):" \
     "anonymous $(mb "$idle_anon") MB," \
     "file-backed ($idle_what) $(mb "$idle_file") MB;" \

@@ -102,7 +102,11 @@ lp_send(struct lookup_peer *p, const char *fmt, ...)
 		return;
 	}
 	log_debug("LOOKUP(%s): %.*s", p->addr, n - 1, line);
-	lp_flush(p);
+	/*
+	 * Written when the loop next polls: what this turn announces (a
+	 * sweep of creates or deletes) goes out in one write.
+	 */
+	ev_io_start(p->nsqd->loop, &p->wr);
 }
 
 static void

@@ -46,15 +46,13 @@ cmp_topic(const void *a, const void *b)
 	    (*(struct topic *const *)b)->name);
 }
 
-int
-meta_save(struct nsqd *n)
+/* The JSON of nsqd.dat into b; -1 if it does not fit. */
+static int
+serialize(struct nsqd *n, struct buf *b)
 {
 	struct topic **ts, *t;
-	struct buf b;
 	struct jw w;
 	size_t nt = 0, pos = 0, i, j;
-	char *file, *tmp = NULL;
-	int r = -1;
 
 	ts = xreallocarray(NULL, hmap_len(&n->topics) + 1, sizeof(*ts));
 	while ((t = hmap_next(&n->topics, &pos)) != NULL) {
@@ -62,8 +60,8 @@ meta_save(struct nsqd *n)
 			ts[nt++] = t;
 	}
 	qsort(ts, nt, sizeof(*ts), cmp_topic);
-	buf_init(&b, 4096, META_MAX);
-	jw_init(&w, &b);
+	buf_init(b, 4096, META_MAX);
+	jw_init(&w, b);
 	jw_obj_begin(&w);
 	jw_key(&w, "topics");
 	jw_arr_begin(&w);
@@ -104,18 +102,16 @@ meta_save(struct nsqd *n)
 	jw_str(&w, NSQ_COMPAT_VERSION);
 	jw_obj_end(&w);
 	free(ts);
-
-	file = path(n, META_FILE);
-	tmp = xasprintf("%s.%" PRIu64 ".tmp", file, rand_u64() >> 1);
 	if (jw_finish(&w) == -1) {
 		errno = ENOBUFS;
-		goto fail;
+		return -1;
 	}
-	if (syncer_replace_now(file, tmp, buf_data(&b), buf_len(&b)) == -1)
-		goto fail;
-	r = 0;
-	goto done;
-fail:
+	return 0;
+}
+
+static void
+failed(struct nsqd *n, const char *file)
+{
 	log_warn("NSQ: failed to persist metadata to %s", file);
 	/*
 	 * Try again on a later turn, a second from now at the earliest: a
@@ -123,11 +119,82 @@ fail:
 	 */
 	n->meta_dirty = true;
 	n->meta_retry = nsqd_now(n) + NS_SEC;
-done:
+}
+
+/* At exit, and where no syncer runs: written before this returns. */
+int
+meta_save(struct nsqd *n)
+{
+	struct buf b;
+	char *file, *tmp;
+	int r = -1;
+
+	file = path(n, META_FILE);
+	tmp = xasprintf("%s.%" PRIu64 ".tmp", file, rand_u64() >> 1);
+	n->meta_writes++;
+	if (serialize(n, &b) == 0 &&
+	    syncer_replace_now(file, tmp, buf_data(&b), buf_len(&b)) == 0)
+		r = 0;
+	else
+		failed(n, file);
+	log_debug("NSQ: persisted metadata (%" PRIu64 " writes)",
+	    n->meta_writes);
 	free(tmp);
 	free(file);
 	buf_free(&b);
 	return r;
+}
+
+static void
+async_done(void *arg, int err)
+{
+	struct nsqd *n = arg;
+
+	n->meta_busy = false;
+	if (err != 0) {
+		char *file = path(n, META_FILE);
+
+		errno = err;
+		failed(n, file);
+		free(file);
+	}
+	/* Changes made meanwhile are written on this turn's tick. */
+}
+
+/*
+ * The loop serializes (a copy of the set, as Go's PersistMetadata does
+ * under its lock) and goes on; the worker writes and fsyncs.  While one
+ * rewrite runs, changes only set meta_dirty: however many creates and
+ * deletes a rewrite's fsyncs last, the next rewrite carries them all.
+ * A crash loses at most the changes since the last finished rewrite
+ * (their queues are found again from their files on start).
+ */
+void
+meta_save_async(struct nsqd *n)
+{
+	struct buf b;
+	char *file, *tmp;
+
+	if (n->meta_busy || n->syncer == NULL)
+		return;
+	n->meta_dirty = false;
+	file = path(n, META_FILE);
+	if (serialize(n, &b) == -1) {
+		failed(n, file);
+		free(file);
+		buf_free(&b);
+		return;
+	}
+	tmp = xasprintf("%s.%" PRIu64 ".tmp", file, rand_u64() >> 1);
+	n->meta_writes++;
+	n->meta_busy = true;
+	log_debug("NSQ: persisting metadata (%" PRIu64 " writes)",
+	    n->meta_writes);
+	syncer_replace(n->syncer, file, tmp, buf_data(&b), buf_len(&b),
+	    async_done, n);
+	free(tmp);
+	free(file);
+	buf_free(&b);
 }
 
 /* Create a topic (and channel, if chname) found on disk; log failures. */

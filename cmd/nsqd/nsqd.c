@@ -274,6 +274,27 @@ trim_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	}
 }
 
+/*
+ * Deleting thousands of topics frees their structures all over the heap,
+ * below what is still in use: glibc's own trim gives none of it back.
+ * Once deletes have paused for TRIM_QUIET, trim as the periodic check
+ * would (one trim per sweep, whatever its length).
+ */
+#define TRIM_QUIET	1.		/* seconds */
+
+void
+nsqd_trim_soon(struct nsqd *n)
+{
+	ev_timer_again(n->loop, &n->trim_soon);
+}
+
+static void
+trim_soon_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	ev_timer_stop(loop, w);
+	trim_cb(loop, w, revents);
+}
+
 static void
 busy_cb(struct ev_loop *loop, ev_idle *w, int revents)
 {
@@ -330,10 +351,8 @@ tick_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 		if (more)
 			ev_idle_start(loop, &n->busy);
 	}
-	if (n->meta_dirty && nsqd_now(n) >= n->meta_retry) {
-		n->meta_dirty = false;
-		(void)meta_save(n);
-	}
+	if (n->meta_dirty && !n->meta_busy && nsqd_now(n) >= n->meta_retry)
+		meta_save_async(n);
 	/*
 	 * Group commit: one fsync per queue answers this turn's publishes,
 	 * and makes this turn's FINs and topic hand-overs stick before this
@@ -513,6 +532,8 @@ nsqd_start(struct nsqd *n, struct ev_loop *loop, struct nsqd_opts *o)
 	}
 	ev_timer_init(&n->trim_timer, trim_cb, TRIM_EVERY, TRIM_EVERY);
 	ev_timer_start(loop, &n->trim_timer);
+	ev_init(&n->trim_soon, trim_soon_cb);
+	n->trim_soon.repeat = TRIM_QUIET;
 	ev_signal_init(&n->sigint, signal_cb, SIGINT);
 	n->sigint.data = n;
 	ev_signal_start(loop, &n->sigint);
@@ -565,6 +586,8 @@ nsqd_free(struct nsqd *n)
 	auth_free(n);
 	http_free(n);
 	statsd_stop(n);
+	/* A rewrite still running finishes before the final one. */
+	syncer_drain(n->syncer);
 	(void)meta_save(n);
 	while ((t = hmap_next(&n->topics, &pos)) != NULL)
 		topic_close(t);
@@ -580,6 +603,7 @@ nsqd_free(struct nsqd *n)
 		close(n->lock_fd);
 	ev_timer_stop(n->loop, &n->sync_timer);
 	ev_timer_stop(n->loop, &n->trim_timer);
+	ev_timer_stop(n->loop, &n->trim_soon);
 	ev_idle_stop(n->loop, &n->busy);
 	ev_prepare_stop(n->loop, &n->tick);
 	ev_signal_stop(n->loop, &n->sigint);

@@ -349,11 +349,14 @@ struct nsqd {
 	bool			 meta_dirty;	/* nsqd.dat to rewrite */
 	int64_t			 meta_retry;	/* not before (ns), after
 						   a failed write */
+	bool			 meta_busy;	/* a rewrite on the syncer */
+	uint64_t		 meta_writes;	/* rewrites begun */
 	struct channel_list	 chan_sync;	/* queues written since */
 	struct topic_list	 topic_sync;	/* the last sync */
 	struct topic_list	 draining;	/* handing a backlog on */
 	ev_timer		 sync_timer;
 	ev_timer		 trim_timer;	/* heap back to the system */
+	ev_timer		 trim_soon;	/* after a sweep of deletes */
 	ev_idle			 busy;		/* keeps the loop turning */
 	struct buf		 scratch;	/* one encoded message */
 	struct lookup_peer	**peers;	/* one per nsqlookupd */
@@ -386,6 +389,8 @@ struct topic *nsqd_get_topic(struct nsqd *, const char *, size_t);
 struct topic *nsqd_find_topic(struct nsqd *, const char *, size_t);
 void	 nsqd_delete_topic(struct nsqd *, struct topic *);
 void	 nsqd_mark_dirty(struct nsqd *, struct client *);
+/* A topic was deleted: trim the heap once deletes pause for a while. */
+void	 nsqd_trim_soon(struct nsqd *);
 /* Open the disk queue of a topic or "topic:channel"; NULL on failure. */
 struct dq *nsqd_open_dq(struct nsqd *, const char *name);
 /* Append an encoded message to q; -1 (logged, health set) on failure. */
@@ -430,6 +435,8 @@ const char *nsqd_health(const struct nsqd *);
 /* meta.c */
 int	 meta_load(struct nsqd *);
 int	 meta_save(struct nsqd *);
+/* nsqd.dat rewritten on the syncer's thread, one rewrite at a time. */
+void	 meta_save_async(struct nsqd *);
 
 /* topic.c */
 /* NULL when its disk queue cannot be opened. */

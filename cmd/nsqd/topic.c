@@ -70,6 +70,7 @@ topic_delete(struct topic *t)
 		channel_delete(ch);
 	}
 	t->dq = NULL;
+	nsqd_trim_soon(t->nsqd);
 	topic_free(t);
 	if (q != NULL && dq_delete(q) == -1)
 		log_warn("TOPIC: removing its disk queue");
