@@ -38,6 +38,7 @@
 
 #include <ev.h>
 
+#include "../common/client.h"
 #include "../common/tool.h"
 #include "filter.h"
 #include "lookup.h"
@@ -828,20 +829,10 @@ conn_cb(struct nsq_consumer *c, const char *addr, enum nsq_conn_event ev,
 			s = &st.src[i];
 	if (s == NULL)
 		return;
-	if (ev == NSQ_CONN_UP) {
-		for (i = 0; i < s->up.n; i++)
-			if (strcmp(s->up.v[i], addr) == 0)
-				return;
-		strlist_add(&s->up, addr);
-		return;
-	}
-	if (ev != NSQ_CONN_FAILED || st.stopping || o.nsqd.n == 0)
-		return;
 	/* As Go's ConnectToNSQDs: a given nsqd that never worked is fatal. */
-	for (i = 0; i < s->up.n; i++)
-		if (strcmp(s->up.v[i], addr) == 0)
-			return;
-	errx(1, "%s", err);
+	if (client_conn_never_up(&s->up, addr, ev) && !st.stopping &&
+	    o.nsqd.n > 0)
+		errx(1, "%s", err);
 }
 
 static void
