@@ -34,7 +34,8 @@ setup() {
 	start_authd
 	start_nsqd --auth-http-address="127.0.0.1:$AUTHD_PORT" \
 	    --tls-cert="$CERTS/server.pem" --tls-key="$CERTS/server.key" \
-	    --snappy=true --deflate=true
+	    --https-address="127.0.0.1:$(free_port)" --snappy=true \
+	    --deflate=true
 	ADDR=127.0.0.1:$NSQD_TCP_PORT
 }
 
@@ -131,4 +132,39 @@ authed_roundtrip() {
 	assert_success
 	run grep -c '"secret": "pubonly"' "$AUTH_LOG"
 	[[ $output -ge 1 ]] || fail "pubonly never sent"
+}
+
+@test "clients-auth: nsq-to-nsq and nsq-to-http with --auth-secret" {
+	local n2n=$NSQ_BIN_DIR/nsq-to-nsq toh=$NSQ_BIN_DIR/nsq-to-http
+	local t=$BATS_TEST_TMPDIR
+	run bash -c 'printf "r1\nr2\n" | timeout 30 "$0" --topic okrelay \
+	    --nsqd-tcp-address "$1" --auth-secret s3cret' "$PUB" "$ADDR"
+	assert_success
+	# Without the secret: nsqd's words, the flag named, exit 1.
+	run timeout 30 "$n2n" --topic okrelay --channel c \
+	    --nsqd-tcp-address "$ADDR" --destination-nsqd-tcp-address "$ADDR"
+	assert_failure 1
+	assert_output --partial "requires AUTH: use --auth-secret (or --consumer-opt auth_secret,SECRET)"
+	# Consumed and published again with the secret, on both sides.
+	start_bg R timeout 120 "$n2n" --topic okrelay --channel c \
+	    --nsqd-tcp-address "$ADDR" --destination-nsqd-tcp-address "$ADDR" \
+	    --destination-topic okcopy --auth-secret s3cret --snappy --tls \
+	    --tls-ca-file "$CERTS/ca.pem"
+	start_bg S1 timeout 120 python3 "$BATS_TEST_DIRNAME/http_sink.py" \
+	    --record "$t/S1.jsonl" --port-file "$t/S1.port"
+	wait_until 10 test -s "$t/S1.port"
+	run timeout 30 "$toh" --topic okcopy --channel c \
+	    --nsqd-tcp-address "$ADDR" --post "http://127.0.0.1:$(cat "$t/S1.port")/"
+	assert_failure 1
+	assert_output --partial "requires AUTH: use --auth-secret (or --consumer-opt auth_secret,SECRET)"
+	start_bg H timeout 120 "$toh" --topic okcopy --channel c \
+	    --nsqd-tcp-address "$ADDR" --auth-secret s3cret --deflate \
+	    --deflate-level 2 --post "http://127.0.0.1:$(cat "$t/S1.port")/"
+	wait_until 30 eval '[[ -f "$t/S1.jsonl" && $(wc -l <"$t/S1.jsonl") -ge 2 ]]'
+	stop_bg H
+	stop_bg R
+	run python3 -c 'import json, sys
+print(" ".join(sorted(json.loads(l)["body"] for l in open(sys.argv[1]))))' \
+	    "$t/S1.jsonl"
+	assert_output "r1 r2"
 }
