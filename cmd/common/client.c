@@ -112,3 +112,17 @@ client_hint(const char *msg)
 	}
 	return msg;
 }
+
+bool
+client_conn_never_up(struct strlist *up, const char *addr,
+    enum nsq_conn_event ev)
+{
+	size_t i;
+
+	for (i = 0; i < up->n; i++)
+		if (strcmp(up->v[i], addr) == 0)
+			return false;
+	if (ev == NSQ_CONN_UP)
+		strlist_add(up, addr);
+	return ev == NSQ_CONN_FAILED;
+}

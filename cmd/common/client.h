@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "nsq.h"
 #include "options.h"
 
 struct nsq_config;
@@ -88,5 +89,13 @@ void	client_config(struct nsq_config *, const struct strlist *opts,
  * tls_v1,true)").  Static storage, valid until the next call.
  */
 const char *client_hint(const char *msg);
+/*
+ * A consumer's conn event, kept in up (the addresses that ever came up):
+ * true for NSQ_CONN_FAILED of an address that never came up, which the
+ * tools given direct nsqd addresses treat as fatal, as Go's
+ * ConnectToNSQDs does.
+ */
+bool	client_conn_never_up(struct strlist *up, const char *addr,
+	    enum nsq_conn_event ev);
 
 #endif

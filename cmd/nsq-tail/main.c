@@ -345,24 +345,13 @@ conn_cb(struct nsq_consumer *c, const char *addr, enum nsq_conn_event ev,
     const char *err, void *arg)
 {
 	static struct strlist up;
-	size_t i;
 
 	(void)c;
 	(void)arg;
-	if (ev == NSQ_CONN_UP) {
-		for (i = 0; i < up.n; i++)
-			if (strcmp(up.v[i], addr) == 0)
-				return;
-		strlist_add(&up, addr);
-		return;
-	}
-	if (ev != NSQ_CONN_FAILED || st.stopping || o.nsqd.n == 0)
-		return;
 	/* As nsq_tail: a direct address that never worked is fatal. */
-	for (i = 0; i < up.n; i++)
-		if (strcmp(up.v[i], addr) == 0)
-			return;
-	errx(1, "%s", client_hint(err));
+	if (client_conn_never_up(&up, addr, ev) && !st.stopping &&
+	    o.nsqd.n > 0)
+		errx(1, "%s", client_hint(err));
 }
 
 static void

@@ -463,17 +463,13 @@ conn_cb(struct nsq_consumer *c, const char *addr, enum nsq_conn_event ev,
     const char *err, void *arg)
 {
 	struct topic *t = arg;
-	size_t i;
 
 	(void)c;
 	(void)err;
-	if (ev != NSQ_CONN_UP)
-		return;
-	st.ever_up = true;
-	for (i = 0; i < t->up.n; i++)
-		if (strcmp(t->up.v[i], addr) == 0)
-			return;
-	strlist_add(&t->up, addr);
+	/* Only kept: a topic's nsqd that never worked is told at exit. */
+	(void)client_conn_never_up(&t->up, addr, ev);
+	if (ev == NSQ_CONN_UP)
+		st.ever_up = true;
 }
 
 /*

@@ -30,6 +30,7 @@
 
 #include <ev.h>
 
+#include "../common/client.h"
 #include "../common/tool.h"
 #include "endpoint.h"
 #include "httpc.h"
@@ -117,6 +118,8 @@ static const struct opt opts[] = {
 	{ "status-every", 0, OPT_INT, &o.status_every, "N",
 	  "requests between status lines (0: none)", NULL, 0, INT32_MAX },
 	{ "topic", 0, OPT_STR, &o.topic, "TOPIC", "NSQ topic", NULL, 0, 0 },
+	CLIENT_TCP_OPTS,
+	CLIENT_HTTP_OPTS,
 	{ "version", 'V', OPT_BOOL, &o.version, NULL,
 	  "print the version and exit", NULL, 0, 0 },
 };
@@ -315,24 +318,13 @@ conn_cb(struct nsq_consumer *c, const char *addr, enum nsq_conn_event ev,
     const char *err, void *arg)
 {
 	static struct strlist up;
-	size_t i;
 
 	(void)c;
 	(void)arg;
-	if (ev == NSQ_CONN_UP) {
-		for (i = 0; i < up.n; i++)
-			if (strcmp(up.v[i], addr) == 0)
-				return;
-		strlist_add(&up, addr);
-		return;
-	}
-	if (ev != NSQ_CONN_FAILED || st.stopping || o.nsqd.n == 0)
-		return;
 	/* As Go's ConnectToNSQDs: a direct address that never worked. */
-	for (i = 0; i < up.n; i++)
-		if (strcmp(up.v[i], addr) == 0)
-			return;
-	errx(1, "%s", err);
+	if (client_conn_never_up(&up, addr, ev) && !st.stopping &&
+	    o.nsqd.n > 0)
+		errx(1, "%s", client_hint(err));
 }
 
 static void
@@ -475,20 +467,10 @@ make_config(void)
 {
 	struct nsq_config *cfg;
 	char err[512], *ua, n[32];
-	size_t i;
 
 	cfg = nsq_config_new();
 	nsq_config_set_logger(cfg, log_cb, NULL, NSQ_LOG_INFO);
-	for (i = 0; i < o.consumer_opts.n; i++)
-		if (nsq_config_set_opt(cfg, o.consumer_opts.v[i], err,
-		    sizeof(err)) == -1) {
-			char *q = text_goquote_str(o.consumer_opts.v[i]);
-
-			fprintf(stderr, "invalid value %s for flag "
-			    "-consumer-opt: %s\n", q, err);
-			free(q);
-			exit(2);
-		}
+	client_config(cfg, &o.consumer_opts, "consumer-opt");
 	ua = xasprintf("%s/%s nsq-c/%s", PROG, NSQ_VERSION, nsq_version());
 	snprintf(n, sizeof(n), "%lld", (long long)o.max_in_flight);
 	if (nsq_config_set(cfg, "user_agent", ua, err, sizeof(err)) == -1 ||

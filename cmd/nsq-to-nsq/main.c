@@ -38,6 +38,7 @@
 
 #include <ev.h>
 
+#include "../common/client.h"
 #include "../common/tool.h"
 #include "filter.h"
 #include "lookup.h"
@@ -131,6 +132,8 @@ static const struct opt opts[] = {
 	  "print the version and exit", NULL, 0, 0 },
 	{ "whitelist-json-field", 0, OPT_STRLIST, &o.whitelist, "FIELD",
 	  "for JSON messages: pass this field (repeatable)", NULL, 0, 0 },
+	CLIENT_TCP_OPTS,
+	CLIENT_HTTP_OPTS,
 };
 
 /*
@@ -828,20 +831,10 @@ conn_cb(struct nsq_consumer *c, const char *addr, enum nsq_conn_event ev,
 			s = &st.src[i];
 	if (s == NULL)
 		return;
-	if (ev == NSQ_CONN_UP) {
-		for (i = 0; i < s->up.n; i++)
-			if (strcmp(s->up.v[i], addr) == 0)
-				return;
-		strlist_add(&s->up, addr);
-		return;
-	}
-	if (ev != NSQ_CONN_FAILED || st.stopping || o.nsqd.n == 0)
-		return;
 	/* As Go's ConnectToNSQDs: a given nsqd that never worked is fatal. */
-	for (i = 0; i < s->up.n; i++)
-		if (strcmp(s->up.v[i], addr) == 0)
-			return;
-	errx(1, "%s", err);
+	if (client_conn_never_up(&s->up, addr, ev) && !st.stopping &&
+	    o.nsqd.n > 0)
+		errx(1, "%s", client_hint(err));
 }
 
 static void
@@ -918,26 +911,11 @@ stop_wait_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	ev_break(loop, EVBREAK_ALL);
 }
 
-static void
-set_opts(struct nsq_config *cfg, const struct strlist *l, const char *flag)
-{
-	char err[512], *q;
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		if (nsq_config_set_opt(cfg, l->v[i], err,
-		    sizeof(err)) == -1) {
-			q = text_goquote_str(l->v[i]);
-			fprintf(stderr, "invalid value %s for flag -%s: %s\n", q,
-			    flag, err);
-			free(q);
-			exit(2);
-		}
-}
-
 /*
- * The consumers' configuration.  As Go, --max-in-flight and the user
- * agent are set after --consumer-opt, so they win over it.
+ * The consumers' configuration, and the producers' in st.pcfg.  As Go,
+ * --max-in-flight and the user agent are set after --consumer-opt, so
+ * they win over it.  The plain TLS, compression and AUTH flags apply to
+ * both sides, after each side's -opt keys.
  */
 static struct nsq_config *
 make_configs(void)
@@ -946,16 +924,6 @@ make_configs(void)
 	char err[512], *ua, n[32];
 
 	ua = xasprintf("%s/%s nsq-c/%s", PROG, NSQ_VERSION, nsq_version());
-	cfg = nsq_config_new();
-	if (nsq_config_set(cfg, "max_attempts", "0", err, sizeof(err)) == -1)
-		errx(1, "%s", err);
-	set_opts(cfg, &o.consumer_opts, "consumer-opt");
-	snprintf(n, sizeof(n), "%lld", (long long)o.max_in_flight);
-	if (nsq_config_set(cfg, "user_agent", ua, err, sizeof(err)) == -1 ||
-	    nsq_config_set(cfg, "max_in_flight", n, err, sizeof(err)) == -1)
-		errx(1, "%s", err);
-	nsq_config_set_logger(cfg, lib_log_cb, NULL, NSQ_LOG_INFO);
-
 	/*
 	 * go-nsq's producer dials again at each publish, so one to an nsqd
 	 * that is down fails at once and goes back to the source; ours
@@ -966,10 +934,21 @@ make_configs(void)
 	if (nsq_config_set(st.pcfg, "max_backoff_duration", "0", err,
 	    sizeof(err)) == -1)
 		errx(1, "%s", err);
-	set_opts(st.pcfg, &o.producer_opts, "producer-opt");
+	client_config(st.pcfg, &o.producer_opts, "producer-opt");
 	if (nsq_config_set(st.pcfg, "user_agent", ua, err, sizeof(err)) == -1)
 		errx(1, "%s", err);
 	nsq_config_set_logger(st.pcfg, lib_log_cb, NULL, NSQ_LOG_INFO);
+
+	/* Last, so that the consumers' errors name --consumer-opt. */
+	cfg = nsq_config_new();
+	if (nsq_config_set(cfg, "max_attempts", "0", err, sizeof(err)) == -1)
+		errx(1, "%s", err);
+	client_config(cfg, &o.consumer_opts, "consumer-opt");
+	snprintf(n, sizeof(n), "%lld", (long long)o.max_in_flight);
+	if (nsq_config_set(cfg, "user_agent", ua, err, sizeof(err)) == -1 ||
+	    nsq_config_set(cfg, "max_in_flight", n, err, sizeof(err)) == -1)
+		errx(1, "%s", err);
+	nsq_config_set_logger(cfg, lib_log_cb, NULL, NSQ_LOG_INFO);
 	free(ua);
 	return cfg;
 }

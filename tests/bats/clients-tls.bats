@@ -408,3 +408,68 @@ https_stub() {
 	proc_alive B || fail "nsq-tail ended: $(cat "$B_LOG")"
 	stop_bg B || :
 }
+
+@test "clients-tls: nsq-to-nsq from a TLS-only nsqd to another, --tls on both sides" {
+	local n2n=$NSQ_BIN_DIR/nsq-to-nsq ca=$CERTS/ca.pem
+	start_nsqd -n SRC --tls-cert="$CERTS/server.pem" \
+	    --tls-key="$CERTS/server.key" --tls-required=true --deflate=true \
+	    --tls-client-auth-policy=require-verify --tls-root-ca-file="$ca" \
+	    --https-address="127.0.0.1:$(free_port)"
+	start_nsqd -n DST --tls-cert="$CERTS/server.pem" \
+	    --tls-key="$CERTS/server.key" --tls-required=true \
+	    --https-address="127.0.0.1:$(free_port)"
+	local src=127.0.0.1:$SRC_TCP_PORT dst=127.0.0.1:$DST_TCP_PORT
+	run bash -c 'printf "m1\nm2\nm3\n" | timeout 30 "$0" --topic t \
+	    --nsqd-tcp-address "$1" --tls --tls-ca-file "$2" --tls-cert "$3" \
+	    --tls-key "$4"' "$PUB" "$src" "$ca" "$CERTS/client.pem" \
+	    "$CERTS/client.key"
+	assert_success
+	# Without --tls the source's refusal is named as the flag.
+	run timeout 30 "$n2n" --topic t --channel c --nsqd-tcp-address "$src" \
+	    --destination-nsqd-tcp-address "$dst"
+	assert_failure 1
+	assert_output --partial "nsqd $src requires TLS: use --tls (or --consumer-opt tls_v1,true)"
+	# The plain flags serve the consumer (with the client certificate
+	# SRC requires) and the producer.
+	start_bg R timeout 120 "$n2n" --topic t --channel c \
+	    --nsqd-tcp-address "$src" --destination-nsqd-tcp-address "$dst" \
+	    --destination-topic copy --tls --tls-ca-file "$ca" \
+	    --tls-min-version tls1.2 --tls-cert "$CERTS/client.pem" \
+	    --tls-key "$CERTS/client.key" --deflate --deflate-level 3
+	run timeout 60 "$TAIL" --topic copy --channel c -n 3 \
+	    --nsqd-tcp-address "$dst" --tls --tls-ca-file "$ca"
+	assert_success
+	run grep -c '^m[123]$' <<<"$output"
+	assert_output 3
+	stop_bg R
+	run bash -c "grep -c 'TLS TLSv1' '$DST_LOG'"
+	[[ $output -ge 2 ]] || fail "DST logged $output TLS connections"
+}
+
+@test "clients-tls: nsq-to-http consumes from a TLS-only nsqd with --tls" {
+	local toh=$NSQ_BIN_DIR/nsq-to-http t=$BATS_TEST_TMPDIR
+	tls_nsqd --tls-required=true --snappy=true \
+	    --tls-client-auth-policy=require-verify \
+	    --tls-root-ca-file="$CERTS/ca.pem"
+	start_bg S1 timeout 120 python3 "$BATS_TEST_DIRNAME/http_sink.py" \
+	    --record "$t/S1.jsonl" --port-file "$t/S1.port"
+	wait_until 10 test -s "$t/S1.port"
+	local url=http://127.0.0.1:$(cat "$t/S1.port")/in
+	run bash -c 'printf "h1\nh2\nh3\n" | timeout 30 "$0" --topic t \
+	    --nsqd-tcp-address "$1" --tls --tls-ca-file "$2" --tls-cert "$3" \
+	    --tls-key "$4"' "$PUB" "$ADDR" "$CERTS/ca.pem" "$CERTS/client.pem" \
+	    "$CERTS/client.key"
+	assert_success
+	run timeout 30 "$toh" --topic t --nsqd-tcp-address "$ADDR" --post "$url"
+	assert_failure 1
+	assert_output --partial "nsqd $ADDR requires TLS: use --tls (or --consumer-opt tls_v1,true)"
+	start_bg H timeout 120 "$toh" --topic t --nsqd-tcp-address "$ADDR" \
+	    --post "$url" --tls --tls-ca-file "$CERTS/ca.pem" --snappy \
+	    --tls-cert "$CERTS/client.pem" --tls-key "$CERTS/client.key"
+	wait_until 30 eval '[[ -f "$t/S1.jsonl" && $(wc -l <"$t/S1.jsonl") -ge 3 ]]'
+	stop_bg H
+	run python3 -c 'import json, sys
+print(" ".join(sorted(json.loads(l)["body"] for l in open(sys.argv[1]))))' \
+	    "$t/S1.jsonl"
+	assert_output "h1 h2 h3"
+}

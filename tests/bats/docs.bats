@@ -132,6 +132,8 @@ ENUMS=(
 	"nsq-to-nsq --mode:round-robin hostpool epsilon-greedy"
 	"nsq-pub --tls-min-version:ssl3.0 tls1.0 tls1.1 tls1.2 tls1.3"
 	"nsq-to-file --tls-min-version:ssl3.0 tls1.0 tls1.1 tls1.2 tls1.3"
+	"nsq-to-http --tls-min-version:ssl3.0 tls1.0 tls1.1 tls1.2 tls1.3"
+	"nsq-to-nsq --tls-min-version:ssl3.0 tls1.0 tls1.1 tls1.2 tls1.3"
 )
 
 @test "docs: after an option that takes a value, completions offer no flags" {

@@ -59,25 +59,6 @@ teardown() {
 	teardown_daemons
 }
 
-# auth_conf JSON: the auth server's configuration (read on every query).
-auth_conf() {
-	printf '%s\n' "$1" >"$AUTH_CONF.tmp"
-	mv "$AUTH_CONF.tmp" "$AUTH_CONF"
-}
-
-# start_authd [NAME [ARGS...]]: the test auth server; its port in
-# ${NAME}_PORT.
-start_authd() {
-	local name=${1:-AUTHD} pf=$BATS_TEST_TMPDIR/${1:-AUTHD}.port
-	shift || true
-	rm -f "$pf"
-	start_bg "$name" timeout 280 python3 "$BATS_TEST_DIRNAME/auth_server.py" \
-	    --config "$AUTH_CONF" --port-file "$pf" --log "$AUTH_LOG" "$@"
-	wait_until 20 test -s "$pf"
-	printf -v "${name}_PORT" '%s' "$(cat "$pf")"
-	export "${name}_PORT"
-}
-
 # queries [SECRET]: how many queries the auth server has had (of SECRET).
 queries() {
 	curl -sf "http://127.0.0.1:$AUTHD_PORT/count${1:+?secret=$1}"
