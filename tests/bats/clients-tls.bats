@@ -473,3 +473,61 @@ print(" ".join(sorted(json.loads(l)["body"] for l in open(sys.argv[1]))))' \
 	    "$t/S1.jsonl"
 	assert_output "h1 h2 h3"
 }
+
+@test "clients-tls: nsq-to-http and nsq-to-nsq: --tls-insecure-skip-verify reaches an nsqd whose CA they lack" {
+	local toh=$NSQ_BIN_DIR/nsq-to-http n2n=$NSQ_BIN_DIR/nsq-to-nsq
+	local t=$BATS_TEST_TMPDIR
+	# The certificate names another host and no CA of the tools signed
+	# it: only skipping the check lets them in.
+	local https_port ch
+	https_port=$(free_port)
+	start_nsqd --tls-cert="$CERTS/elsewhere.pem" \
+	    --tls-key="$CERTS/elsewhere.key" --tls-required=true \
+	    --https-address=127.0.0.1:"$https_port"
+	ADDR=127.0.0.1:$NSQD_TCP_PORT
+	# Channels h (nsq-to-http) and r (nsq-to-nsq) each get both messages.
+	curl -sfk -X POST "https://127.0.0.1:$https_port/topic/create?topic=t" ||
+	    fail "topic t not created"
+	for ch in h r; do
+		curl -sfk -X POST "https://127.0.0.1:$https_port/channel/create?topic=t&channel=$ch" ||
+		    fail "channel $ch not created"
+	done
+	run bash -c 'printf "s1\ns2\n" | timeout 30 "$0" --topic t \
+	    --nsqd-tcp-address "$1" --tls --tls-insecure-skip-verify' \
+	    "$PUB" "$ADDR"
+	assert_success
+	start_bg S1 timeout 120 python3 "$BATS_TEST_DIRNAME/http_sink.py" \
+	    --record "$t/S1.jsonl" --port-file "$t/S1.port"
+	wait_until 10 test -s "$t/S1.port"
+	local url=http://127.0.0.1:$(cat "$t/S1.port")/in
+	# Verified against the system's store, the handshake is refused.
+	run timeout 30 "$toh" --topic t --channel h --nsqd-tcp-address "$ADDR" \
+	    --post "$url" --tls
+	assert_failure
+	assert_output --partial "certificate verify failed"
+	start_bg H timeout 120 "$toh" --topic t --channel h \
+	    --nsqd-tcp-address "$ADDR" --post "$url" --tls \
+	    --tls-insecure-skip-verify
+	wait_until 60 eval '[[ -f "$t/S1.jsonl" && $(wc -l <"$t/S1.jsonl") -ge 2 ]]'
+	stop_bg H
+	run python3 -c 'import json, sys
+print(" ".join(sorted(json.loads(l)["body"] for l in open(sys.argv[1]))))' \
+	    "$t/S1.jsonl"
+	assert_output "s1 s2"
+	# nsq-to-nsq from channel r to topic copy on the same nsqd, both
+	# sides unverified.
+	run timeout 30 "$n2n" --topic t --channel r --nsqd-tcp-address "$ADDR" \
+	    --destination-nsqd-tcp-address "$ADDR" --destination-topic copy \
+	    --tls
+	assert_failure
+	assert_output --partial "certificate verify failed"
+	start_bg R timeout 120 "$n2n" --topic t --channel r \
+	    --nsqd-tcp-address "$ADDR" --destination-nsqd-tcp-address "$ADDR" \
+	    --destination-topic copy --tls --tls-insecure-skip-verify
+	run timeout 60 "$TAIL" --topic copy --channel c -n 2 \
+	    --nsqd-tcp-address "$ADDR" --tls --tls-insecure-skip-verify
+	assert_success
+	run grep -c '^s[12]$' <<<"$output"
+	assert_output 2
+	stop_bg R
+}
