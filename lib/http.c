@@ -1022,7 +1022,7 @@ on_headers_complete(http_parser *p)
 	struct http_conn *c = p->data;
 	struct http_req *req = c->req;
 	const char *expect, *val;
-	size_t nte;
+	size_t nte, nhost;
 	int has_body;
 
 	if (req->hstate == HS_FIELD) {
@@ -1048,8 +1048,14 @@ on_headers_complete(http_parser *p)
 	 * (RFC 9112 6.1 lets a server refuse that); and Transfer-Encoding
 	 * only as one field saying "chunked", else 501, as Go answers.
 	 */
-	if (hdr_count_name(req, "Host", &val) > 1 ||
-	    hdr_count_name(req, "Content-Length", &val) > 1)
+	nhost = hdr_count_name(req, "Host", &val);
+	if (nhost > 1 || hdr_count_name(req, "Content-Length", &val) > 1)
+		return parse_fail(c, 400, "BAD_REQUEST");
+	/*
+	 * RFC 9112 3.2: an HTTP/1.1 request without Host gets 400, as Go
+	 * answers ("missing required Host header"); HTTP/1.0 may omit it.
+	 */
+	if (nhost == 0 && p->http_minor >= 1 && p->method != HTTP_CONNECT)
 		return parse_fail(c, 400, "BAD_REQUEST");
 	if ((nte = hdr_count_name(req, "Transfer-Encoding", &val)) > 0 &&
 	    (p->flags & F_CONTENTLENGTH))

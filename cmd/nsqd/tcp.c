@@ -30,6 +30,9 @@
 #include "v2.h"
 #include "xmalloc.h"
 
+/* A buffer larger than this is freed once empty. */
+#define BUF_KEEP	16384
+
 #define OUT_HIGH_WATER	(1 << 20)	/* stop delivering above this */
 
 static void	read_cb(struct ev_loop *, ev_io *, int);
@@ -244,8 +247,12 @@ client_accept(struct nsqd *n, int fd)
 	/* The largest command: a line and a body of --max-body-size. */
 	maxin = V2_MAX_LINE + 4 + (size_t)(n->o->max_body_size >
 	    n->o->max_msg_size ? n->o->max_body_size : n->o->max_msg_size);
-	buf_init(&c->in, 16384, maxin);
-	buf_init(&c->out, 16384, (size_t)1 << 30);
+	/*
+	 * No buffer until data needs one: an idle connection costs its
+	 * struct, not 32 KB of buffers (see read_cb and flush).
+	 */
+	buf_init(&c->in, 0, maxin);
+	buf_init(&c->out, 0, (size_t)1 << 30);
 	buf_init(&c->plain, 0, (size_t)1 << 30);
 	buf_init(&c->zbuf, 0, (size_t)1 << 30);
 	/* The input limit and one read: as much as c->in may wait for. */
@@ -350,6 +357,9 @@ conn_flush(struct client *c)
 		conn_close(c, "write error");
 		return;
 	}
+	/* All written: an output buffer grown by a burst goes. */
+	if (c->out.cap > BUF_KEEP)
+		buf_free(&c->out);
 	if (c->blocked) {
 		c->blocked = false;
 		ev_io_stop(c->nsqd->loop, &c->wr);
@@ -526,6 +536,14 @@ read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		n = read(c->fd, raw, sizeof(raw));
 		if (n > 0 && take_raw(c, raw, (size_t)n) == -1)
 			return;
+	} else if (c->in.cap == 0) {
+		/* The first bytes, or the first after a burst: fit them. */
+		n = read(c->fd, raw, c->in.max < sizeof(raw) ? c->in.max :
+		    sizeof(raw));
+		if (n > 0 && buf_append(&c->in, raw, (size_t)n) == -1) {
+			conn_close(c, "read error");
+			return;
+		}
 	} else
 		n = buf_read_fd(&c->in, c->fd);
 	if (n == 0) {
@@ -544,6 +562,9 @@ read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	if (c->idle.repeat > 0 && !c->auth_wait && !c->tls_handshaking)
 		ev_timer_again(loop, &c->idle);
 	v2_input(c);
+	/* After a burst, an emptied input buffer above the usual goes. */
+	if (buf_len(&c->in) == 0 && c->in.cap > BUF_KEEP)
+		buf_free(&c->in);
 	/* A TLS close_notify is the peer's EOF too. */
 	if (c->eof)
 		v2_input_end(c);

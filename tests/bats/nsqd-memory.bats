@@ -54,3 +54,44 @@ rss_below() {
 	wait_until 60 rss_below $((rss0 + 16384)) ||
 	    fail "RSS stayed at $(rss_kb) kB after the drain (from $rss0 kB)"
 }
+
+# An idle connection holds no 16 KB buffers: 2,000 connections that sent
+# "  V2" and IDENTIFY and then idle add under 4,096 bytes each to nsqd's
+# resident memory (they cost over 9,000 when each had its buffers from
+# the start).
+@test "nsqd: an idle connection after IDENTIFY costs under 4096 bytes" {
+	local per
+	if nm "$NSQ_BIN_DIR/nsqd" 2>/dev/null | grep -q __asan_init ||
+	    nm -D "$NSQ_BIN_DIR/nsqd" 2>/dev/null | grep -q __asan_init; then
+		skip "AddressSanitizer pads every allocation"
+	fi
+	ulimit -n 4096 2>/dev/null || skip "cannot raise the open-file limit"
+	start_nsqd
+	run timeout 120 python3 - "$NSQD_PID" "$NSQD_TCP_PORT" <<'PY'
+import json, socket, struct, sys, time
+pid, port, n = sys.argv[1], int(sys.argv[2]), 2000
+def rss():
+    with open("/proc/%s/status" % pid) as f:
+        for l in f:
+            if l.startswith("VmRSS:"):
+                return int(l.split()[1])
+body = json.dumps({"client_id": "idle", "hostname": "h",
+    "feature_negotiation": True}).encode()
+r0 = rss()
+cs = []
+for i in range(n):
+    c = socket.create_connection(("127.0.0.1", port))
+    c.sendall(b"  V2IDENTIFY\n" + struct.pack(">I", len(body)) + body)
+    cs.append(c)
+for c in cs:
+    c.settimeout(10)
+    head = c.recv(8)
+    assert len(head) == 8, head
+time.sleep(1)
+print((rss() - r0) * 1024 // n)
+PY
+	assert_success
+	per=$output
+	echo "# $per bytes an idle connection" >&3
+	[ "$per" -lt 4096 ] || fail "$per bytes an idle connection"
+}

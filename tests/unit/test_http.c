@@ -674,7 +674,7 @@ test_get_keepalive(void **state)
 	assert_null(resp_hdr(&r[0], "Connection"));
 	assert_memory_equal(r[0].head, "HTTP/1.1 200 OK\r\n", 17);
 	/* The same connection serves the next request. */
-	roundtrip(f, &c, "GET /ping HTTP/1.1\r\n\r\n", &r[1]);
+	roundtrip(f, &c, "GET /ping HTTP/1.1\r\nHost: x\r\n\r\n", &r[1]);
 	assert_int_equal(r[1].status, 200);
 	assert_int_equal(http_server_nconns(f->srv), 1);
 	assert_int_equal(f->nlogged, 2);
@@ -692,40 +692,42 @@ test_query(void **state)
 
 	client_open(f, &c);
 	roundtrip(f, &c, "GET /q?a=1+2%21&b=%41%62&a=dup&&c&d=x%2By&=e "
-	    "HTTP/1.1\r\n\r\n", &r);
+	    "HTTP/1.1\r\nHost: x\r\n\r\n", &r);
 	assert_int_equal(r.status, 200);
 	assert_string_equal(r.body, "a=1 2!\nb=Ab\nc=\nd=x+y\ne=<absent>\n"
 	    "=e\nvalid=0");
-	roundtrip(f, &c, "GET /q HTTP/1.1\r\n\r\n", &r);
+	roundtrip(f, &c, "GET /q HTTP/1.1\r\nHost: x\r\n\r\n", &r);
 	assert_string_equal(r.body, "a=<absent>\nb=<absent>\nc=<absent>\n"
 	    "d=<absent>\ne=<absent>\n=<absent>\nvalid=0");
 	/* Malformed: every lookup says so, as url.ParseQuery's error. */
-	roundtrip(f, &c, "GET /q?a=1&b=%zz HTTP/1.1\r\n\r\n", &r);
+	roundtrip(f, &c, "GET /q?a=1&b=%zz HTTP/1.1\r\nHost: x\r\n\r\n", &r);
 	assert_string_equal(r.body, "a=<bad>\nb=<bad>\nc=<bad>\nd=<bad>\n"
 	    "e=<bad>\n=<bad>\nvalid=-1");
-	roundtrip(f, &c, "GET /q?a=1%4 HTTP/1.1\r\n\r\n", &r);
+	roundtrip(f, &c, "GET /q?a=1%4 HTTP/1.1\r\nHost: x\r\n\r\n", &r);
 	assert_true(strstr(r.body, "valid=-1") != NULL);
-	roundtrip(f, &c, "GET /q?a=1;b=2 HTTP/1.1\r\n\r\n", &r);
+	roundtrip(f, &c, "GET /q?a=1;b=2 HTTP/1.1\r\nHost: x\r\n\r\n", &r);
 	assert_true(strstr(r.body, "valid=-1") != NULL);
-	roundtrip(f, &c, "GET /q?a=x%00y HTTP/1.1\r\n\r\n", &r);
+	roundtrip(f, &c, "GET /q?a=x%00y HTTP/1.1\r\nHost: x\r\n\r\n", &r);
 	assert_true(strstr(r.body, "valid=-1") != NULL);
 	/* Absolute form. */
-	roundtrip(f, &c, "GET http://h:1/q?a=5 HTTP/1.1\r\n\r\n", &r);
+	roundtrip(f, &c, "GET http://h:1/q?a=5 HTTP/1.1\r\nHost: x\r\n"
+	    "\r\n", &r);
 	assert_true(strncmp(r.body, "a=5\n", 4) == 0);
 	/* The path is decoded, the URI kept raw. */
-	roundtrip(f, &c, "GET /a%20b?x=1 HTTP/1.1\r\n\r\n", &r);
+	roundtrip(f, &c, "GET /a%20b?x=1 HTTP/1.1\r\nHost: x\r\n\r\n", &r);
 	assert_int_equal(r.status, 200);
 	assert_string_equal(r.body, "/a b|/a%20b?x=1");
 	client_close(&c);
 	/* A bad escape in the path is a bad request. */
-	expect_error_close(f, "GET /a%zz HTTP/1.1\r\n\r\n", 0, 400,
+	expect_error_close(f, "GET /a%zz HTTP/1.1\r\nHost: x\r\n\r\n", 0, 400,
 	    "BAD_REQUEST");
 }
 
 static void
 test_post_body(void **state)
 {
-	static const char bin[] = "POST /echo HTTP/1.1\r\nContent-Length: 5"
+	static const char bin[] = "POST /echo HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: 5"
 	    "\r\n\r\na\0b\0c";
 	struct fx *f = *state;
 	struct client c;
@@ -733,13 +735,15 @@ test_post_body(void **state)
 	size_t len;
 
 	client_open(f, &c);
-	roundtrip(f, &c, "POST /echo HTTP/1.1\r\nContent-Length: 11\r\n\r\n"
+	roundtrip(f, &c, "POST /echo HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: 11\r\n\r\n"
 	    "hello world", &r);
 	assert_int_equal(r.status, 200);
 	assert_string_equal(r.body, "hello world");
 	assert_string_equal(resp_hdr(&r, "Content-Type"),
 	    "application/octet-stream");
-	roundtrip(f, &c, "PUT /echo HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
+	roundtrip(f, &c, "PUT /echo HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: 0\r\n\r\n",
 	    &r);
 	assert_int_equal(r.status, 200);
 	assert_int_equal(r.blen, 0);
@@ -752,7 +756,7 @@ test_post_body(void **state)
 		char big[1200];
 
 		len = (size_t)snprintf(big, sizeof(big), "POST /echo HTTP/1.1"
-		    "\r\nContent-Length: 1024\r\n\r\n");
+		    "\r\nHost: x\r\nContent-Length: 1024\r\n\r\n");
 		memset(big + len, 'z', 1024);
 		client_send(f, &c, big, len + 1024);
 		assert_int_equal(client_read(f, &c, &r, 1), 1);
@@ -770,17 +774,20 @@ test_chunked(void **state)
 	struct resp r;
 
 	client_open(f, &c);
-	roundtrip(f, &c, "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked"
+	roundtrip(f, &c, "POST /echo HTTP/1.1\r\nHost: x\r\n"
+	    "Transfer-Encoding: chunked"
 	    "\r\n\r\n5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nX-Trailer: t"
 	    "\r\n\r\n", &r);
 	assert_int_equal(r.status, 200);
 	assert_string_equal(r.body, "hello world");
-	roundtrip(f, &c, "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked"
+	roundtrip(f, &c, "POST /echo HTTP/1.1\r\nHost: x\r\n"
+	    "Transfer-Encoding: chunked"
 	    "\r\n\r\n0\r\n\r\n", &r);
 	assert_int_equal(r.status, 200);
 	assert_int_equal(r.blen, 0);
 	client_close(&c);
-	expect_error_close(f, "POST /echo HTTP/1.1\r\nTransfer-Encoding: "
+	expect_error_close(f, "POST /echo HTTP/1.1\r\nHost: x\r\n"
+	    "Transfer-Encoding: "
 	    "chunked\r\n\r\nzz\r\n", 0, 400, "BAD_REQUEST");
 }
 
@@ -792,18 +799,19 @@ test_pipeline(void **state)
 	struct resp r[4];
 
 	client_open(f, &c);
-	client_sends(f, &c, "GET /q?a=1 HTTP/1.1\r\n\r\n"
-	    "POST /echo HTTP/1.1\r\nContent-Length: 3\r\n\r\ntwo"
-	    "GET /nope HTTP/1.1\r\n\r\n"
-	    "GET /q?a=3 HTTP/1.1\r\n\r\n");
+	client_sends(f, &c, "GET /q?a=1 HTTP/1.1\r\nHost: x\r\n\r\n"
+	    "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\ntwo"
+	    "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n"
+	    "GET /q?a=3 HTTP/1.1\r\nHost: x\r\n\r\n");
 	assert_int_equal(client_read(f, &c, r, 4), 4);
 	assert_true(strncmp(r[0].body, "a=1\n", 4) == 0);
 	assert_string_equal(r[1].body, "two");
 	assert_error(&r[2], 404, "NOT_FOUND");
 	assert_true(strncmp(r[3].body, "a=3\n", 4) == 0);
 	/* A big reply then a small one, still in order. */
-	client_sends(f, &c, "GET /big HTTP/1.1\r\n\r\nGET /ping HTTP/1.1"
-	    "\r\n\r\n");
+	client_sends(f, &c, "GET /big HTTP/1.1\r\nHost: x\r\n"
+	    "\r\nGET /ping HTTP/1.1"
+	    "\r\nHost: x\r\n\r\n");
 	assert_int_equal(client_read(f, &c, r, 2), 2);
 	assert_int_equal(r[0].blen, 1 << 20);
 	assert_int_equal(r[0].body[12345], 'a' + 12345 % 26);
@@ -828,13 +836,15 @@ test_reply_too_big(void **state)
 
 	client_open(f, &c);
 	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
-		snprintf(req, sizeof(req), "GET %s?n=0 HTTP/1.1\r\n\r\n",
+		snprintf(req, sizeof(req), "GET %s?n=0 HTTP/1.1\r\nHost: x\r\n"
+		    "\r\n",
 		    paths[i]);
 		roundtrip(f, &c, req, &r);
 		assert_int_equal(r.status, 200);
 		assert_int_equal(r.blen, 1 << 20);
 		assert_int_equal(f->nwarned, 0);
-		snprintf(req, sizeof(req), "GET %s?n=1 HTTP/1.1\r\n\r\n",
+		snprintf(req, sizeof(req), "GET %s?n=1 HTTP/1.1\r\nHost: x\r\n"
+		    "\r\n",
 		    paths[i]);
 		roundtrip(f, &c, req, &r);
 		assert_error(&r, 500, "INTERNAL_ERROR");
@@ -842,13 +852,13 @@ test_reply_too_big(void **state)
 		assert_int_equal(f->nwarned, 1);
 		assert_true(strstr(f->lastwarn, "answered 500") != NULL);
 		f->nwarned = 0;
-		roundtrip(f, &c, "GET /ping HTTP/1.1\r\n\r\n", &r);
+		roundtrip(f, &c, "GET /ping HTTP/1.1\r\nHost: x\r\n\r\n", &r);
 		assert_int_equal(r.status, 200);
 		assert_string_equal(r.body, "OK");
 	}
 	assert_string_equal(f->lastwarn, "reply body of 1048577 bytes over "
 	    "the limit of 1048576, answered 500");
-	roundtrip(f, &c, "GET /failedjson HTTP/1.1\r\n\r\n", &r);
+	roundtrip(f, &c, "GET /failedjson HTTP/1.1\r\nHost: x\r\n\r\n", &r);
 	assert_error(&r, 500, "INTERNAL_ERROR");
 	assert_int_equal(f->nwarned, 1);
 	assert_string_equal(f->lastwarn, "reply body over its buffer's limit "
@@ -866,8 +876,9 @@ test_connection_close(void **state)
 
 	client_open(f, &c);
 	/* The request after the one that says close is not answered. */
-	client_sends(f, &c, "GET /ping HTTP/1.1\r\nConnection: close\r\n\r\n"
-	    "GET /ping HTTP/1.1\r\n\r\n");
+	client_sends(f, &c, "GET /ping HTTP/1.1\r\nHost: x\r\n"
+	    "Connection: close\r\n\r\n"
+	    "GET /ping HTTP/1.1\r\nHost: x\r\n\r\n");
 	assert_int_equal(client_read(f, &c, r, 2), 1);
 	assert_int_equal(r[0].status, 200);
 	assert_string_equal(resp_hdr(&r[0], "Connection"), "close");
@@ -875,7 +886,8 @@ test_connection_close(void **state)
 	client_close(&c);
 	/* No upgrades: answered as HTTP, then closed. */
 	client_open(f, &c);
-	client_sends(f, &c, "GET /ping HTTP/1.1\r\nUpgrade: websocket\r\n"
+	client_sends(f, &c, "GET /ping HTTP/1.1\r\nHost: x\r\n"
+	    "Upgrade: websocket\r\n"
 	    "Connection: upgrade\r\n\r\n\x81\x05hello");
 	assert_int_equal(client_read(f, &c, r, 2), 1);
 	assert_int_equal(r[0].status, 200);
@@ -920,11 +932,13 @@ test_body_too_big(void **state)
 	int i;
 
 	/* Refused on Content-Length alone, before the body comes. */
-	expect_error_close(f, "POST /echo HTTP/1.1\r\nContent-Length: 1025"
+	expect_error_close(f, "POST /echo HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: 1025"
 	    "\r\n\r\n", 0, 413, "BODY_TOO_BIG");
 	/* The body the client sends anyway is read and dropped. */
 	client_open(f, &c);
-	client_sends(f, &c, "POST /echo HTTP/1.1\r\nContent-Length: 3000"
+	client_sends(f, &c, "POST /echo HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: 3000"
 	    "\r\n\r\n");
 	assert_int_equal(client_read(f, &c, &r, 1), 1);
 	assert_error(&r, 413, "BODY_TOO_BIG");
@@ -937,7 +951,8 @@ test_body_too_big(void **state)
 	client_close(&c);
 	/* Also with Expect: no 100 Continue then. */
 	client_open(f, &c);
-	client_sends(f, &c, "POST /echo HTTP/1.1\r\nContent-Length: 99999"
+	client_sends(f, &c, "POST /echo HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: 99999"
 	    "\r\nExpect: 100-continue\r\n\r\n");
 	assert_int_equal(client_read(f, &c, &r, 1), 1);
 	assert_error(&r, 413, "BODY_TOO_BIG");
@@ -945,7 +960,8 @@ test_body_too_big(void **state)
 	client_close(&c);
 	/* Chunked: refused when the sum passes the limit. */
 	client_open(f, &c);
-	client_sends(f, &c, "POST /echo HTTP/1.1\r\nTransfer-Encoding: "
+	client_sends(f, &c, "POST /echo HTTP/1.1\r\nHost: x\r\n"
+	    "Transfer-Encoding: "
 	    "chunked\r\n\r\n");
 	memset(chunk, 'x', sizeof(chunk));
 	for (i = 0; i < 2; i++) {
@@ -959,13 +975,16 @@ test_body_too_big(void **state)
 	client_close(&c);
 	/* A route's own limit and message. */
 	client_open(f, &c);
-	roundtrip(f, &c, "POST /small HTTP/1.1\r\nContent-Length: 8\r\n\r\n"
+	roundtrip(f, &c, "POST /small HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: 8\r\n\r\n"
 	    "12345678", &r);
 	assert_int_equal(r.status, 200);
 	client_close(&c);
-	expect_error_close(f, "POST /small HTTP/1.1\r\nContent-Length: 9\r\n"
+	expect_error_close(f, "POST /small HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: 9\r\n"
 	    "\r\n123456789", 0, 413, "MSG_TOO_BIG");
-	expect_error_close(f, "POST /small HTTP/1.1\r\nTransfer-Encoding: "
+	expect_error_close(f, "POST /small HTTP/1.1\r\nHost: x\r\n"
+	    "Transfer-Encoding: "
 	    "chunked\r\n\r\n9\r\n123456789\r\n0\r\n\r\n", 0, 413,
 	    "MSG_TOO_BIG");
 }
@@ -978,7 +997,8 @@ test_header_too_big(void **state)
 	size_t n;
 	int i;
 
-	n = (size_t)snprintf(req, sizeof(req), "GET /ping HTTP/1.1\r\nX-Big: ");
+	n = (size_t)snprintf(req, sizeof(req), "GET /ping HTTP/1.1\r\n"
+	    "Host: x\r\nX-Big: ");
 	memset(req + n, 'a', 5000);
 	n += 5000;
 	memcpy(req + n, "\r\n\r\n", 4);
@@ -987,10 +1007,12 @@ test_header_too_big(void **state)
 	n = (size_t)snprintf(req, sizeof(req), "GET /ping?x=");
 	memset(req + n, 'a', 5000);
 	n += 5000;
-	n += (size_t)snprintf(req + n, sizeof(req) - n, " HTTP/1.1\r\n\r\n");
+	n += (size_t)snprintf(req + n, sizeof(req) - n, " HTTP/1.1\r\n"
+	    "Host: x\r\n\r\n");
 	expect_error_close(f, req, n, 431, "HEADER_TOO_BIG");
 	/* Many small headers. */
-	n = (size_t)snprintf(req, sizeof(req), "GET /ping HTTP/1.1\r\n");
+	n = (size_t)snprintf(req, sizeof(req), "GET /ping HTTP/1.1\r\n"
+	    "Host: x\r\n");
 	for (i = 0; i < 800; i++)
 		n += (size_t)snprintf(req + n, sizeof(req) - n, "A: b\r\n");
 	n += (size_t)snprintf(req + n, sizeof(req) - n, "\r\n");
@@ -1009,21 +1031,23 @@ test_bad_requests(void **state)
 		{ "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 400,
 		    "BAD_REQUEST" },
 		{ "GET\r\n\r\n", 400, "BAD_REQUEST" },
-		{ "GET /ping HTTP/1.1\r\nBad Header\r\n\r\n", 400,
+		{ "GET /ping HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n", 400,
 		    "BAD_REQUEST" },
-		{ "GET /ping HTTP/1.1\r\nContent-Length: abc\r\n\r\n", 400,
+		{ "GET /ping HTTP/1.1\r\nHost: x\r\n"
+		    "Content-Length: abc\r\n\r\n", 400,
 		    "BAD_REQUEST" },
-		{ "POST /echo HTTP/1.1\r\nContent-Length: 1\r\n"
+		{ "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n"
 		    "Content-Length: 2\r\n\r\n", 400, "BAD_REQUEST" },
-		{ "POST /echo HTTP/1.1\r\nContent-Length: 1\r\n"
+		{ "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n"
 		    "Transfer-Encoding: chunked\r\n\r\n", 400, "BAD_REQUEST" },
-		{ "FOO /ping HTTP/1.1\r\n\r\n", 400, "BAD_REQUEST" },
-		{ "GET ping HTTP/1.1\r\n\r\n", 400, "BAD_REQUEST" },
+		{ "FOO /ping HTTP/1.1\r\nHost: x\r\n\r\n", 400, "BAD_REQUEST" },
+		{ "GET ping HTTP/1.1\r\nHost: x\r\n\r\n", 400, "BAD_REQUEST" },
 		{ "GET /ping HTTP/2.0\r\n\r\n", 505,
 		    "HTTP_VERSION_NOT_SUPPORTED" },
-		{ "POST /echo HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501,
+		{ "POST /echo HTTP/1.1\r\nHost: x\r\n"
+		    "Transfer-Encoding: gzip\r\n\r\n", 501,
 		    "UNSUPPORTED_TRANSFER_ENCODING" },
-		{ "POST /echo HTTP/1.1\r\nExpect: 200-ok\r\n"
+		{ "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\n"
 		    "Content-Length: 1\r\n\r\nx", 417, "EXPECTATION_FAILED" },
 	};
 	struct fx *f = *state;
@@ -1038,7 +1062,8 @@ test_bad_requests(void **state)
 		struct resp r[2];
 
 		client_open(f, &c);
-		client_sends(f, &c, "GET /ping HTTP/1.1\r\n\r\nXX\r\n\r\n");
+		client_sends(f, &c, "GET /ping HTTP/1.1\r\nHost: x\r\n"
+		    "\r\nXX\r\n\r\n");
 		assert_int_equal(client_read(f, &c, r, 2), 2);
 		assert_int_equal(r[0].status, 200);
 		assert_error(&r[1], 400, "BAD_REQUEST");
@@ -1078,7 +1103,7 @@ static const struct strict_case strict_cases[] = {
 	{ CHUNKED "A\r\n0123456789\r\n0\r\nX-T: 1\r\nY-T: 2\r\n\r\n", 200,
 	    "0123456789", 1 },
 	{ CHUNKED "0\r\n\r\n", 200, "", 1 },
-	{ "POST /echo HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n"
+	{ "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked\r\n\r\n"
 	    "1\r\nz\r\n0\r\n\r\n", 200, "z", 1 },
 	/* Chunk framing. */
 	{ CHUNKED "5\r\nhello\n0\r\n\r\n", 400, NULL, 0 },
@@ -1110,7 +1135,7 @@ static const struct strict_case strict_cases[] = {
 	{ PING "X-A: 1\r\n\t2\r\n\r\n", 400, NULL, 0 },
 	{ "GET /ping HTTP/1.1\r\n Host: x\r\n\r\n", 400, NULL, 0 },
 	/* Bare CRs. */
-	{ "GET /ping\r HTTP/1.1\r\n\r\n", 400, NULL, 0 },
+	{ "GET /ping\r HTTP/1.1\r\nHost: x\r\n\r\n", 400, NULL, 0 },
 	{ "GET /ping HTTP/1.1\rX\r\n\r\n", 400, NULL, 0 },
 	{ "GET /ping HTTP/1.1\r\r\n\r\n", 400, NULL, 0 },
 	{ PING "X-A: a\rb\r\n\r\n", 400, NULL, 0 },
@@ -1123,29 +1148,45 @@ static const struct strict_case strict_cases[] = {
 	{ "GET /ping HTTP/1.1\r\nHost:x\r\nX-A:\t1\t\r\n\r\n", 200, NULL, 1 },
 	{ "GET /ping HTTP/1.1\nHost: x\n\n", 200, NULL, 1 },
 	{ PING "X-A: 1\r\nX-A: 1\r\n\r\n", 200, NULL, 1 },
+	/*
+	 * Host (RFC 9112 3.2): an HTTP/1.1 request needs one, as Go; an
+	 * empty value is one; HTTP/1.0 may omit it (test_http10).
+	 */
+	{ "GET /ping HTTP/1.1\r\n\r\n", 400, NULL, 0 },
+	{ "GET /ping HTTP/1.1\r\nX-A: 1\r\n\r\n", 400, NULL, 0 },
+	{ "POST /echo HTTP/1.1\r\nContent-Length: 1\r\n\r\na", 400, NULL,
+	    0 },
+	{ "GET /ping HTTP/1.1\r\nhost: x\r\n\r\n", 200, NULL, 1 },
+	{ "GET /ping HTTP/1.1\r\nHost:\r\n\r\n", 200, NULL, 1 },
 	/* Repeated Host, repeated Content-Length (same value too). */
 	{ PING "Host: y\r\n\r\n", 400, NULL, 0 },
 	{ PING "Host: x\r\n\r\n", 400, NULL, 0 },
-	{ "POST /echo HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2"
+	{ "POST /echo HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: 1\r\nContent-Length: 2"
 	    "\r\n\r\nab", 400, NULL, 0 },
-	{ "POST /echo HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1"
+	{ "POST /echo HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: 1\r\nContent-Length: 1"
 	    "\r\n\r\na", 400, NULL, 0 },
-	{ "POST /echo HTTP/1.1\r\nContent-Length: 1, 1\r\n\r\na", 400, NULL,
+	{ "POST /echo HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: 1, 1\r\n\r\na", 400, NULL,
 	    0 },
 	/* Transfer-Encoding with Content-Length, in either order. */
-	{ "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
+	{ "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
 	    "Content-Length: 5\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 400, NULL, 0 },
-	{ "POST /echo HTTP/1.1\r\nContent-Length: 5\r\n"
+	{ "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
 	    "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 400,
 	    NULL, 0 },
 	/* Unknown transfer codings: 501, as Go. */
-	{ "POST /echo HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+	{ "POST /echo HTTP/1.1\r\nHost: x\r\n"
+	    "Transfer-Encoding: gzip, chunked\r\n\r\n"
 	    "0\r\n\r\n", 501, NULL, 0 },
-	{ "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked, chunked\r\n"
+	{ "POST /echo HTTP/1.1\r\nHost: x\r\n"
+	    "Transfer-Encoding: chunked, chunked\r\n"
 	    "\r\n0\r\n\r\n", 501, NULL, 0 },
-	{ "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
+	{ "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
 	    "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 501, NULL, 0 },
-	{ "POST /echo HTTP/1.1\r\nTransfer-Encoding: identity\r\n\r\n", 501,
+	{ "POST /echo HTTP/1.1\r\nHost: x\r\n"
+	    "Transfer-Encoding: identity\r\n\r\n", 501,
 	    NULL, 0 },
 };
 
@@ -1255,14 +1296,15 @@ test_routing(void **state)
 	struct resp r[3];
 
 	client_open(f, &c);
-	roundtrip(f, &c, "GET /nope HTTP/1.1\r\n\r\n", &r[0]);
+	roundtrip(f, &c, "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n", &r[0]);
 	assert_error(&r[0], 404, "NOT_FOUND");
 	assert_int_equal(f->laststatus, 404);
-	roundtrip(f, &c, "POST /ping HTTP/1.1\r\nContent-Length: 1\r\n\r\nx",
+	roundtrip(f, &c, "POST /ping HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: 1\r\n\r\nx",
 	    &r[0]);
 	assert_error(&r[0], 405, "METHOD_NOT_ALLOWED");
 	assert_string_equal(resp_hdr(&r[0], "Allow"), "GET, OPTIONS");
-	roundtrip(f, &c, "OPTIONS /echo HTTP/1.1\r\n\r\n", &r[0]);
+	roundtrip(f, &c, "OPTIONS /echo HTTP/1.1\r\nHost: x\r\n\r\n", &r[0]);
 	assert_int_equal(r[0].status, 200);
 	assert_int_equal(r[0].blen, 0);
 	/* httprouter router.go:358-367 sorts the methods. */
@@ -1270,38 +1312,43 @@ test_routing(void **state)
 	assert_null(resp_hdr(&r[0], "X-NSQ-Content-Type"));
 	assert_null(resp_hdr(&r[0], "Content-Type"));
 	/* HEAD: the headers of the reply, without its body. */
-	client_sends(f, &c, "HEAD /ping HTTP/1.1\r\n\r\nGET /ping HTTP/1.1"
-	    "\r\n\r\n");
+	client_sends(f, &c, "HEAD /ping HTTP/1.1\r\nHost: x\r\n"
+	    "\r\nGET /ping HTTP/1.1"
+	    "\r\nHost: x\r\n\r\n");
 	assert_int_equal(client_read_for(f, &c, &r[0], 1, 1, WAIT), 1);
 	assert_int_equal(r[0].status, 405);
 	assert_string_equal(resp_hdr(&r[0], "Content-Length"), "32");
 	assert_int_equal(client_read(f, &c, &r[1], 1), 1);
 	assert_string_equal(r[1].body, "OK");
 	/* Prefix routes, any method. */
-	roundtrip(f, &c, "DELETE /config/log_level HTTP/1.1\r\n\r\n", &r[0]);
+	roundtrip(f, &c, "DELETE /config/log_level HTTP/1.1\r\nHost: x\r\n"
+	    "\r\n", &r[0]);
 	assert_string_equal(r[0].body, "DELETE log_level");
-	roundtrip(f, &c, "GET /config/a/b%2Fc HTTP/1.1\r\n\r\n", &r[0]);
+	roundtrip(f, &c, "GET /config/a/b%2Fc HTTP/1.1\r\nHost: x\r\n"
+	    "\r\n", &r[0]);
 	assert_string_equal(r[0].body, "GET a/b/c");
-	roundtrip(f, &c, "GET /config/ HTTP/1.1\r\n\r\n", &r[0]);
+	roundtrip(f, &c, "GET /config/ HTTP/1.1\r\nHost: x\r\n\r\n", &r[0]);
 	assert_error(&r[0], 404, "NOT_FOUND");
-	roundtrip(f, &c, "GET /config HTTP/1.1\r\n\r\n", &r[0]);
+	roundtrip(f, &c, "GET /config HTTP/1.1\r\nHost: x\r\n\r\n", &r[0]);
 	assert_error(&r[0], 404, "NOT_FOUND");
 	/* The first matching route wins. */
-	roundtrip(f, &c, "POST /echo HTTP/1.1\r\nContent-Length: 1\r\n\r\nz",
+	roundtrip(f, &c, "POST /echo HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: 1\r\n\r\nz",
 	    &r[0]);
 	assert_string_equal(r[0].body, "z");
 	/* Replies of every kind. */
-	roundtrip(f, &c, "GET /json HTTP/1.1\r\n\r\n", &r[0]);
+	roundtrip(f, &c, "GET /json HTTP/1.1\r\nHost: x\r\n\r\n", &r[0]);
 	assert_string_equal(r[0].body, "{\"x\":1}");
 	assert_string_equal(resp_hdr(&r[0], "Content-Type"),
 	    "application/json; charset=utf-8");
-	roundtrip(f, &c, "GET /err HTTP/1.1\r\n\r\n", &r[0]);
+	roundtrip(f, &c, "GET /err HTTP/1.1\r\nHost: x\r\n\r\n", &r[0]);
 	assert_error(&r[0], 400,
 	    "A \\\"q\\\" \\u003cb\\u003e\\n");
-	roundtrip(f, &c, "GET /noreply HTTP/1.1\r\n\r\n", &r[0]);
+	roundtrip(f, &c, "GET /noreply HTTP/1.1\r\nHost: x\r\n\r\n", &r[0]);
 	assert_error(&r[0], 500, "INTERNAL_ERROR");
-	client_sends(f, &c, "GET /twice HTTP/1.1\r\n\r\nGET /ping HTTP/1.1"
-	    "\r\n\r\n");
+	client_sends(f, &c, "GET /twice HTTP/1.1\r\nHost: x\r\n"
+	    "\r\nGET /ping HTTP/1.1"
+	    "\r\nHost: x\r\n\r\n");
 	assert_int_equal(client_read(f, &c, r, 2), 2);
 	assert_string_equal(r[0].body, "first");
 	assert_string_equal(r[1].body, "OK");
@@ -1319,15 +1366,17 @@ test_headers(void **state)
 	socklen_t sl = sizeof(sin);
 
 	client_open(f, &c);
-	roundtrip(f, &c, "GET /hdr HTTP/1.1\r\nx-test:   va lue  \r\n"
+	roundtrip(f, &c, "GET /hdr HTTP/1.1\r\nHost: x\r\n"
+	    "x-test:   va lue  \r\n"
 	    "X-Test: second\r\n\r\n", &r);
 	assert_string_equal(r.body, "va lue");
-	roundtrip(f, &c, "GET /hdr HTTP/1.1\r\nX-Other: 1\r\nX-Test:\r\n\r\n",
+	roundtrip(f, &c, "GET /hdr HTTP/1.1\r\nHost: x\r\n"
+	    "X-Other: 1\r\nX-Test:\r\n\r\n",
 	    &r);
 	assert_string_equal(r.body, "");
-	roundtrip(f, &c, "GET /hdr HTTP/1.1\r\n\r\n", &r);
+	roundtrip(f, &c, "GET /hdr HTTP/1.1\r\nHost: x\r\n\r\n", &r);
 	assert_string_equal(r.body, "<none>");
-	roundtrip(f, &c, "GET /peer HTTP/1.1\r\n\r\n", &r);
+	roundtrip(f, &c, "GET /peer HTTP/1.1\r\nHost: x\r\n\r\n", &r);
 	assert_int_equal(getsockname(c.fd, (struct sockaddr *)&sin, &sl), 0);
 	snprintf(want, sizeof(want), "127.0.0.1:%u", ntohs(sin.sin_port));
 	assert_string_equal(r.body, want);
@@ -1354,8 +1403,9 @@ test_async_reply(void **state)
 	ev_timer t;
 
 	client_open(f, &c);
-	client_sends(f, &c, "GET /hold HTTP/1.1\r\n\r\nGET /ping HTTP/1.1"
-	    "\r\n\r\nGET /q?a=2 HTTP/1.1\r\n\r\n");
+	client_sends(f, &c, "GET /hold HTTP/1.1\r\nHost: x\r\n"
+	    "\r\nGET /ping HTTP/1.1"
+	    "\r\nHost: x\r\n\r\nGET /q?a=2 HTTP/1.1\r\nHost: x\r\n\r\n");
 	assert_int_equal(client_read_for(f, &c, r, 1, 0, QUIET), 0);
 	assert_int_equal(c.len, c.off);
 	assert_int_equal(f->nheld, 1);
@@ -1372,11 +1422,12 @@ test_async_reply(void **state)
 	ev_timer_init(&t, reply_late, 0.02, 0.);
 	t.data = f;
 	ev_timer_start(f->loop, &t);
-	roundtrip(f, &c, "POST /hold HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi",
+	roundtrip(f, &c, "POST /hold HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: 2\r\n\r\nhi",
 	    &r[0]);
 	assert_int_equal(r[0].status, 202);
 	assert_string_equal(r[0].body, "from a timer");
-	roundtrip(f, &c, "GET /ping HTTP/1.1\r\n\r\n", &r[0]);
+	roundtrip(f, &c, "GET /ping HTTP/1.1\r\nHost: x\r\n\r\n", &r[0]);
 	assert_string_equal(r[0].body, "OK");
 	client_close(&c);
 }
@@ -1398,8 +1449,9 @@ test_slow_reader(void **state)
 	    sizeof(small)), 0);
 	assert_int_equal(http_server_adopt(f->srv, sv[0]), 0);
 	client_init(&c, sv[1]);
-	client_sends(f, &c, "GET /big HTTP/1.1\r\n\r\nGET /big HTTP/1.1"
-	    "\r\n\r\nGET /ping HTTP/1.1\r\n\r\n");
+	client_sends(f, &c, "GET /big HTTP/1.1\r\nHost: x\r\n"
+	    "\r\nGET /big HTTP/1.1"
+	    "\r\nHost: x\r\n\r\nGET /ping HTTP/1.1\r\nHost: x\r\n\r\n");
 	run_for(f, QUIET);
 	assert_int_equal(client_read(f, &c, r, 3), 3);
 	assert_int_equal(r[0].blen, 1 << 20);
@@ -1417,13 +1469,14 @@ test_held_backlog(void **state)
 	struct client c;
 	struct resp r;
 	char *many;
-	size_t n = 4000, one = 22, i;
+	size_t n = 4000, one = 31, i;
 
 	many = tmalloc(n * one + 1);
 	for (i = 0; i < n; i++)
-		memcpy(many + i * one, "GET /ping HTTP/1.1\r\n\r\n", one);
+		memcpy(many + i * one, "GET /ping HTTP/1.1\r\nHost: x\r\n"
+		    "\r\n", one);
 	client_open(f, &c);
-	client_sends(f, &c, "GET /hold HTTP/1.1\r\n\r\n");
+	client_sends(f, &c, "GET /hold HTTP/1.1\r\nHost: x\r\n\r\n");
 	run_for(f, QUIET);
 	assert_int_equal(f->nheld, 1);
 	/* More than the server buffers: the rest waits in the kernel. */
@@ -1450,7 +1503,7 @@ test_close_while_held(void **state)
 
 	/* The client half-closes: the reply is still written. */
 	client_open(f, &c);
-	client_sends(f, &c, "GET /hold HTTP/1.1\r\n\r\n");
+	client_sends(f, &c, "GET /hold HTTP/1.1\r\nHost: x\r\n\r\n");
 	run_for(f, QUIET);
 	assert_int_equal(f->nheld, 1);
 	shutdown(c.fd, SHUT_WR);
@@ -1470,7 +1523,7 @@ test_close_while_held(void **state)
 	/* The client resets: the connection goes, the request stays. */
 	f->nheld = 0;
 	client_open(f, &c);
-	client_sends(f, &c, "GET /hold HTTP/1.1\r\n\r\n");
+	client_sends(f, &c, "GET /hold HTTP/1.1\r\nHost: x\r\n\r\n");
 	run_for(f, QUIET);
 	assert_int_equal(f->nheld, 1);
 	assert_int_equal(setsockopt(c.fd, SOL_SOCKET, SO_LINGER, &lg,
@@ -1492,7 +1545,7 @@ test_close_while_held(void **state)
 		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 		assert_int_equal(http_server_adopt(srv2, sv[0]), 0);
 		client_init(&c, sv[1]);
-		client_sends(f, &c, "GET /hold HTTP/1.1\r\n\r\n");
+		client_sends(f, &c, "GET /hold HTTP/1.1\r\nHost: x\r\n\r\n");
 		run_for(f, QUIET);
 		assert_int_equal(f->nheld, 1);
 		assert_string_equal(http_req_peer(f->held[0]), "@");
@@ -1512,8 +1565,9 @@ test_close_while_held(void **state)
 		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 		assert_int_equal(http_server_adopt(srv2, sv[0]), 0);
 		client_init(&c, sv[1]);
-		client_sends(f, &c, "GET /hold HTTP/1.1\r\n\r\nGET /ping "
-		    "HTTP/1.1\r\n\r\n");
+		client_sends(f, &c, "GET /hold HTTP/1.1\r\nHost: x\r\n"
+		    "\r\nGET /ping "
+		    "HTTP/1.1\r\nHost: x\r\n\r\n");
 		run_for(f, QUIET);
 		assert_int_equal(f->nheld, 1);
 		http_reply_text(f->held[0], 200, "queued");
@@ -1530,7 +1584,8 @@ test_truncated(void **state)
 	static const char *reqs[] = {
 		"POST /echo?x=1 HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n"
 		    "\r\nhello",
-		"POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+		"POST /echo HTTP/1.1\r\nHost: x\r\n"
+		    "Transfer-Encoding: chunked\r\n\r\n"
 		    "3;e=1\r\nabc\r\n0\r\nT: 1\r\n\r\n",
 		"GET /ping HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
 	};
@@ -1568,10 +1623,11 @@ static void
 test_byte_by_byte(void **state)
 {
 	static const char req[] =
-	    "POST /echo HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello"
-	    "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
+	    "POST /echo HTTP/1.1\r\nHost: x\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n"
 	    "2\r\nab\r\n1\r\nc\r\n0\r\n\r\n"
-	    "GET /q?a=%41+b HTTP/1.1\r\nX-A: 1\r\n\r\n";
+	    "GET /q?a=%41+b HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n\r\n";
 	struct fx *f = *state;
 	struct client c;
 	struct resp r[3];
@@ -1597,7 +1653,8 @@ test_expect_continue(void **state)
 	struct resp r;
 
 	client_open(f, &c);
-	client_sends(f, &c, "POST /echo HTTP/1.1\r\nContent-Length: 5\r\n"
+	client_sends(f, &c, "POST /echo HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: 5\r\n"
 	    "Expect: 100-Continue\r\n\r\n");
 	assert_int_equal(client_read(f, &c, &r, 1), 1);
 	assert_int_equal(r.status, 100);
@@ -1606,7 +1663,8 @@ test_expect_continue(void **state)
 	assert_int_equal(r.status, 200);
 	assert_string_equal(r.body, "hello");
 	/* No body, no 100. */
-	roundtrip(f, &c, "GET /ping HTTP/1.1\r\nExpect: 100-continue\r\n\r\n",
+	roundtrip(f, &c, "GET /ping HTTP/1.1\r\nHost: x\r\n"
+	    "Expect: 100-continue\r\n\r\n",
 	    &r);
 	assert_int_equal(r.status, 200);
 	client_close(&c);
@@ -1625,8 +1683,9 @@ test_idle_timeout(void **state)
 	f->srv = server_new(f, &lim);
 	client_open(f, &c);
 	client_open(f, &d);
-	roundtrip(f, &c, "GET /ping HTTP/1.1\r\n\r\n", &r);
-	client_sends(f, &d, "GET /ping HTTP/1.1\r\n");	/* incomplete */
+	roundtrip(f, &c, "GET /ping HTTP/1.1\r\nHost: x\r\n\r\n", &r);
+	client_sends(f, &d, "GET /ping HTTP/1.1\r\n"
+	    "Host: x\r\n");	/* incomplete */
 	t0 = now();
 	assert_true(client_eof(f, &c));
 	assert_true(client_eof(f, &d));
@@ -1651,7 +1710,7 @@ test_max_conns(void **state)
 	client_open(f, &c[0]);
 	client_open(f, &c[1]);
 	client_open(f, &c[2]);
-	client_sends(f, &c[2], "GET /ping HTTP/1.1\r\n\r\n");
+	client_sends(f, &c[2], "GET /ping HTTP/1.1\r\nHost: x\r\n\r\n");
 	assert_int_equal(client_read_for(f, &c[2], &r, 1, 0, QUIET), 0);
 	assert_int_equal(http_server_nconns(f->srv), 2);
 	{
@@ -1708,7 +1767,7 @@ test_emfile(void **state)
 	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
 	/* Accepting resumes after the pause. */
 	client_init(&c, fd);
-	roundtrip(f, &c, "GET /ping HTTP/1.1\r\n\r\n", &r);
+	roundtrip(f, &c, "GET /ping HTTP/1.1\r\nHost: x\r\n\r\n", &r);
 	assert_int_equal(r.status, 200);
 	client_close(&c);
 }
@@ -1743,7 +1802,7 @@ test_listen(void **state)
 	srv = http_server_new(f->loop, fd, routes, sizeof(routes) /
 	    sizeof(routes[0]), NULL, f);
 	client_init(&c, connect_port(port));
-	roundtrip(f, &c, "GET /peer HTTP/1.1\r\n\r\n", &r);
+	roundtrip(f, &c, "GET /peer HTTP/1.1\r\nHost: x\r\n\r\n", &r);
 	assert_true(strncmp(r.body, "127.0.0.1:", 10) == 0);
 	client_close(&c);
 	http_server_free(srv);
@@ -1753,7 +1812,7 @@ test_listen(void **state)
 	srv = http_server_new(f->loop, fd, routes, sizeof(routes) /
 	    sizeof(routes[0]), NULL, f);
 	client_init(&c, connect_port(port));
-	roundtrip(f, &c, "GET /peer HTTP/1.1\r\n\r\n", &r);
+	roundtrip(f, &c, "GET /peer HTTP/1.1\r\nHost: x\r\n\r\n", &r);
 	assert_true(strncmp(r.body, "127.0.0.1:", 10) == 0);
 	client_close(&c);
 	http_server_free(srv);
@@ -1775,7 +1834,7 @@ test_listen(void **state)
 		assert_int_equal(connect(ufd, (struct sockaddr *)&sin6,
 		    sizeof(sin6)), 0);
 		client_init(&c, ufd);
-		roundtrip(f, &c, "GET /peer HTTP/1.1\r\n\r\n", &r);
+		roundtrip(f, &c, "GET /peer HTTP/1.1\r\nHost: x\r\n\r\n", &r);
 		{
 			socklen_t sl = sizeof(sin6);
 
@@ -1807,7 +1866,7 @@ test_listen(void **state)
 	assert_int_equal(connect(ufd, (struct sockaddr *)&sun, sizeof(sun)),
 	    0);
 	client_init(&c, ufd);
-	roundtrip(f, &c, "GET /peer HTTP/1.1\r\n\r\n", &r);
+	roundtrip(f, &c, "GET /peer HTTP/1.1\r\nHost: x\r\n\r\n", &r);
 	assert_string_equal(r.body, "@");
 	client_close(&c);
 	http_server_free(srv);
@@ -1830,9 +1889,9 @@ test_catch_all(void **state)
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	assert_int_equal(http_server_adopt(srv, sv[0]), 0);
 	client_init(&c, sv[1]);
-	roundtrip(f, &c, "GET / HTTP/1.1\r\n\r\n", &r);
+	roundtrip(f, &c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", &r);
 	assert_string_equal(r.body, "GET /");
-	roundtrip(f, &c, "POST /pub?topic=x HTTP/1.1\r\n\r\n", &r);
+	roundtrip(f, &c, "POST /pub?topic=x HTTP/1.1\r\nHost: x\r\n\r\n", &r);
 	assert_string_equal(r.body, "POST /pub");
 	client_close(&c);
 	wait_nconns(f, srv, 0);
@@ -2030,13 +2089,14 @@ test_tls_roundtrip(void **state)
 	    sizeof(out), "\r\n\r\nOK");
 	assert_memory_equal(out, "HTTP/1.1 200 OK\r\n", 17);
 	/* Keep-alive over TLS. */
-	tcl_request(f, &t, "POST /echo HTTP/1.1\r\nContent-Length: 5\r\n\r\n"
+	tcl_request(f, &t, "POST /echo HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: 5\r\n\r\n"
 	    "hello", 0, out, sizeof(out), "\r\n\r\nhello");
 	assert_non_null(strstr(out, "\r\n\r\nhello"));
 	/* A reply larger than the socket takes at once: partial writes. */
 	big = malloc((2 << 20) + 1);
 	assert_non_null(big);
-	n = tcl_request(f, &t, "GET /big HTTP/1.1\r\n\r\n", 0, big,
+	n = tcl_request(f, &t, "GET /big HTTP/1.1\r\nHost: x\r\n\r\n", 0, big,
 	    (2 << 20) + 1, "zabcdefghijklmnopqrstuvwxyz");
 	assert_true(n > 1 << 20);
 	free(big);
@@ -2108,7 +2168,8 @@ test_tls_handshake_timeout(void **state)
 	/* Others are served meanwhile and after. */
 	tcl_open(&u, port, 0);
 	assert_int_equal(tcl_handshake(f, &u, 0), 1);
-	tcl_request(f, &u, "GET /ping HTTP/1.1\r\n\r\n", 0, out, sizeof(out),
+	tcl_request(f, &u, "GET /ping HTTP/1.1\r\nHost: x\r\n"
+	    "\r\n", 0, out, sizeof(out),
 	    "\r\n\r\nOK");
 	assert_non_null(strstr(out, "\r\n\r\nOK"));
 	tcl_close(&u);
