@@ -687,12 +687,23 @@ roll(struct dq *dq)
 int
 dq_put(struct dq *dq, const void *data, size_t len)
 {
-	unsigned char hdr[4];
+	return dq_put2(dq, data, len, NULL, 0);
+}
+
+/*
+ * One record of the two pieces a then b, copied once into the write
+ * buffer (nsqd's message header and body: no staging copy).
+ */
+int
+dq_put2(struct dq *dq, const void *a, size_t alen, const void *b,
+    size_t blen)
+{
+	size_t len = alen + blen;
 	int64_t rec;
-	size_t mark;
+	char *p;
 
 	if (len < (size_t)dq->min_msg || len > (size_t)dq->max_msg ||
-	    (data == NULL && len > 0)) {
+	    (a == NULL && alen > 0) || (b == NULL && blen > 0)) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -703,17 +714,20 @@ dq_put(struct dq *dq, const void *data, size_t len)
 		roll(dq);
 		maybe_sync(dq);
 	}
-	mark = dq->wbuf.len;
-	be32enc(hdr, (uint32_t)len);
-	if (buf_append(&dq->wbuf, hdr, sizeof(hdr)) == -1 ||
-	    buf_append(&dq->wbuf, data, len) == -1) {
-		dq->wbuf.len = mark;
+	if (buf_reserve(&dq->wbuf, (size_t)rec) == -1) {
 		errno = ENOBUFS;
 		return -1;
 	}
+	p = dq->wbuf.data + dq->wbuf.len;
+	be32enc(p, (uint32_t)len);
+	if (alen > 0)
+		memcpy(p + 4, a, alen);
+	if (blen > 0)
+		memcpy(p + 4 + alen, b, blen);
+	dq->wbuf.len += (size_t)rec;
 	if (buf_len(&dq->wbuf) >= DQ_WBUF_FLUSH && dq_flush(dq) == -1) {
 		/* Not taken: drop it again, keep the ones before it. */
-		dq->wbuf.len = mark;
+		dq->wbuf.len -= (size_t)rec;
 		return -1;
 	}
 	dq->wpos += rec;

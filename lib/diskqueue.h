@@ -66,6 +66,9 @@ struct dq	*dq_open(const struct dq_opts *, char *err, size_t errlen);
  */
 int	dq_put(struct dq *, const void *, size_t)
 	    __attribute__((warn_unused_result));
+/* dq_put of one record made of two pieces, a then b. */
+int	dq_put2(struct dq *, const void *, size_t, const void *, size_t)
+	    __attribute__((warn_unused_result));
 /* Write the user-space buffer to the data file (no fsync). */
 int	dq_flush(struct dq *) __attribute__((warn_unused_result));
 /*

@@ -139,10 +139,7 @@ nsqd_dq_put(struct nsqd *n, struct dq *q, const char *name,
 	char err[256];
 
 	msg_header_encode(hdr, b->ts, attempts, b->id);
-	buf_reset(&n->scratch);
-	if (buf_append(&n->scratch, hdr, sizeof(hdr)) == -1 ||
-	    buf_append(&n->scratch, b->data, b->len) == -1 ||
-	    dq_put(q, buf_data(&n->scratch), buf_len(&n->scratch)) == -1) {
+	if (dq_put2(q, hdr, sizeof(hdr), b->data, b->len) == -1) {
 		snprintf(err, sizeof(err), "failed to write to disk queue "
 		    "%s: %s", name, strerror(errno));
 		log_error("%s", err);
@@ -452,7 +449,6 @@ nsqd_init(struct nsqd *n, struct ev_loop *loop, struct nsqd_opts *o)
 	TAILQ_INIT(&n->topic_sync);
 	TAILQ_INIT(&n->precreates);
 	TAILQ_INIT(&n->draining);
-	buf_init(&n->scratch, 4096, (size_t)o->max_msg_size + MSG_HEADER_LEN);
 	n->start_time = (int64_t)time(NULL);
 	n->durable = o->mem_queue_size == 0 && o->sync_every == 1;
 	n->data_path = o->data_path[0] != '\0' ? o->data_path : ".";
@@ -598,7 +594,6 @@ nsqd_free(struct nsqd *n)
 	syncer_free(n->syncer);		/* the queues' last jobs are done */
 	n->syncer = NULL;
 	msg_pools_free();
-	buf_free(&n->scratch);
 	if (n->lock_fd != -1)
 		close(n->lock_fd);
 	ev_timer_stop(n->loop, &n->sync_timer);

@@ -358,7 +358,6 @@ struct nsqd {
 	ev_timer		 trim_timer;	/* heap back to the system */
 	ev_timer		 trim_soon;	/* after a sweep of deletes */
 	ev_idle			 busy;		/* keeps the loop turning */
-	struct buf		 scratch;	/* one encoded message */
 	struct lookup_peer	**peers;	/* one per nsqlookupd */
 	TAILQ_HEAD(precreate_list, precreate) precreates; /* lookupd queries */
 	bool			 loading;	/* meta_load running */
