@@ -11,13 +11,16 @@ tests/fixtures/go-nsqd-1.3.0-http next to this file), with the recorded
 status, Content-Type and X-Nsq-Content-Type headers.
 
 --role nsqd serves /stats (topic= in the query gives nsqd-stats-topic,
-include_clients=false gives nsqd-stats-noclients, otherwise nsqd-stats),
+include_clients=false gives nsqd-stats-noclients, both give
+nsqd-stats-noclients with its topics cut to that topic as Go nsqd would
+answer, otherwise nsqd-stats),
 /info and /ping.  --role nsqlookupd serves /nodes, /topics, /channels,
 /lookup and /info.  Any other path answers 404 with an empty body.  The
 answers are the recorded ones whatever the query's topic is.  --log
 appends one line per request: method, path and the status answered.
 """
 import argparse
+import json
 import os
 import socketserver
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -54,6 +57,8 @@ def load(directory, name):
 def pick(role, path, query):
     if role == "nsqd" and path == "/stats":
         q = parse_qs(query)
+        if q.get("topic") and q.get("include_clients") == ["false"]:
+            return ("nsqd-stats-noclients", q["topic"][0])
         if q.get("topic"):
             return "nsqd-stats-topic"
         if q.get("include_clients") == ["false"]:
@@ -82,10 +87,19 @@ def main():
         def do_GET(self):
             u = urlsplit(self.path)
             name = pick(args.role, u.path, u.query)
+            topic = None
+            if isinstance(name, tuple):
+                name, topic = name
             if name is None:
                 status, headers, body = 404, [], b""
             else:
                 status, headers, body = load(args.dir, name)
+            if topic is not None:
+                # Go nsqd's topic filter: only that topic's entry kept.
+                doc = json.loads(body)
+                doc["topics"] = [t for t in doc["topics"]
+                                 if t["topic_name"] == topic]
+                body = json.dumps(doc, separators=(",", ":")).encode()
             # Go's net/http sends no Server header: only the status and Date.
             self.send_response_only(status)
             self.send_header("Date", self.date_time_string())
