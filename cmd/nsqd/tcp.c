@@ -30,7 +30,7 @@
 #include "v2.h"
 #include "xmalloc.h"
 
-/* A buffer larger than this is freed once empty. */
+/* A buffer larger than this is freed once empty, at a heartbeat. */
 #define BUF_KEEP	16384
 
 #define OUT_HIGH_WATER	(1 << 20)	/* stop delivering above this */
@@ -357,9 +357,6 @@ conn_flush(struct client *c)
 		conn_close(c, "write error");
 		return;
 	}
-	/* All written: an output buffer grown by a burst goes. */
-	if (c->out.cap > BUF_KEEP)
-		buf_free(&c->out);
 	if (c->blocked) {
 		c->blocked = false;
 		ev_io_stop(c->nsqd->loop, &c->wr);
@@ -562,20 +559,28 @@ read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	if (c->idle.repeat > 0 && !c->auth_wait && !c->tls_handshaking)
 		ev_timer_again(loop, &c->idle);
 	v2_input(c);
-	/* After a burst, an emptied input buffer above the usual goes. */
-	if (buf_len(&c->in) == 0 && c->in.cap > BUF_KEEP)
-		buf_free(&c->in);
 	/* A TLS close_notify is the peer's EOF too. */
 	if (c->eof)
 		v2_input_end(c);
 }
 
+/*
+ * The heartbeat is also when buffers grown by a burst go back: an empty
+ * one above BUF_KEEP is freed, at most once a heartbeat interval, so a
+ * busy connection does not free and grow its buffers on every read.
+ */
 static void
 heartbeat_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
+	struct client *c = w->data;
+
 	(void)loop;
 	(void)revents;
-	v2_response(w->data, FRAME_HEARTBEAT);
+	if (buf_len(&c->in) == 0 && c->in.cap > BUF_KEEP)
+		buf_free(&c->in);
+	if (buf_len(&c->out) == 0 && c->out.cap > BUF_KEEP)
+		buf_free(&c->out);
+	v2_response(c, FRAME_HEARTBEAT);
 }
 
 static void

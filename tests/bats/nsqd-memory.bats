@@ -95,3 +95,82 @@ PY
 	echo "# $per bytes an idle connection" >&3
 	[ "$per" -lt 4096 ] || fail "$per bytes an idle connection"
 }
+
+# A burst grows a connection's buffers; at its next heartbeat an emptied
+# buffer above 16 KB is freed.  20 connections each MPUB about 1 MiB
+# (heartbeat every second), then idle: nsqd's resident memory must come
+# back to within 4 MB of where it was before the bursts.  Without the
+# shrink it stays about 20 MB up (each input buffer kept at 1 MiB).
+@test "nsqd: buffers grown by a burst are freed at the connection's next heartbeat" {
+	if nm "$NSQ_BIN_DIR/nsqd" 2>/dev/null | grep -q __asan_init ||
+	    nm -D "$NSQ_BIN_DIR/nsqd" 2>/dev/null | grep -q __asan_init; then
+		skip "AddressSanitizer keeps freed memory in quarantine"
+	fi
+	# --mem-queue-size=0: the messages go to disk, so what stays in
+	# memory is the connections' buffers.
+	start_nsqd --max-body-size=2097152 --mem-queue-size=0
+	run timeout 120 python3 - "$NSQD_PID" "$NSQD_TCP_PORT" <<'PY'
+import json, socket, struct, sys, time
+pid, port, n = sys.argv[1], int(sys.argv[2]), 20
+def rss():
+    with open("/proc/%s/status" % pid) as f:
+        for l in f:
+            if l.startswith("VmRSS:"):
+                return int(l.split()[1])
+def frame(c):
+    head = b""
+    while len(head) < 8:
+        d = c.recv(8 - len(head))
+        assert d, "closed"
+        head += d
+    size, ftype = struct.unpack(">II", head)
+    data = b""
+    while len(data) < size - 4:
+        d = c.recv(size - 4 - len(data))
+        assert d, "closed"
+        data += d
+    return ftype, data
+body = json.dumps({"client_id": "burst", "hostname": "h",
+    "heartbeat_interval": 1000, "feature_negotiation": True}).encode()
+cs = []
+for i in range(n):
+    c = socket.create_connection(("127.0.0.1", port))
+    c.settimeout(10)
+    c.sendall(b"  V2IDENTIFY\n" + struct.pack(">I", len(body)) + body)
+    frame(c)
+    cs.append(c)
+time.sleep(0.5)
+r0 = rss()
+msgs = [bytes([65 + i % 26]) * 4096 for i in range(250)]
+mb = struct.pack(">I", len(msgs)) + b"".join(
+    struct.pack(">I", len(m)) + m for m in msgs)
+for c in cs:
+    c.sendall(b"MPUB burst\n" + struct.pack(">I", len(mb)) + mb)
+for c in cs:
+    while True:
+        t, d = frame(c)
+        if t == 0 and d == b"OK":
+            break
+        assert t == 0 and d == b"_heartbeat_", (t, d)
+        c.sendall(b"NOP\n")
+up = rss() - r0
+# Heartbeats come each second; answer them and watch memory go back.
+deadline = time.time() + 30
+while time.time() < deadline and rss() - r0 > 4096:
+    for c in cs:
+        c.settimeout(0.05)
+        try:
+            t, d = frame(c)
+            if d == b"_heartbeat_":
+                c.sendall(b"NOP\n")
+        except socket.timeout:
+            pass
+print(up, rss() - r0)
+PY
+	assert_success
+	local up left
+	read -r up left <<<"$output"
+	echo "# up ${up} kB after the bursts, ${left} kB left" >&3
+	[ "$up" -gt 8192 ] || fail "the bursts grew nsqd by only ${up} kB"
+	[ "$left" -le 4096 ] || fail "${left} kB still held after the heartbeats"
+}
