@@ -185,6 +185,8 @@ struct admin_opts {
 	int64_t		 sample_interval;
 	int64_t		 history;
 	int64_t		 history_series;
+	/* Beyond Go: the secret for nodes run with --http-auth-required. */
+	const char	*auth_secret;
 };
 
 struct op;
@@ -198,6 +200,8 @@ struct admin {
 	struct history		*hist;
 	struct ops		 ops;		/* in progress */
 	int			 notify_pending;
+	/* "Authorization: Bearer <secret>" for nodes, or NULL. */
+	char			*bearer_hdr;
 	char			 hostname[256];
 	/* --allow-config-from-cidr, parsed. */
 	int			 cidr_family;

@@ -84,9 +84,11 @@ fan_issue(struct fan_one *one, const char *url, char *err, size_t errlen)
 {
 	struct admin *a = one->f->op->a;
 
-	static const char *const hdrs[] = { "Accept: " ACCEPT_V1 };
+	const char *hdrs[] = { "Accept: " ACCEPT_V1, a->bearer_hdr };
 
-	return httpc_request(a->hc, one->f->method, url, hdrs, 1, NULL, 0,
+	/* --auth-secret goes to every nsqd and nsqlookupd asked. */
+	return httpc_request(a->hc, one->f->method, url, hdrs,
+	    a->bearer_hdr != NULL ? 2 : 1, NULL, 0,
 	    a->o->request_timeout / NS_MS, FAN_MAX_BODY, fan_cb, one, err,
 	    errlen) != NULL;
 }

@@ -50,6 +50,7 @@ static struct admin_opts o = {
 	.tls_key = "",
 	.allow_cidr = "127.0.0.1/8",
 	.notify_url = "",
+	.auth_secret = "",
 	.acl_header = "X-Forwarded-User",
 	.sample_interval = 10 * NS_SEC,
 	.history = 3600 * NS_SEC,
@@ -69,6 +70,9 @@ static const struct opt opts[] = {
 	{ "allow-config-from-cidr", 0, OPT_STR, &o.allow_cidr, "CIDR",
 	  "a CIDR from which to allow HTTP requests to the /config endpoint",
 	  NULL, 0, 0 },
+	{ "auth-secret", 0, OPT_STR, &o.auth_secret, "SECRET",
+	  "sent as Authorization: Bearer <secret> with every HTTP request to "
+	  "nsqd and nsqlookupd", NULL, 0, 0 },
 	{ "base-path", 0, OPT_STR, &o.base_path, "PATH", "URL base path",
 	  NULL, 0, 0 },
 	{ "config", 'c', OPT_STR, &o.config, "FILE",
@@ -330,6 +334,13 @@ main(int argc, char **argv)
 		    "failed");
 	httpc_set_connect_timeout(a.hc, o.connect_timeout / NS_MS);
 	httpc_set_tls(a.hc, o.tls_ca, o.tls_cert, o.tls_key, o.tls_insecure);
+	/*
+	 * Only the nodes' requests carry it (cluster.c), not the
+	 * notifications to --notification-http-endpoint.
+	 */
+	if (o.auth_secret[0] != '\0')
+		a.bearer_hdr = xasprintf("Authorization: Bearer %s",
+		    o.auth_secret);
 	if (api_start(&a, err, sizeof(err)) == -1)
 		fatalx("failed to instantiate nsqadmin - listen (%s) failed - "
 		    "%s", o.http_address, err);
@@ -345,6 +356,7 @@ main(int argc, char **argv)
 	history_stop(&a);
 	api_stop(&a);
 	httpc_free(a.hc);
+	free(a.bearer_hdr);
 	/* Requests still waiting on upstream: answered, then freed. */
 	while ((op = LIST_FIRST(&a.ops)) != NULL) {
 		if (op->req != NULL)

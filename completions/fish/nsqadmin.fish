@@ -4,6 +4,7 @@ complete -c nsqadmin -f
 complete -c nsqadmin -l acl-http-header -x -d 'HTTP header to check for authenticated admin users'
 complete -c nsqadmin -l admin-user -x -d 'admin user (may be given multiple times; if given, only these users may act)'
 complete -c nsqadmin -l allow-config-from-cidr -x -d 'a CIDR from which to allow HTTP requests to the /config endpoint'
+complete -c nsqadmin -l auth-secret -x -d 'sent as Authorization: Bearer <secret> with every HTTP request to nsqd and nsqlookupd'
 complete -c nsqadmin -l base-path -x -d 'URL base path'
 complete -c nsqadmin -l config -s c -r -F -d 'read options from a config file'
 complete -c nsqadmin -l dev-static-dir -x -a '(__fish_complete_directories)' -d 'serve /static/ from this directory (development use only)'

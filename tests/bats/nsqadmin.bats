@@ -678,3 +678,137 @@ CFG
 	assert_output --partial '"hostname":"secure-host"'
 	assert_output --partial '"message":""'
 }
+
+# authed_ta_c: topic ta and its channel c on N1, made with the secret.
+authed_ta_c() {
+	local u=http://127.0.0.1:$N1_HTTP_PORT
+	curl -sf -H 'Authorization: Bearer adm-s3cret' -XPOST \
+	    "$u/topic/create?topic=ta" &&
+	    curl -sf -H 'Authorization: Bearer adm-s3cret' -XPOST \
+		"$u/channel/create?topic=ta&channel=c"
+}
+
+# authed_pair: the auth server, N1 with --http-auth-required on it (the
+# secret adm-s3cret may do anything), N2 without; topic ta with channel c
+# on N1, tb on N2.
+authed_pair() {
+	export AUTH_CONF=$BATS_TEST_TMPDIR/auth.json
+	export AUTH_LOG=$AUTH_CONF.log
+	auth_conf '{"secrets": {"adm-s3cret": {"ttl": 3600,
+	  "identity": "admin", "authorizations": [{"topic": ".*",
+	  "channels": [".*"], "permissions": ["publish", "subscribe"]}]}}}'
+	start_authd
+	start_nsqd -n N1 --auth-http-address="127.0.0.1:$AUTHD_PORT" \
+	    --http-auth-required
+	start_nsqd -n N2
+	authed_ta_c
+	curl -sf -XPOST "http://127.0.0.1:$N2_HTTP_PORT/topic/create?topic=tb"
+}
+
+@test "nsqadmin: --auth-secret reaches nsqd run with --http-auth-required" {
+	authed_pair
+	local nodes="--nsqd-http-address=127.0.0.1:$N1_HTTP_PORT"
+	nodes="$nodes --nsqd-http-address=127.0.0.1:$N2_HTTP_PORT"
+	# Without the secret N1 refuses (401) and is an error for that node.
+	# shellcheck disable=SC2086
+	start_admin $nodes
+	run curl -s -w ' %{http_code}' "http://$ADMIN/api/nodes"
+	assert_output --partial "\"http_port\":$N2_HTTP_PORT"
+	refute_output --partial "\"http_port\":$N1_HTTP_PORT"
+	assert_output --partial 'WARNING: got response 401 Unauthorized'
+	assert_output --partial 'AUTH_REQUIRED'
+	assert_output --regexp ' 200$'
+	run curl -s "http://$ADMIN/api/topics"
+	assert_output --partial '"tb"'
+	refute_output --partial '"ta"'
+	assert_output --partial 'WARNING: got response 401 Unauthorized'
+	stop_bg ADM || true
+
+	# With it both answer: the topics, the nodes, and an action.
+	# shellcheck disable=SC2086
+	start_admin $nodes --auth-secret=adm-s3cret
+	run curl -s -w ' %{http_code}' "http://$ADMIN/api/nodes"
+	assert_output --partial "\"http_port\":$N1_HTTP_PORT"
+	assert_output --partial "\"http_port\":$N2_HTTP_PORT"
+	assert_output --partial '"message":""'
+	assert_output --regexp ' 200$'
+	run curl -s -w ' %{http_code}' "http://$ADMIN/api/topics"
+	assert_output --partial '"ta"'
+	assert_output --partial '"tb"'
+	assert_output --partial '"message":""'
+	run curl -s "http://$ADMIN/api/topics/ta/c"
+	assert_output --partial '"paused":false'
+	run curl_act POST /api/topics/ta/c '{"action":"pause"}'
+	assert_output --regexp '^200 '
+	# nsqd's own /stats, read with the secret: paused.
+	run curl -sf -H 'Authorization: Bearer adm-s3cret' \
+	    "http://127.0.0.1:$N1_HTTP_PORT/stats?format=json&topic=ta&channel=c"
+	assert_success
+	assert_output --partial '"paused":true'
+	run curl_act POST /api/topics/ta '{"action":"empty"}'
+	assert_output --regexp '^200 '
+	# The auth server was asked for that secret; nsqadmin never logs it.
+	run grep -c '"secret": "adm-s3cret"' "$AUTH_LOG"
+	assert_success
+	run grep -c adm-s3cret "$ADM_LOG"
+	assert_output 0
+}
+
+@test "nsqadmin: --auth-secret reaches nsqlookupd and the nsqds it names" {
+	authed_pair
+	stop_bg N1
+	start_nsqlookupd -n L1 --broadcast-address=127.0.0.1
+	start_nsqd -n N1 --auth-http-address="127.0.0.1:$AUTHD_PORT" \
+	    --http-auth-required --broadcast-address=127.0.0.1 \
+	    --lookupd-tcp-address="127.0.0.1:$L1_TCP_PORT"
+	authed_ta_c
+	wait_until 10 eval "curl -sf 'http://127.0.0.1:$L1_HTTP_PORT/lookup?topic=ta' | grep -q producers"
+	start_admin --lookupd-http-address="127.0.0.1:$L1_HTTP_PORT"
+	run curl -s -w ' %{http_code}' "http://$ADMIN/api/topics/ta"
+	assert_output --partial 'UPSTREAM_ERROR: failed to query any nsqd: got response 401 Unauthorized'
+	assert_output --regexp ' 502$'
+	stop_bg ADM || true
+	start_admin --lookupd-http-address="127.0.0.1:$L1_HTTP_PORT" \
+	    --auth-secret adm-s3cret
+	run curl -s -w ' %{http_code}' "http://$ADMIN/api/topics/ta"
+	assert_output --partial '"topic_name":"ta"'
+	assert_output --partial '"message":""'
+	assert_output --regexp ' 200$'
+	run curl_act POST /api/topics/ta/c '{"action":"pause"}'
+	assert_output --regexp '^200 '
+	run curl -sf -H 'Authorization: Bearer adm-s3cret' \
+	    "http://127.0.0.1:$N1_HTTP_PORT/stats?format=json&topic=ta&channel=c"
+	assert_output --partial '"paused":true'
+	run grep -c adm-s3cret "$ADM_LOG"
+	assert_output 0
+
+	# An nsqlookupd stand-in that prints each request's Authorization.
+	stop_bg ADM || true
+	local lp
+	lp=$(free_port)
+	start_bg FAKEL timeout 120 python3 -c '
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        print(self.path, self.headers.get("Authorization"), flush=True)
+        b = b"{\"topics\":[],\"producers\":[]}"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(b)))
+        self.end_headers()
+        self.wfile.write(b)
+    def log_message(self, *a):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+' "$lp"
+	wait_until 10 curl -sf "http://127.0.0.1:$lp/ping"
+	start_admin --lookupd-http-address="127.0.0.1:$lp" \
+	    --auth-secret adm-s3cret
+	run curl -s -w ' %{http_code}' "http://$ADMIN/api/topics"
+	assert_output --regexp ' 200$'
+	run grep -c '^/topics Bearer adm-s3cret$' "$FAKEL_LOG"
+	[[ $output -ge 1 ]] || fail "asked /topics with the secret $output times"
+	# Every request nsqadmin sent it carried the secret (the /ping is
+	# the test's own).
+	run grep -c -v -e '^/ping None$' -e ' Bearer adm-s3cret$' "$FAKEL_LOG"
+	assert_output 0
+}

@@ -19,7 +19,7 @@ const USAGE = `usage: reader.js --topic T --channel C --count N
     (--port PORT [--host H] | --nsqd H:P,H:P | --lookupd H:P,...)
     [--max-in-flight 200] [--no-dups] [--linger-ms MS] [--msg-timeout MS]
     [--allow-errors] [--timeout SEC] [--verbose] [--deflate | --snappy]
-    [--tls-ca FILE]`
+    [--tls-ca FILE] [--auth-secret S]`
 
 const opts = parseArgs(
   process.argv.slice(2),
@@ -41,6 +41,7 @@ const opts = parseArgs(
     deflate: {type: 'bool', def: false},
     snappy: {type: 'bool', def: false},
     'tls-ca': {type: 'str'},
+    'auth-secret': {type: 'str'},
   },
   USAGE
 )
@@ -71,6 +72,8 @@ if (opts.tlsCa) {
   config.tlsVerification = true
   config.ca = require('fs').readFileSync(opts.tlsCa)
 }
+// --auth-secret: AUTH with it after IDENTIFY (and TLS), nsqjs's authSecret.
+if (opts.authSecret !== null) config.authSecret = opts.authSecret
 
 const reader = new nsq.Reader(opts.topic, opts.channel, config)
 

@@ -9,8 +9,9 @@
 // time.
 //
 // With --expect-error CODE the run succeeds only if nsqd refused every
-// message and the first refusal carries CODE (e.g. E_BAD_TOPIC): the
-// point is that a bad request gets an error back rather than a hang.
+// message and the first refusal carries CODE (e.g. E_BAD_TOPIC), or
+// refused the connection before it was ready with CODE (E_AUTH_FAILED):
+// the point is that a bad request gets an error back rather than a hang.
 // --window defaults to 1 then.
 //
 // Prints: summary: published=N acked=A failed=F first_error=... result=...
@@ -20,7 +21,7 @@ const {parseArgs, Finisher, errorCode, loadNsq} = require('./common')
 const USAGE = `usage: writer.js --port PORT --topic TOPIC [--host H] [--count N]
     [--batch B] [--mode mixed|pub|mpub] [--prefix P] [--start K]
     [--window W] [--expect-error CODE] [--timeout SEC] [--deflate | --snappy]
-    [--tls-ca FILE]`
+    [--tls-ca FILE] [--auth-secret S]`
 
 const opts = parseArgs(
   process.argv.slice(2),
@@ -39,6 +40,7 @@ const opts = parseArgs(
     deflate: {type: 'bool', def: false},
     snappy: {type: 'bool', def: false},
     'tls-ca': {type: 'str'},
+    'auth-secret': {type: 'str'},
   },
   USAGE
 )
@@ -80,6 +82,8 @@ if (opts.tlsCa) {
   wconfig.tlsVerification = true
   wconfig.ca = require('fs').readFileSync(opts.tlsCa)
 }
+// --auth-secret: AUTH with it after IDENTIFY (and TLS), nsqjs's authSecret.
+if (opts.authSecret !== null) wconfig.authSecret = opts.authSecret
 const writer = new nsq.Writer(opts.host, opts.port, wconfig)
 
 const fin = new Finisher(
@@ -182,8 +186,11 @@ writer.on('ready', () => {
 writer.on('error', (err) => {
   process.stderr.write(`writer: error event: ${err}\n`)
   if (!ready && !fin.done) {
+    // Refused before ready (E_AUTH_FAILED for a bad --auth-secret):
+    // with --expect-error that code is the expected outcome.
     st.firstError = String(err.message || err)
-    fin.finish('fail')
+    const ok = opts.expectError && errorCode(st.firstError) === opts.expectError
+    fin.finish(ok ? 'ok' : 'fail')
   }
   schedulePump()
 })
