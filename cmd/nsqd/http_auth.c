@@ -231,17 +231,8 @@ gate(struct http_req *req, void *arg)
 	 * Both are in the query, so they are in the cache's key with the
 	 * secret: an answer given for TLS is not reused over plain HTTP.
 	 */
-	if ((ssl = http_req_ssl(req)) != NULL) {
-		X509 *peer = SSL_get1_peer_certificate(ssl);
-
-		if (peer != NULL) {
-			if (X509_NAME_get_text_by_NID(
-			    X509_get_subject_name(peer), NID_commonName, cn,
-			    sizeof(cn)) < 0)
-				cn[0] = '\0';
-			X509_free(peer);
-		}
-	}
+	if ((ssl = http_req_ssl(req)) != NULL)
+		tls_peer_cn(ssl, cn, sizeof(cn));
 	key = cache_key(ssl != NULL, cn, secret);
 	e = hmap_get(&g->cache, key, strlen(key));
 	if (e != NULL && e->st->expires >= ev_now(n->loop)) {

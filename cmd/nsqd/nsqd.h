@@ -428,6 +428,7 @@ void	 tls_free(struct nsqd *);
 const char *tls_reason(SSL *, int ssl_error, char *, size_t);
 /* What Go's /stats says of a client's TLS: version and cipher suite. */
 void	 tls_describe(SSL *, struct client *);
+void	 tls_peer_cn(SSL *, char *, size_t);
 
 /* "OK", or "NOK - <error>" as Go's GetHealth. */
 const char *nsqd_health(const struct nsqd *);

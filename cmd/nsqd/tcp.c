@@ -214,17 +214,8 @@ conn_auth_query(struct client *c)
 
 	if (net_split_hostport(c->remote, ip, sizeof(ip), &port) == -1)
 		ip[0] = '\0';
-	if (c->tls && c->ssl != NULL) {
-		X509 *peer = SSL_get1_peer_certificate(c->ssl);
-
-		if (peer != NULL) {
-			if (X509_NAME_get_text_by_NID(
-			    X509_get_subject_name(peer), NID_commonName, cn,
-			    sizeof(cn)) < 0)
-				cn[0] = '\0';
-			X509_free(peer);
-		}
-	}
+	if (c->tls && c->ssl != NULL)
+		tls_peer_cn(c->ssl, cn, sizeof(cn));
 	c->authq = auth_query_start(c->nsqd, c->auth_secret, ip, c->tls, cn,
 	    conn_auth_done, c);
 	if (c->authq == NULL)

@@ -189,6 +189,24 @@ tls_describe(SSL *ssl, struct client *c)
 			    suites[i].name);
 }
 
+/*
+ * The peer certificate's common name into cn ("" when there is none),
+ * for the auth query's common_name.
+ */
+void
+tls_peer_cn(SSL *ssl, char *cn, size_t len)
+{
+	X509 *peer = SSL_get1_peer_certificate(ssl);
+
+	cn[0] = '\0';
+	if (peer == NULL)
+		return;
+	if (X509_NAME_get_text_by_NID(X509_get_subject_name(peer),
+	    NID_commonName, cn, (int)len) < 0)
+		cn[0] = '\0';
+	X509_free(peer);
+}
+
 void
 tls_free(struct nsqd *n)
 {

@@ -4,18 +4,11 @@
 # nsqjs's Writer publishes (PUB and MPUB) nsq-tail prints exactly once.
 
 load ../bats/helpers
+load interop
 
 setup() {
-	if ! command -v node >/dev/null; then
-		fail "node is not installed (scripts/deps.sh test)"
-	fi
-	if [[ ! -d $BATS_TEST_DIRNAME/node_modules/nsqjs ]]; then
-		fail "nsqjs is missing: run scripts/deps.sh test (npm ci in tests/interop)"
-	fi
-	JS=$BATS_TEST_DIRNAME
-	PUB=$NSQ_BIN_DIR/nsq-pub
-	TAIL=$NSQ_BIN_DIR/nsq-tail
-	[[ -x $PUB && -x $TAIL ]] || fail "no nsq-pub/nsq-tail in $NSQ_BIN_DIR"
+	need_nsqjs
+	need_tools
 	start_nsqd
 	ADDR=127.0.0.1:$NSQD_TCP_PORT
 }

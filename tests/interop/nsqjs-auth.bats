@@ -8,31 +8,15 @@
 # reports with nsqd's code, and nothing is delivered.
 
 load ../bats/helpers
+load interop
 
 setup_file() {
-	export CERTS="$BATS_FILE_TMPDIR/certs"
-	mkdir -p "$CERTS"
-	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=ca \
-	    -keyout "$CERTS/ca.key" -out "$CERTS/ca.pem" 2>/dev/null
-	openssl req -newkey rsa:2048 -nodes -subj /CN=localhost \
-	    -keyout "$CERTS/server.key" -out "$CERTS/server.csr" 2>/dev/null
-	echo 'subjectAltName=DNS:localhost,IP:127.0.0.1' >"$CERTS/server.ext"
-	openssl x509 -req -in "$CERTS/server.csr" -CA "$CERTS/ca.pem" \
-	    -CAkey "$CERTS/ca.key" -CAcreateserial -days 2 \
-	    -extfile "$CERTS/server.ext" -out "$CERTS/server.pem" 2>/dev/null
+	make_server_cert
 }
 
 setup() {
-	if ! command -v node >/dev/null; then
-		fail "node is not installed (scripts/deps.sh test)"
-	fi
-	if [[ ! -d $BATS_TEST_DIRNAME/node_modules/nsqjs ]]; then
-		fail "nsqjs is missing: run scripts/deps.sh test (npm ci in tests/interop)"
-	fi
-	JS=$BATS_TEST_DIRNAME
-	PUB=$NSQ_BIN_DIR/nsq-pub
-	TAIL=$NSQ_BIN_DIR/nsq-tail
-	[[ -x $PUB && -x $TAIL ]] || fail "no nsq-pub/nsq-tail in $NSQ_BIN_DIR"
+	need_nsqjs
+	need_tools
 	export AUTH_CONF=$BATS_TEST_TMPDIR/auth.json
 	export AUTH_LOG=$AUTH_CONF.log
 	auth_conf '{"secrets": {

@@ -5,15 +5,10 @@
 # under timeout(1), so nothing here can hang.
 
 load ../bats/helpers
+load interop
 
 setup() {
-	if ! command -v node >/dev/null; then
-		fail "node is not installed (scripts/deps.sh test)"
-	fi
-	if [[ ! -d $BATS_TEST_DIRNAME/node_modules/nsqjs ]]; then
-		fail "nsqjs is missing: run scripts/deps.sh test (npm ci in tests/interop)"
-	fi
-	JS=$BATS_TEST_DIRNAME
+	need_nsqjs
 	start_nsqd
 }
 
