@@ -58,7 +58,9 @@ ar_strndup(struct arena *a, const char *s, size_t n)
 {
 	char *p = ar_alloc(a, n + 1);
 
-	memcpy(p, s, n);
+	/* s may be NULL when n is 0 (an empty buffer's data). */
+	if (n > 0)
+		memcpy(p, s, n);
 	p[n] = '\0';
 	return p;
 }
