@@ -1204,15 +1204,25 @@ recover_files(struct dq *dq, const char *why)
 	dq->dirty = true;
 }
 
-/* Records between the read cursor and the write position, counted. */
+/*
+ * Records between the read cursor and the write position, counted in
+ * the files that exist: a meta file may name positions 10^18 files
+ * apart, and stepping through them would never end.
+ */
 static int64_t
 recount(const struct dq *dq)
 {
-	int64_t f, n = 0;
+	int64_t *v, f, n = 0;
+	size_t nf, i;
 
-	for (f = dq->rfile; f <= dq->wfile; f++)
+	nf = list_files(dq, &v);
+	for (i = 0; i < nf; i++) {
+		if ((f = v[i]) < dq->rfile || f > dq->wfile)
+			continue;
 		n += count_records(dq, f, f == dq->rfile ? dq->rpos : 0,
 		    f == dq->wfile ? dq->wpos : -1);
+	}
+	free(v);
 	return n;
 }
 

@@ -1063,6 +1063,22 @@ test_garbage_meta(void **state)
 	assert_true(logged(&lb, "negative depth -3"));
 	assert_int_equal(dq_close(dq), 0);
 	remove_tmpdir(dir);
+
+	/*
+	 * A negative depth with the write file 10^15 files on: only the
+	 * files there are counted (stepping through the gap never ended;
+	 * the fuzzer found it).
+	 */
+	memset(&lb, 0, sizeof(lb));
+	dir = make_tmpdir();
+	make_four_files(dir);
+	spew(pathf(dir, "t.diskqueue.meta.dat"),
+	    "-1\n1,24\n1000000000000000,0\n", 27);
+	dq = open_small(dir, 100, &lb);
+	assert_int_equal(dq_depth(dq), 9);
+	assert_true(logged(&lb, "negative depth -1 in metadata, counted 9 records"));
+	assert_int_equal(dq_close(dq), 0);
+	remove_tmpdir(dir);
 }
 
 static void
