@@ -98,6 +98,26 @@ buf_len(const struct buf *b)
 	return b->len - b->off;
 }
 
+/*
+ * Room for n bytes at the end, written in place and then kept with
+ * buf_commit(b, n): a frame built where it goes, with no copy through a
+ * stack buffer.  NULL (errno ENOBUFS) where buf_reserve() fails.
+ */
+static inline char *
+buf_space(struct buf *b, size_t n)
+{
+	if ((b->failed || b->cap - b->len < n) && buf_reserve(b, n) == -1)
+		return NULL;
+	return b->data + b->len;
+}
+
+/* Keep n bytes written at buf_space() (n no more than it was asked). */
+static inline void
+buf_commit(struct buf *b, size_t n)
+{
+	b->len += n;
+}
+
 /* Big-endian codecs: byte shifts, never pointer casts. */
 static inline uint16_t
 be16dec(const void *p)

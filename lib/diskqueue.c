@@ -627,7 +627,7 @@ dq_sync_soon(struct dq *dq)
 }
 
 /* The top of Go's ioLoop: sync every sync_every ops or when flagged. */
-static void
+static inline void
 maybe_sync(struct dq *dq)
 {
 	if (dq->sync_every > 0 && dq->count >= dq->sync_every)
@@ -742,17 +742,13 @@ dq_put2(struct dq *dq, const void *a, size_t alen, const void *b,
  * set; -1 with errno on a read error; 1 when the file ends first.
  */
 static int
-rfetch(struct dq *dq, int64_t off, size_t n, const char **pp)
+rfetch_more(struct dq *dq, int64_t off, size_t n, const char **pp)
 {
 	struct buf *b = &dq->rbuf;
 	int64_t end = dq->rbase + (int64_t)buf_len(b);
 	size_t want;
 	ssize_t r;
 
-	if (off >= dq->rbase && off + (int64_t)n <= end) {
-		*pp = buf_data(b) + (off - dq->rbase);
-		return 0;
-	}
 	if (off >= dq->rbase && off <= end)
 		buf_consume(b, (size_t)(off - dq->rbase));
 	else
@@ -777,6 +773,18 @@ rfetch(struct dq *dq, int64_t off, size_t n, const char **pp)
 	}
 	*pp = buf_data(b);
 	return 0;
+}
+
+/* rfetch: the common case, the bytes already read ahead, inline. */
+static inline int
+rfetch(struct dq *dq, int64_t off, size_t n, const char **pp)
+{
+	if (off >= dq->rbase &&
+	    off + (int64_t)n <= dq->rbase + (int64_t)buf_len(&dq->rbuf)) {
+		*pp = buf_data(&dq->rbuf) + (off - dq->rbase);
+		return 0;
+	}
+	return rfetch_more(dq, off, n, pp);
 }
 
 static int

@@ -41,6 +41,23 @@ static void	inflight_timer_cb(struct ev_loop *, ev_timer *, int);
 static void	fins_load(struct channel *);
 static void	fins_remove(struct channel *);
 static void	deferred_timer_cb(struct ev_loop *, ev_timer *, int);
+static void	track_commit(struct channel *);
+
+/* A drained track ring larger than this is freed. */
+#define TRACKS_KEEP	4096
+/*
+ * The queue's committed position follows the finished reads at most
+ * this many moves behind (and at every sync, before its meta file and
+ * finished set are written): a dq_commit per FIN was a tenth of the
+ * instructions a message took.
+ */
+#define TRACKS_COMMIT_EVERY 256
+
+static inline struct track *
+track_at(const struct channel *ch, uint64_t seq)
+{
+	return &ch->tr.v[seq & (ch->tr.cap - 1)];
+}
 
 /* The message copy a (deferred) heap node belongs to. */
 static struct cmsg *
@@ -94,7 +111,6 @@ forget_memory(struct channel *ch)
 {
 	struct cmsg *m;
 	struct lane *l;
-	struct track *tr;
 	size_t i;
 
 	ev_timer_stop(ch->nsqd->loop, &ch->inflight_timer);
@@ -114,11 +130,8 @@ forget_memory(struct channel *ch)
 		free(l);
 	}
 	idtab_free(&ch->inflight);
-	while ((tr = ch->tr_head) != NULL) {
-		ch->tr_head = tr->next;
-		free(tr);
-	}
-	ch->tr_tail = NULL;
+	free(ch->tr.v);
+	memset(&ch->tr, 0, sizeof(ch->tr));
 }
 
 /*
@@ -235,23 +248,27 @@ fins_skip(struct channel *ch, const struct dq_pos *pos)
 }
 
 /*
- * Write the finished set (with the queue's sync): the finished tracks
- * behind the oldest unfinished one.  No such track: no file.  0 or -1.
+ * With the queue's sync: commit what a FIN has not committed yet, then
+ * write the finished set, the finished tracks behind the oldest
+ * unfinished one.  No such track: no file.  0 or -1.
  */
 int
 channel_save_fins(struct channel *ch)
 {
-	struct track *tr;
+	const struct track *tr;
 	char *path, *tmp;
 	FILE *f;
+	uint64_t s;
 	bool any = false;
 	int r = 0;
 
+	if (ch->dq != NULL && ch->uncommitted > 0)
+		track_commit(ch);
 	if (!ch->fins_dirty || ch->dq == NULL)
 		return 0;
 	ch->fins_dirty = false;
-	for (tr = ch->tr_head; tr != NULL && !any; tr = tr->next)
-		any = tr->done;
+	for (s = ch->tr.head; s != ch->tr.tail && !any; s++)
+		any = track_at(ch, s)->done;
 	path = fin_path(ch);
 	if (!any) {
 		if (ch->fins_on_disk && unlink(path) == -1 && errno != ENOENT)
@@ -264,7 +281,8 @@ channel_save_fins(struct channel *ch)
 	if ((f = fopen(tmp, "w")) == NULL)
 		r = -1;
 	else {
-		for (tr = ch->tr_head; tr != NULL; tr = tr->next) {
+		for (s = ch->tr.head; s != ch->tr.tail; s++) {
+			tr = track_at(ch, s);
 			if (tr->done)
 				fprintf(f, "%lld,%lld\n", (long long)tr->pos.file,
 				    (long long)tr->pos.off);
@@ -301,21 +319,30 @@ fins_remove(struct channel *ch)
 	free(path);
 }
 
-/* A new track for a record read at pos, at the tail. */
-static struct track *
+/* A new track for a record read at pos, at the tail: its seq. */
+static uint64_t
 track_push(struct channel *ch, const struct dq_pos *pos)
 {
-	struct track *tr = xmalloc(sizeof(*tr));
+	struct tracks *t = &ch->tr;
+	struct track *v, *tr;
+	size_t cap;
+	uint64_t s;
 
+	if (t->tail - t->head == t->cap) {
+		/* Full: twice the room, each at its seq's new slot. */
+		cap = t->cap ? t->cap * 2 : 64;
+		v = xreallocarray(NULL, cap, sizeof(*v));
+		for (s = t->head; s != t->tail; s++)
+			v[s & (cap - 1)] = t->v[s & (t->cap - 1)];
+		free(t->v);
+		t->v = v;
+		t->cap = cap;
+	}
+	s = t->tail++;
+	tr = &t->v[s & (t->cap - 1)];
 	tr->pos = *pos;
 	tr->done = false;
-	tr->next = NULL;
-	if (ch->tr_tail)
-		ch->tr_tail->next = tr;
-	else
-		ch->tr_head = tr;
-	ch->tr_tail = tr;
-	return tr;
+	return s;
 }
 
 /*
@@ -323,22 +350,32 @@ track_push(struct channel *ch, const struct dq_pos *pos)
  * committed position move past every finished message at the front; a
  * finished one left behind an unfinished one joins the finished set.
  */
+/* Commit the queue up to the oldest unfinished read (or all it read). */
 static void
-track_finish(struct channel *ch, struct track *t)
+track_commit(struct channel *ch)
 {
 	struct dq_pos pos;
+
+	ch->uncommitted = 0;
+	if (ch->tr.head != ch->tr.tail)
+		pos = track_at(ch, ch->tr.head)->pos;
+	else
+		dq_tell(ch->dq, &pos);
+	if (dq_commit(ch->dq, &pos) == -1)
+		log_warn("CHANNEL(%s): disk queue commit", ch->name);
+}
+
+static void
+track_finish(struct channel *ch, uint64_t seq)
+{
+	struct tracks *t = &ch->tr;
 	bool moved = false;
 
-	t->done = true;
-	if (t != ch->tr_head)
+	track_at(ch, seq)->done = true;
+	if (seq != t->head)
 		ch->fins_dirty = true;
-	while (ch->tr_head != NULL && ch->tr_head->done) {
-		struct track *tr = ch->tr_head;
-
-		ch->tr_head = tr->next;
-		if (ch->tr_head == NULL)
-			ch->tr_tail = NULL;
-		free(tr);
+	while (t->head != t->tail && track_at(ch, t->head)->done) {
+		t->head++;
 		moved = true;
 	}
 	if (moved && ch->fins_on_disk)
@@ -347,24 +384,28 @@ track_finish(struct channel *ch, struct track *t)
 		nsqd_mark_sync_channel(ch->nsqd, ch);
 	if (!moved)
 		return;
-	if (ch->tr_head != NULL)
-		pos = ch->tr_head->pos;
-	else
-		dq_tell(ch->dq, &pos);
-	if (dq_commit(ch->dq, &pos) == -1)
-		log_warn("CHANNEL(%s): disk queue commit", ch->name);
+	if (t->head == t->tail) {
+		if (t->cap > TRACKS_KEEP) {
+			/* A backlog drained: give its room back. */
+			free(t->v);
+			t->v = NULL;
+			t->cap = 0;
+		}
+		track_commit(ch);
+	} else if (++ch->uncommitted >= TRACKS_COMMIT_EVERY)
+		track_commit(ch);
 	nsqd_mark_sync_channel(ch->nsqd, ch);
 }
 
 static void
 track_done(struct channel *ch, struct cmsg *m)
 {
-	struct track *t = m->tr;
+	uint64_t t = m->tr;
 
-	if (t == NULL)
+	if (t == 0)
 		return;
-	m->tr = NULL;
-	track_finish(ch, t);
+	m->tr = 0;
+	track_finish(ch, t - 1);
 }
 
 /* The next message from the disk queue, or NULL. */
@@ -372,9 +413,9 @@ static struct cmsg *
 read_disk(struct channel *ch)
 {
 	const void *data;
-	struct track *tr;
 	struct dq_pos pos;
 	struct cmsg *m;
+	uint64_t tr;
 	uint16_t attempts;
 	size_t len;
 
@@ -398,7 +439,7 @@ read_disk(struct channel *ch)
 	}
 	m = cmsg_new(body_from_record(data, len, &attempts));
 	m->attempts = attempts;
-	m->tr = tr;
+	m->tr = tr + 1;
 	return m;
 }
 
@@ -565,8 +606,7 @@ channel_put(struct channel *ch, struct nsq_body *b, int64_t defer_ns)
 		defer_msg(ch, cmsg_new(b), defer_ns);
 		return 0;
 	}
-	if (ch->dq != NULL && ((int64_t)ch->q.n >= n->o->mem_queue_size ||
-	    dq_depth(ch->dq) > 0)) {
+	if (channel_to_disk(ch)) {
 		r = nsqd_dq_put(n, ch->dq, ch->name, b, 0);
 		if (r == 0) {
 			nsqd_mark_sync_channel(n, ch);
@@ -586,6 +626,33 @@ channel_put(struct channel *ch, struct nsq_body *b, int64_t defer_ns)
 	msgq_push_body(&ch->q, b);
 	channel_pump(ch);
 	return 0;
+}
+
+bool
+channel_to_disk(const struct channel *ch)
+{
+	return ch->dq != NULL &&
+	    ((int64_t)ch->q.n >= ch->nsqd->o->mem_queue_size ||
+	    dq_depth(ch->dq) > 0);
+}
+
+/*
+ * channel_put's disk branch for a new message given by its parts: the
+ * record is written from the publisher's bytes (see topic_publish).
+ */
+int
+channel_put_record(struct channel *ch, int64_t ts, const char id[MSG_ID_LEN],
+    const void *data, size_t len)
+{
+	int r;
+
+	ch->message_count++;
+	r = nsqd_dq_write(ch->nsqd, ch->dq, ch->name, ts, id, data, len);
+	if (r == 0) {
+		nsqd_mark_sync_channel(ch->nsqd, ch);
+		channel_pump(ch);
+	}
+	return r;
 }
 
 /* Write a copy to the disk queue with its attempts: 1, or 0 if not. */
@@ -697,6 +764,9 @@ channel_pump(struct channel *ch)
 		c->in_flight++;
 		c->message_count++;
 		client_send_message(c, m);
+		/* The one client's window is full: nobody else to ask. */
+		if (ch->nclients == 1 && !client_ready(c))
+			break;
 	}
 }
 

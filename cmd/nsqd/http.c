@@ -232,7 +232,8 @@ h_pub(struct http_req *req, void *arg)
 		}
 		defer_ns = ms * NS_MS;
 	}
-	if (topic_put(t, topic_new_body(t, body, len), defer_ns) == -1 ||
+	if ((defer_ns > 0 ? topic_put(t, topic_new_body(t, body, len),
+	    defer_ns) : topic_publish(t, body, len)) == -1 ||
 	    !durable_sync(n)) {
 		http_reply_error(req, 503, "EXITING");
 		return;
@@ -314,8 +315,7 @@ h_mpub(struct http_req *req, void *arg)
 		count = (int32_t)be32dec(body);
 		for (i = 0, off = 4; i < count && r == 0; i++) {
 			mlen = (int32_t)be32dec(body + off);
-			r = topic_put(t, topic_new_body(t, body + off + 4,
-			    (size_t)mlen), 0);
+			r = topic_publish(t, body + off + 4, (size_t)mlen);
 			off += 4 + (size_t)mlen;
 		}
 	} else {
@@ -333,8 +333,7 @@ h_mpub(struct http_req *req, void *arg)
 			if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
 				nl = end;
 			if (nl > p)
-				r = topic_put(t, topic_new_body(t, p,
-				    (size_t)(nl - p)), 0);
+				r = topic_publish(t, p, (size_t)(nl - p));
 		}
 	}
 	if (r == -1 || !durable_sync(n)) {

@@ -78,15 +78,17 @@ idtab_put(struct idtab *t, struct cmsg *m)
 }
 
 struct cmsg *
-idtab_get(const struct idtab *t, const char *id)
+idtab_get(struct idtab *t, const char *id)
 {
 	size_t i;
 
 	if (t->v == NULL)
 		return NULL;
 	for (i = home(t, id); t->v[i] != NULL; i = (i + 1) & t->mask)
-		if (memcmp(t->v[i]->b->id, id, MSG_ID_LEN) == 0)
+		if (memcmp(t->v[i]->b->id, id, MSG_ID_LEN) == 0) {
+			t->found = i;
 			return t->v[i];
+		}
 	return NULL;
 }
 
@@ -97,9 +99,14 @@ idtab_del(struct idtab *t, struct cmsg *m)
 
 	if (t->v == NULL)
 		return;
-	for (i = home(t, m->b->id); t->v[i] != m; i = (i + 1) & t->mask)
-		if (t->v[i] == NULL)
-			return;			/* not here */
+	/* A FIN's copy was just found by idtab_get: no second probe. */
+	if (t->found <= t->mask && t->v[t->found] == m)
+		i = t->found;
+	else
+		for (i = home(t, m->b->id); t->v[i] != m;
+		    i = (i + 1) & t->mask)
+			if (t->v[i] == NULL)
+				return;		/* not here */
 	/*
 	 * Close the gap at i: an entry further on moves back into it
 	 * unless its home lies cyclically in (i, j], where it still is

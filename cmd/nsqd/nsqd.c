@@ -131,15 +131,13 @@ nsqd_set_health(struct nsqd *n, const char *err)
 	snprintf(n->health, sizeof(n->health), "%s", err ? err : "");
 }
 
-int
-nsqd_dq_put(struct nsqd *n, struct dq *q, const char *name,
-    const struct nsq_body *b, uint16_t attempts)
+static int
+dq_put_logged(struct nsqd *n, struct dq *q, const char *name,
+    const unsigned char hdr[MSG_HEADER_LEN], const void *data, size_t len)
 {
-	unsigned char hdr[MSG_HEADER_LEN];
 	char err[256];
 
-	msg_header_encode(hdr, b->ts, attempts, b->id);
-	if (dq_put2(q, hdr, sizeof(hdr), b->data, b->len) == -1) {
+	if (dq_put2(q, hdr, MSG_HEADER_LEN, data, len) == -1) {
 		snprintf(err, sizeof(err), "failed to write to disk queue "
 		    "%s: %s", name, strerror(errno));
 		log_error("%s", err);
@@ -149,6 +147,26 @@ nsqd_dq_put(struct nsqd *n, struct dq *q, const char *name,
 	if (n->health[0] != '\0')
 		nsqd_set_health(n, NULL);
 	return 0;
+}
+
+int
+nsqd_dq_put(struct nsqd *n, struct dq *q, const char *name,
+    const struct nsq_body *b, uint16_t attempts)
+{
+	unsigned char hdr[MSG_HEADER_LEN];
+
+	msg_header_encode(hdr, b->ts, attempts, b->id);
+	return dq_put_logged(n, q, name, hdr, b->data, b->len);
+}
+
+int
+nsqd_dq_write(struct nsqd *n, struct dq *q, const char *name, int64_t ts,
+    const char id[MSG_ID_LEN], const void *data, size_t len)
+{
+	unsigned char hdr[MSG_HEADER_LEN];
+
+	msg_header_encode(hdr, ts, 0, id);
+	return dq_put_logged(n, q, name, hdr, data, len);
 }
 
 void

@@ -108,12 +108,19 @@ struct nsq_body {
 /*
  * A message read from a channel's disk queue and not yet finished: the
  * queue's committed position never passes the oldest of these, so a crash
- * brings them back (see channel.c).
+ * brings them back (see channel.c).  They live in a ring in read order,
+ * named by a sequence number: no allocation per message.
  */
 struct track {
 	struct dq_pos	 pos;
 	bool		 done;
-	struct track	*next;
+};
+
+struct tracks {
+	struct track	*v;		/* cap slots, a power of two */
+	uint64_t	 head;		/* seq of the oldest */
+	uint64_t	 tail;		/* seq the next one gets */
+	size_t		 cap;
 };
 
 /*
@@ -136,7 +143,8 @@ struct cmsg {
 		};
 	};
 	struct client		*owner;		/* while in flight */
-	struct track		*tr;		/* read from disk, unfinished */
+	uint64_t		 tr;		/* read from disk, unfinished:
+						   its track's seq + 1, or 0 */
 	int64_t			 delivered_at;
 	uint16_t		 attempts;
 };
@@ -158,6 +166,7 @@ struct idtab {
 	struct cmsg	**v;		/* mask + 1 slots, or NULL */
 	size_t		  mask;
 	size_t		  n;
+	size_t		  found;	/* the slot idtab_get last found */
 };
 
 /* A FIFO ring of bodies and copies (msgq.c). */
@@ -177,8 +186,8 @@ struct channel {
 	bool		 paused;
 	struct msgq	 q;
 	struct dq	*dq;		/* NULL when ephemeral */
-	struct track	*tr_head;	/* disk reads not yet finished, */
-	struct track	*tr_tail;	/* in read order */
+	struct tracks	 tr;		/* disk reads not yet finished */
+	unsigned	 uncommitted;	/* head moves not yet committed */
 	bool		 sync_marked;	/* on nsqd's chan_sync list */
 	bool		 fins_dirty;	/* finished set to rewrite */
 	bool		 fins_on_disk;	/* its file exists */
@@ -395,6 +404,9 @@ struct dq *nsqd_open_dq(struct nsqd *, const char *name);
 /* Append an encoded message to q; -1 (logged, health set) on failure. */
 int	 nsqd_dq_put(struct nsqd *, struct dq *, const char *name,
 	     const struct nsq_body *, uint16_t attempts);
+/* The same for a message given by its parts (no body made for it). */
+int	 nsqd_dq_write(struct nsqd *, struct dq *, const char *name,
+	     int64_t ts, const char id[MSG_ID_LEN], const void *, size_t);
 void	 nsqd_mark_sync_channel(struct nsqd *, struct channel *);
 void	 nsqd_mark_sync_topic(struct nsqd *, struct topic *);
 void	 nsqd_set_health(struct nsqd *, const char *err);
@@ -451,6 +463,8 @@ void	 topic_delete_channel(struct topic *, struct channel *);
 struct nsq_body *topic_new_body(struct topic *, const void *, size_t);
 /* 0, or -1 when a disk queue refused it (errno set; health updated). */
 int	 topic_put(struct topic *, struct nsq_body *, int64_t defer_ns);
+/* topic_put(t, topic_new_body(t, data, len), 0), made cheaper. */
+int	 topic_publish(struct topic *, const void *, size_t);
 /* At exit: memory to disk, close the queues. */
 void	 topic_close(struct topic *);
 void	 topic_pause(struct topic *, bool);
@@ -468,13 +482,21 @@ struct channel *channel_new(struct topic *, const char *, size_t);
 void	 channel_free(struct channel *);
 /* Free and remove the disk queue's files. */
 void	 channel_delete(struct channel *);
-/* Persist the finished-out-of-order set (with the queue's sync). */
+/*
+ * Before the queue's sync: commit it up to the oldest unfinished read,
+ * and persist the finished-out-of-order set.
+ */
 int	 channel_save_fins(struct channel *);
 /*
  * Queue a new message's body (counts it; takes its own reference if it
  * keeps it).  0, or -1 when the disk queue refused it.
  */
 int	 channel_put(struct channel *, struct nsq_body *, int64_t defer_ns);
+/* Whether channel_put would write to the disk queue now. */
+bool	 channel_to_disk(const struct channel *);
+/* channel_put of a new message known to go to disk, from its parts. */
+int	 channel_put_record(struct channel *, int64_t ts,
+	     const char id[MSG_ID_LEN], const void *, size_t);
 /* At exit: queued, in-flight and deferred messages to disk; close. */
 void	 channel_close(struct channel *);
 void	 channel_pump(struct channel *);
@@ -498,7 +520,8 @@ void	 channel_close_clients(struct channel *);
 
 /* idtab.c: add, find (NULL if none), remove (that copy), free. */
 void	 idtab_put(struct idtab *, struct cmsg *);
-struct cmsg *idtab_get(const struct idtab *, const char *id);
+/* Found copies are remembered: an idtab_del of it next skips the probe. */
+struct cmsg *idtab_get(struct idtab *, const char *id);
 void	 idtab_del(struct idtab *, struct cmsg *);
 void	 idtab_free(struct idtab *);
 

@@ -316,6 +316,28 @@ topic_new_body(struct topic *t, const void *data, size_t len)
 }
 
 /*
+ * A new message from a publisher, undeferred.  When its one channel's
+ * queue is on disk (a backlog: nobody reads, or not fast enough), no
+ * body is made and freed: the record is written from the publisher's
+ * bytes, with the ID and time topic_new_body would have given it.
+ */
+int
+topic_publish(struct topic *t, const void *data, size_t len)
+{
+	char id[MSG_ID_LEN];
+	int64_t ts;
+
+	if (t->nchans != 1 || t->paused || t->draining ||
+	    !channel_to_disk(t->chans[0]))
+		return topic_put(t, topic_new_body(t, data, len), 0);
+	ts = nsqd_now(t->nsqd);
+	guid_hex(guid_next(&t->guid, ts), id);
+	t->message_count++;
+	t->message_bytes += len;
+	return channel_put_record(t->chans[0], ts, id, data, len);
+}
+
+/*
  * Hand a new message to every channel, or hold it while there is no
  * channel or the topic is paused.  -1 when a disk queue refused it.
  */

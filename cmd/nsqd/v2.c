@@ -1019,8 +1019,9 @@ pub_one(struct client *c, struct params *p, const char *rest,
 		return fatal_err(c, code, "%s failed exiting", cmd);
 	if ((t = nsqd_get_topic(c->nsqd, p->v[1], p->len[1])) == NULL)
 		return fatal_err(c, code, "%s failed %s", cmd, c->nsqd->health);
-	if (topic_put(t, topic_new_body(t, rest + 4, (size_t)size),
-	    defer_ns) == -1)
+	if ((defer_ns > 0 ? topic_put(t, topic_new_body(t, rest + 4,
+	    (size_t)size), defer_ns) : topic_publish(t, rest + 4,
+	    (size_t)size)) == -1)
 		return fatal_err(c, code, "%s failed %s", cmd, c->nsqd->health);
 	count_pub(c, t, 1);
 	published(c);
@@ -1144,8 +1145,7 @@ cmd_mpub(struct client *c, struct params *p, const char *rest,
 		return fatal_err(c, "E_MPUB_FAILED", "MPUB failed exiting");
 	for (i = 0, off = 4; i < count; i++) {
 		len = (int32_t)be32dec(b + off);
-		if (topic_put(t, topic_new_body(t, b + off + 4, (size_t)len),
-		    0) == -1)
+		if (topic_publish(t, b + off + 4, (size_t)len) == -1)
 			return fatal_err(c, "E_MPUB_FAILED", "MPUB failed %s",
 			    c->nsqd->health);
 		off += 4 + (size_t)len;
@@ -1187,6 +1187,24 @@ parse(struct client *c)
 	struct params p;
 	int r;
 
+	/*
+	 * The command a consumer sends most, "FIN <16-byte id>\n", split
+	 * as the general case below would split it, without its scans.
+	 */
+	if (len >= 4 + MSG_ID_LEN + 1 && data[4 + MSG_ID_LEN] == '\n' &&
+	    memcmp(data, "FIN ", 4) == 0 && data[3 + MSG_ID_LEN] != '\r' &&
+	    memchr(data + 4, ' ', MSG_ID_LEN) == NULL) {
+		nl = data + 4 + MSG_ID_LEN;
+		linelen = 4 + MSG_ID_LEN;
+		end = nl;
+		p.n = 2;
+		p.v[0] = data;
+		p.len[0] = 3;
+		p.v[1] = data + 4;
+		p.len[1] = MSG_ID_LEN;
+		i = 0;			/* commands[0] is FIN */
+		goto run;
+	}
 	nl = memchr(data, '\n', len < V2_MAX_LINE ? len : V2_MAX_LINE);
 	if (nl == NULL) {
 		if (len < V2_MAX_LINE)
@@ -1228,13 +1246,14 @@ parse(struct client *c)
 	}
 	if (p.n > MAX_PARAMS)
 		p.n = MAX_PARAMS;
-	if (log_get_level() <= LOG_LEVEL_DEBUG)
-		log_debug("PROTOCOL(V2): [%s] %.*s", c->remote,
-		    (int)(end - data), data);
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (params_is(&p, 0, commands[i].name))
 			break;
 	}
+run:
+	if (log_get_level() <= LOG_LEVEL_DEBUG)
+		log_debug("PROTOCOL(V2): [%s] %.*s", c->remote,
+		    (int)(end - data), data);
 	if (i == sizeof(commands) / sizeof(commands[0]))
 		return fatal_err(c, "E_INVALID", "invalid command %.*s", P(&p, 0));
 	if (c->nsqd->tls_required && !c->tls && commands[i].fn != cmd_identify)
@@ -1350,25 +1369,19 @@ v2_response(struct client *c, const char *s)
 	send_response(c, s);
 }
 
-bool
-v2_ready(const struct client *c)
-{
-	return !c->dead && c->state == CLIENT_SUBSCRIBED &&
-	    c->in_flight < c->rdy;
-}
-
 int
 v2_message_frame(struct buf *b, const struct cmsg *m)
 {
-	unsigned char hdr[8 + MSG_HEADER_LEN];
 	size_t len = MSG_HEADER_LEN + m->b->len;
+	unsigned char *p;
 
-	be32enc(hdr, (uint32_t)(len + 4));
-	be32enc(hdr + 4, FRAME_MESSAGE);
-	msg_header_encode(hdr + 8, m->b->ts, m->attempts, m->b->id);
-	if (buf_append(b, hdr, sizeof(hdr)) == -1 ||
-	    buf_append(b, m->b->data, m->b->len) == -1)
+	if ((p = (unsigned char *)buf_space(b, 8 + len)) == NULL)
 		return -1;
+	be32enc(p, (uint32_t)(len + 4));
+	be32enc(p + 4, FRAME_MESSAGE);
+	msg_header_encode(p + 8, m->b->ts, m->attempts, m->b->id);
+	memcpy(p + 8 + MSG_HEADER_LEN, m->b->data, m->b->len);
+	buf_commit(b, 8 + len);
 	return 0;
 }
 

@@ -39,7 +39,13 @@ void	 v2_auth_done(struct client *, struct auth_state *st, const char *err);
 /* Send a response frame (OK, _heartbeat_, ...). */
 void	 v2_response(struct client *, const char *);
 /* Whether the protocol lets the client take one more message. */
-bool	 v2_ready(const struct client *);
+static inline bool
+v2_ready(const struct client *c)
+{
+	return !c->dead && c->state == CLIENT_SUBSCRIBED &&
+	    c->in_flight < c->rdy;
+}
+
 /* Append an in-flight copy's message frame to b; -1 when it is full. */
 int	 v2_message_frame(struct buf *, const struct cmsg *)
 	    __attribute__((warn_unused_result));

@@ -334,6 +334,14 @@ test_guid_hex(void **state)
 	check_hex(UINT64_MAX);
 	for (sh = 0; sh < 64; sh++)
 		check_hex((uint64_t)1 << sh);
+	/* Every digit in every place. */
+	for (sh = 0; sh < 64; sh += 4)
+		for (k = 0; k < 16; k++)
+		{
+			check_hex((uint64_t)k << sh);
+			check_hex((uint64_t)k << sh |
+			    (0xa5a5a5a5a5a5a5a5ULL & ~((uint64_t)0xf << sh)));
+		}
 	for (k = 0; k < 10000; k++)
 		check_hex(rnd(&s));
 	guid_init(&g, 3);

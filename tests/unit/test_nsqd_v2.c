@@ -494,6 +494,18 @@ static const struct tcase cases[] = {
 	{ "fin not in flight", IN("SUB t c\nFIN 0123456789abcdef\n"), false,
 	    { "R OK", "E E_FIN_FAILED FIN 0123456789abcdef failed ID not in "
 	    "flight" }, false, false },
+	/* The FIN short cut in parse() splits as the general case does. */
+	{ "fin crlf", IN("SUB t c\nFIN 0123456789abcdef\r\n"), false,
+	    { "R OK", "E E_FIN_FAILED FIN 0123456789abcdef failed ID not in "
+	    "flight" }, false, false },
+	{ "fin cr ends the id", IN("SUB t c\nFIN 0123456789abcde\r\n"), false,
+	    { "R OK", "E E_INVALID invalid message ID" }, true, false },
+	{ "fin space in the id", IN("SUB t c\nFIN 01234567 9abcdef\n"),
+	    false, { "R OK", "E E_INVALID invalid message ID" }, true, false },
+	{ "fin two spaces", IN("SUB t c\nFIN  123456789abcdef\n"), false,
+	    { "R OK", "E E_INVALID invalid message ID" }, true, false },
+	{ "fin lowercase", IN("SUB t c\nfin 0123456789abcdef\n"), false,
+	    { "R OK", "E E_INVALID invalid command fin" }, true, false },
 	{ "req before sub", IN("REQ 0123456789abcdef 0\n"), false,
 	    { "E E_INVALID cannot REQ in current state" }, true, false },
 	{ "req params", IN("SUB t c\nREQ 0123456789abcdef\n"), false,
