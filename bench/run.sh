@@ -30,7 +30,9 @@
 # nsq-to-nsq's own), the topics row (BENCH_TOPICS topics with 2
 # channels each created over one keep-alive HTTP connection and deleted,
 # twice: seconds, and nsqd's RSS before, when created and after the
-# delete), an idle nsqd's RSS, the memory beyond the bodies of 1,000,000 messages queued in
+# delete), the bytes an idle connection costs (BENCH_IDLE connections
+# that said IDENTIFY; with GO_NSQD, Go nsqd's too), an idle nsqd's RSS,
+# the memory beyond the bodies of 1,000,000 messages queued in
 # memory, and nsqd's instructions per message under callgrind (a count
 # that a noisy machine does not move).
 #
@@ -43,9 +45,16 @@
 #   BENCH_CALLGRIND  0 skips the callgrind run (default 1)
 #   BENCH_CG_MSGS    messages of the callgrind workload (default 200000)
 #   BENCH_KEEP       a directory to keep the logs and callgrind output in
+#   BENCH_BASE_NSQD  another nsqd (an older build) to run the first row
+#                    and the callgrind workload against too, for a before
+#                    and after in one run
 #   BENCH_RELAY_MSGS messages of the nsq-to-nsq relay row (default 1000000)
 #   BENCH_TOPICS     topics of the topics row (default 10000)
+#   BENCH_IDLE       connections of the idle row (default 10000)
+#   GO_NSQD          a Go nsqd binary: the idle row measures it too
 #   BENCH_ONLY       "relay": run the nsq-to-nsq relay row alone;
+#                    "callgrind": the instructions-a-message row alone;
+#                    "idle": the idle-connections row alone;
 #                    "topics": the topics row alone
 #   NSQ_BIN_DIR      where nsqd and nsq-bench are (default bin)
 set -u
@@ -58,6 +67,7 @@ CALLGRIND=${BENCH_CALLGRIND:-1}
 CG_MSGS=${BENCH_CG_MSGS:-200000}
 RELAY_MSGS=${BENCH_RELAY_MSGS:-1000000}
 TOPICS=${BENCH_TOPICS:-10000}
+IDLE_CONNS=${BENCH_IDLE:-10000}
 TICK=$(getconf CLK_TCK)
 DRAIN_MAX=300s			# a drain that takes longer has failed
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/nsq-bench.XXXXXX")
@@ -134,7 +144,7 @@ start_nsqd() {
 		ADDR=127.0.0.1:$(free_port)
 		HTTP=127.0.0.1:$(free_port)
 		# shellcheck disable=SC2086
-		$wrap "$BIN/nsqd" --tcp-address="$ADDR" \
+		$wrap "${NSQD_BIN:-$BIN/nsqd}" --tcp-address="$ADDR" \
 		    --http-address="$HTTP" \
 		    --data-path="$DATA" "$@" >"$LOG" 2>&1 &
 		NSQD_PID=$!
@@ -453,6 +463,88 @@ topics_row() {
 	stop_nsqd
 }
 
+# idle_row: bytes a connection costs nsqd once it has said IDENTIFY and
+# gone quiet, over BENCH_IDLE connections; and Go nsqd's in the same run
+# when GO_NSQD names its binary.
+idle_row() {
+	local out per goper n=$IDLE_CONNS
+	if ! ulimit -n $((n + 1024)) 2>/dev/null; then
+		echo "idle connections: skipped (cannot raise the open-file" \
+		    "limit to $((n + 1024)))"
+		return
+	fi
+	start_nsqd
+	out=$(python3 bench/idle.py "$ADDR" "$NSQD_PID" "$n") ||
+	    fail "idle: bench/idle.py failed"
+	stop_nsqd
+	raw "idle: $out"
+	per=$(awk '{ print $7 }' <<<"$out")
+	if [ -n "${GO_NSQD:-}" ]; then
+		NSQD_BIN=$GO_NSQD start_nsqd
+		out=$(python3 bench/idle.py "$ADDR" "$NSQD_PID" "$n") ||
+		    fail "idle: bench/idle.py failed against $GO_NSQD"
+		stop_nsqd
+		raw "idle ($GO_NSQD): $out"
+		goper=$(awk '{ print $7 }' <<<"$out")
+		echo "$n idle connections after IDENTIFY: $per bytes each;" \
+		    "$GO_NSQD $goper bytes each (ours" \
+		    "$(calc %.2f "a / b" "$per" "$goper") of that)"
+	else
+		echo "$n idle connections after IDENTIFY: $per bytes each"
+	fi
+}
+
+# cg_ir NSQD OUT: the callgrind workload against NSQD, callgrind's output
+# in OUT; sets CG_IR to nsqd's instructions a message (not in a
+# subshell: the cleanup must know the nsqd it started).
+cg_ir() {
+	local w r ir
+	NSQD_BIN=$1 start_nsqd --wrap \
+	    "valgrind --tool=callgrind --callgrind-out-file=$2"
+	bench reader --rdy 0 --runfor 0 >/dev/null ||
+	    fail "callgrind: no channel"
+	w=$(bench writer --count "$CG_MSGS" --runfor "$DRAIN_MAX" \
+	    --size 200 --batch-size 200 --connections 1) ||
+	    fail "callgrind: the writer failed"
+	r=$(bench reader --count "$CG_MSGS" --runfor "$DRAIN_MAX" \
+	    --connections 1) || fail "callgrind: the reader failed"
+	[ "$(kv msgs "$r")" = "$CG_MSGS" ] ||
+	    fail "callgrind: read $(kv msgs "$r")"
+	raw "callgrind ($1): $w"
+	raw "callgrind ($1): $r"
+	stop_nsqd
+	ir=$(awk '/^(summary|totals):/ { print $2; exit }' "$2")
+	CG_IR=$(calc %.0f "a / b" "$ir" "$CG_MSGS")
+}
+
+# callgrind_row: the instructions-a-message line (and the baseline's).
+callgrind_row() {
+	local cg ir base
+	if [ "$CALLGRIND" != 0 ]; then
+		if ! command -v valgrind >/dev/null; then
+			echo "callgrind: valgrind is not installed; skipped"
+		else
+			cg=$TMP/callgrind.out
+			cg_ir "$BIN/nsqd" "$cg"
+			ir=$CG_IR
+			echo "callgrind: $CG_MSGS x 200 B, MPUB 200, published then" \
+			    "drained, one connection each: nsqd $ir instructions a" \
+			    "message (start-up and exit included)"
+			if [ -n "${BENCH_BASE_NSQD:-}" ]; then
+				cg_ir "$BENCH_BASE_NSQD" "$TMP/callgrind.base"
+				base=$CG_IR
+				echo "callgrind: the same for $BENCH_BASE_NSQD:" \
+				    "$base instructions a message; this nsqd takes" \
+				    "$(calc %.3f "a / b" "$ir" "$base") of that"
+			fi
+			echo "hottest functions (self Ir):"
+			callgrind_annotate "$cg" 2>/dev/null |
+			    awk '/^ *[0-9,]+ +\(/ && !/PROGRAM TOTALS/ && n < 12 {
+				sub(/ \[[^]]*\]$/, ""); print "  " $0; n++ }'
+		fi
+	fi
+}
+
 if ! seconds "$RUNFOR" >/dev/null; then
 	echo "bench: BENCH_RUNFOR=$RUNFOR" >&2
 	exit 2
@@ -460,6 +552,16 @@ fi
 NCPU=$(nproc)
 if [ "${BENCH_ONLY:-}" = topics ]; then
 	topics_row
+	[ ! -e "$TMP/failed" ]
+	exit
+fi
+if [ "${BENCH_ONLY:-}" = idle ]; then
+	idle_row
+	[ ! -e "$TMP/failed" ]
+	exit
+fi
+if [ "${BENCH_ONLY:-}" = callgrind ]; then
+	callgrind_row
 	[ ! -e "$TMP/failed" ]
 	exit
 fi
@@ -489,6 +591,11 @@ fmt_row "" "msg/s" "MiB/s" "msg/s" "MiB/s" "pub s" "sub s" "RSS MB" "us" \
 
 repeat pubsub "200 B, MPUB 200" 1 "" --size 200 --batch-size 200
 DEFAULT_PUB=$MEDIAN_KEY
+if [ -n "${BENCH_BASE_NSQD:-}" ]; then
+	# The same row against the other nsqd, for a before and after.
+	NSQD_BIN=$BENCH_BASE_NSQD repeat pubsub "  the same, base nsqd" 1 "" \
+	    --size 200 --batch-size 200
+fi
 repeat pubsub "200 B, PUB (batch 1)" 1 "" --size 200 --batch-size 1
 # Its pub msg/s and cpu/1M: the row's cells after the label.
 PUB1_ROW=$(awk '{ print $1, $5 }' <<<"${MEDIAN_ROW#"200 B, PUB (batch 1)"}")
@@ -502,6 +609,7 @@ repeat pubsub "durable, 200 B, MPUB 200" 1 \
 DURABLE_PUB=$MEDIAN_KEY
 repeat relay_row "nsq-to-nsq relay" >"$TMP/relay.line"
 topics_row >"$TMP/topics.line"
+idle_row >"$TMP/idle.line"
 
 # 1,000,000 messages queued in memory in one channel: RSS beyond the
 # bodies, against the same nsqd's RSS just before publishing; then drain.
@@ -565,6 +673,7 @@ echo "durable (--mem-queue-size=0 --sync-every=1) pub: $DURABLE_PUB msg/s," \
     "of the default mode's $DEFAULT_PUB"
 cat "$TMP/relay.line"
 cat "$TMP/topics.line"
+cat "$TMP/idle.line"
 echo "idle nsqd: RSS $(mb "$idle_rss") MB ($idle_rss kB):" \
     "anonymous $(mb "$idle_anon") MB," \
     "file-backed ($idle_what) $(mb "$idle_file") MB;" \
@@ -574,37 +683,7 @@ echo "1,000,000 x 200 B queued in memory:" \
     "$(calc %.1f "((a - b) * 1024 - 1e6 * 200) / 1e6" "$rss1" "$rss0")" \
     "bytes a message beyond its body"
 
-if [ "$CALLGRIND" != 0 ]; then
-	if ! command -v valgrind >/dev/null; then
-		echo "callgrind: valgrind is not installed; skipped"
-	else
-		cg=$TMP/callgrind.out
-		start_nsqd --wrap \
-		    "valgrind --tool=callgrind --callgrind-out-file=$cg"
-		bench reader --rdy 0 --runfor 0 >/dev/null ||
-		    fail "callgrind: no channel"
-		w=$(bench writer --count "$CG_MSGS" --runfor "$DRAIN_MAX" \
-		    --size 200 --batch-size 200 --connections 1) ||
-		    fail "callgrind: the writer failed"
-		r=$(bench reader --count "$CG_MSGS" --runfor "$DRAIN_MAX" \
-		    --connections 1) || fail "callgrind: the reader failed"
-		[ "$(kv msgs "$r")" = "$CG_MSGS" ] ||
-		    fail "callgrind: read $(kv msgs "$r")"
-		raw "callgrind: $w"
-		raw "callgrind: $r"
-		stop_nsqd
-		ir=$(awk '/^(summary|totals):/ { print $2; exit }' "$cg")
-		echo "callgrind: $CG_MSGS x 200 B, MPUB 200, published then" \
-		    "drained, one connection each: nsqd" \
-		    "$(calc %.0f "a / b" "$ir" "$CG_MSGS")" \
-		    "instructions a message (Ir $ir, start-up and exit" \
-		    "included)"
-		echo "hottest functions (self Ir):"
-		callgrind_annotate "$cg" 2>/dev/null |
-		    awk '/^ *[0-9,]+ +\(/ && !/PROGRAM TOTALS/ && n < 12 {
-			sub(/ \[[^]]*\]$/, ""); print "  " $0; n++ }'
-	fi
-fi
+callgrind_row
 
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ "${BENCH_VERBOSE:-0}" != 0 ]; then
