@@ -444,7 +444,7 @@ relay_row() {
 # keep-alive HTTP connection (bench/topics.py), then all deleted; twice,
 # against one fresh nsqd.  Prints the line.
 topics_row() {
-	local out c1 c2
+	local out c1 c2 h1 h2
 	start_nsqd
 	out=$(python3 bench/topics.py "$HTTP" "$NSQD_PID" "$TOPICS" 2) ||
 	    fail "topics: bench/topics.py failed"
@@ -452,10 +452,11 @@ topics_row() {
 	c1=$(grep '^cycle 1 ' <<<"$out")
 	c2=$(grep '^cycle 2 ' <<<"$out")
 	# cycle N create S delete S rss_kib before K peak K after K hwm K
-	read -r _ _ _ cr1 _ de1 _ _ b1 _ p1 _ a1 _ _ <<<"$c1"
+	# halves S S
+	read -r _ _ _ cr1 _ de1 _ _ b1 _ p1 _ a1 _ _ _ h1 h2 <<<"$c1"
 	read -r _ _ _ cr2 _ de2 _ _ b2 _ p2 _ a2 _ _ <<<"$c2"
 	echo "$TOPICS topics x 2 channels (HTTP, one connection):" \
-	    "create $cr1, delete $de1;" \
+	    "create $cr1 (first half $h1, second $h2), delete $de1;" \
 	    "RSS $(mb "$b1") -> $(mb "$p1") -> $(mb "$a1") MB" \
 	    "(before, created, 3 s after the delete);" \
 	    "second cycle create $cr2, delete $de2," \

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """bench/topics.py HOST:PORT PID COUNT [CYCLES]: create COUNT topics with
 two channels each over one keep-alive HTTP connection, delete them all,
-CYCLES times (default 2); print per cycle the create and delete seconds
-and nsqd's RSS (KiB, /proc/PID/status) before, at peak (VmHWM) and after
-the delete."""
+CYCLES times (default 2); print per cycle the create and delete seconds,
+nsqd's RSS (KiB, /proc/PID/status) before, at peak (VmHWM) and after
+the delete, and the seconds the first and the second half of the
+creates took (equal when a create costs the same however many exist)."""
 import http.client
 import sys
 import time
@@ -40,6 +41,8 @@ def main():
             post(conn, "/topic/create?topic=" + t)
             post(conn, "/channel/create?topic=%s&channel=a" % t)
             post(conn, "/channel/create?topic=%s&channel=b" % t)
+            if i + 1 == count // 2:
+                half = time.monotonic()
             if verbose and (i + 1) % 1000 == 0:
                 now = time.monotonic()
                 print("create %d: %.2fs rss %d" % (i + 1, now - lap,
@@ -64,9 +67,9 @@ def main():
             conn.getresponse().read()
             after = rss(pid)
         print("cycle %d create %.2fs delete %.2fs rss_kib before %d "
-              "peak %d after %d hwm %d" % (cyc, t1 - t0, t2 - t1, before,
-                                           peak, after,
-                                           rss(pid, "VmHWM")), flush=True)
+              "peak %d after %d hwm %d halves %.2fs %.2fs" % (
+                  cyc, t1 - t0, t2 - t1, before, peak, after,
+                  rss(pid, "VmHWM"), half - t0, t1 - half), flush=True)
 
 
 main()

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "json.h"
@@ -161,6 +162,15 @@ async_done(void *arg, int err)
 	/* Changes made meanwhile are written on this turn's tick. */
 }
 
+static int64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * NS_SEC + ts.tv_nsec;
+}
+
 /*
  * The loop serializes (a copy of the set, as Go's PersistMetadata does
  * under its lock) and goes on; the worker writes and fsyncs.  While one
@@ -168,23 +178,37 @@ async_done(void *arg, int err)
  * deletes a rewrite's fsyncs last, the next rewrite carries them all.
  * A crash loses at most the changes since the last finished rewrite
  * (their queues are found again from their files on start).
+ *
+ * Serializing costs time in the number of topics, so a rewrite a turn
+ * made each of 10,000 creates cost more than the one before.  The next
+ * rewrite waits META_PACE times as long as this serialization took (at
+ * most META_PACE_MAX): serializing takes at most a tenth of the loop
+ * whatever the count, and a change waits milliseconds to be written.
  */
+#define META_PACE	9
+#define META_PACE_MAX	NS_SEC
+
 void
 meta_save_async(struct nsqd *n)
 {
 	struct buf b;
 	char *file, *tmp;
+	int64_t t0, pause;
 
 	if (n->meta_busy || n->syncer == NULL)
 		return;
 	n->meta_dirty = false;
 	file = path(n, META_FILE);
+	t0 = mono_ns();
 	if (serialize(n, &b) == -1) {
 		failed(n, file);
 		free(file);
 		buf_free(&b);
 		return;
 	}
+	pause = META_PACE * (mono_ns() - t0);
+	n->meta_next = nsqd_now(n) + (pause < META_PACE_MAX ? pause :
+	    META_PACE_MAX);
 	tmp = xasprintf("%s.%" PRIu64 ".tmp", file, rand_u64() >> 1);
 	n->meta_writes++;
 	n->meta_busy = true;

@@ -310,6 +310,15 @@ trim_soon_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	trim_cb(loop, w, revents);
 }
 
+/* Nothing to do: the tick after it writes nsqd.dat (tick_cb). */
+static void
+meta_wake_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+}
+
 static void
 busy_cb(struct ev_loop *loop, ev_idle *w, int revents)
 {
@@ -366,8 +375,17 @@ tick_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 		if (more)
 			ev_idle_start(loop, &n->busy);
 	}
-	if (n->meta_dirty && !n->meta_busy && nsqd_now(n) >= n->meta_retry)
-		meta_save_async(n);
+	if (n->meta_dirty && !n->meta_busy && nsqd_now(n) >= n->meta_retry) {
+		int64_t wait = n->meta_next - nsqd_now(n);
+
+		if (wait <= 0)
+			meta_save_async(n);
+		else if (!ev_is_active(&n->meta_wake)) {
+			/* Paced (meta.c): a turn then, if none comes before. */
+			ev_timer_set(&n->meta_wake, (double)wait / 1e9, 0.);
+			ev_timer_start(loop, &n->meta_wake);
+		}
+	}
 	/*
 	 * Group commit: one fsync per queue answers this turn's publishes,
 	 * and makes this turn's FINs and topic hand-overs stick before this
@@ -548,6 +566,7 @@ nsqd_start(struct nsqd *n, struct ev_loop *loop, struct nsqd_opts *o)
 	ev_timer_start(loop, &n->trim_timer);
 	ev_init(&n->trim_soon, trim_soon_cb);
 	n->trim_soon.repeat = TRIM_QUIET;
+	ev_init(&n->meta_wake, meta_wake_cb);
 	ev_signal_init(&n->sigint, signal_cb, SIGINT);
 	n->sigint.data = n;
 	ev_signal_start(loop, &n->sigint);
@@ -617,6 +636,7 @@ nsqd_free(struct nsqd *n)
 	ev_timer_stop(n->loop, &n->sync_timer);
 	ev_timer_stop(n->loop, &n->trim_timer);
 	ev_timer_stop(n->loop, &n->trim_soon);
+	ev_timer_stop(n->loop, &n->meta_wake);
 	ev_idle_stop(n->loop, &n->busy);
 	ev_prepare_stop(n->loop, &n->tick);
 	ev_signal_stop(n->loop, &n->sigint);

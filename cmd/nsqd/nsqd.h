@@ -360,6 +360,9 @@ struct nsqd {
 						   a failed write */
 	bool			 meta_busy;	/* a rewrite on the syncer */
 	uint64_t		 meta_writes;	/* rewrites begun */
+	int64_t			 meta_next;	/* not before (ns): paced by
+						   the last serialization */
+	ev_timer		 meta_wake;	/* a turn at meta_next */
 	struct channel_list	 chan_sync;	/* queues written since */
 	struct topic_list	 topic_sync;	/* the last sync */
 	struct topic_list	 draining;	/* handing a backlog on */
