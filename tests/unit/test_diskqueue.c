@@ -1081,6 +1081,67 @@ test_garbage_meta(void **state)
 	remove_tmpdir(dir);
 }
 
+static ino_t
+meta_inode(const char *dir)
+{
+	struct stat st;
+
+	assert_int_equal(stat(pathf(dir, "t.diskqueue.meta.dat"), &st), 0);
+	return st.st_ino;
+}
+
+/*
+ * A close rewrites the meta file (a new file renamed over it) only when
+ * the queue changed since it was last written: an idle queue is left
+ * alone, one written to or read from is synced as Go syncs it.
+ */
+static void
+test_close_clean_queue(void **state)
+{
+	struct dq *dq;
+	ino_t ino;
+	char *dir;
+
+	(void)state;
+	dir = make_tmpdir();
+	dq = open_small(dir, 100, NULL);
+	put_n(dq, 0, 6, 20);
+	assert_int_equal(dq_close(dq), 0);
+	assert_meta(dir, "t", "6\n0,0\n1,48\n");
+	ino = meta_inode(dir);
+
+	/* Opened and closed untouched: the same file. */
+	dq = open_small(dir, 100, NULL);
+	assert_int_equal(dq_close(dq), 0);
+	assert_true(meta_inode(dir) == ino);
+
+	/* A read: rewritten, with the new position. */
+	dq = open_small(dir, 100, NULL);
+	expect_rec(dq, 0, 20);
+	assert_int_equal(dq_close(dq), 0);
+	assert_true(meta_inode(dir) != ino);
+	assert_meta(dir, "t", "5\n0,24\n1,48\n");
+	ino = meta_inode(dir);
+
+	/* A write: rewritten too. */
+	dq = open_small(dir, 100, NULL);
+	put_n(dq, 6, 7, 20);
+	assert_int_equal(dq_close(dq), 0);
+	assert_true(meta_inode(dir) != ino);
+	assert_meta(dir, "t", "6\n0,24\n1,72\n");
+	ino = meta_inode(dir);
+
+	/* Synced since the last write, then closed: left alone. */
+	dq = open_small(dir, 100, NULL);
+	expect_rec(dq, 1, 20);
+	assert_int_equal(dq_sync(dq), 0);
+	ino = meta_inode(dir);
+	assert_int_equal(dq_close(dq), 0);
+	assert_true(meta_inode(dir) == ino);
+	assert_meta(dir, "t", "5\n0,48\n1,72\n");
+	remove_tmpdir(dir);
+}
+
 static void
 test_missing_meta(void **state)
 {
@@ -1641,6 +1702,7 @@ main(void)
 		cmocka_unit_test(test_read_pos_past_end),
 		cmocka_unit_test(test_read_pos_at_end),
 		cmocka_unit_test(test_garbage_meta),
+		cmocka_unit_test(test_close_clean_queue),
 		cmocka_unit_test(test_missing_meta),
 		cmocka_unit_test(test_unsynced_tail),
 		cmocka_unit_test(test_short_write_file_and_files_past),
