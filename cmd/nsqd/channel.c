@@ -345,11 +345,6 @@ track_push(struct channel *ch, const struct dq_pos *pos)
 	return s;
 }
 
-/*
- * A disk-read message is finished (or will be written again): let the
- * committed position move past every finished message at the front; a
- * finished one left behind an unfinished one joins the finished set.
- */
 /* Commit the queue up to the oldest unfinished read (or all it read). */
 static void
 track_commit(struct channel *ch)
@@ -365,6 +360,11 @@ track_commit(struct channel *ch)
 		log_warn("CHANNEL(%s): disk queue commit", ch->name);
 }
 
+/*
+ * A disk-read message is finished (or will be written again): let the
+ * committed position move past every finished message at the front; a
+ * finished one left behind an unfinished one joins the finished set.
+ */
 static void
 track_finish(struct channel *ch, uint64_t seq)
 {
