@@ -534,11 +534,6 @@ meta_fault(const struct dq *dq)
 	return 0;
 }
 
-/*
- * Go's persistMetaData: tmp file, fsync, rename (and the directory, which
- * Go leaves out: the entry itself must survive a crash).  On the syncer
- * when async, after the data file's fsync.  0 or -1.
- */
 /* The meta file's text for the queue as it is now; its length. */
 static int
 meta_render(const struct dq *dq, char text[DQ_META_TEXT])
@@ -549,6 +544,11 @@ meta_render(const struct dq *dq, char text[DQ_META_TEXT])
 	    dq->wfile, dq->wpos);
 }
 
+/*
+ * Go's persistMetaData: tmp file, fsync, rename (and the directory, which
+ * Go leaves out: the entry itself must survive a crash).  On the syncer
+ * when async, after the data file's fsync.  0 or -1.
+ */
 static int
 write_meta(struct dq *dq, bool async)
 {
