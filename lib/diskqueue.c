@@ -49,6 +49,8 @@
 #define DQ_META_MAX	512		/* a longer meta file is garbage */
 #define DQ_RANGE_LOOP	256		/* unlink one by one up to this */
 #define DQ_META_TEXT	160		/* the meta file's five numbers */
+#define DQ_FILE_MAX	999999999999999999LL	/* 18 digits */
+#define DQ_POS_MAX	((int64_t)1 << 62)
 
 struct dq {
 	char		*name;
@@ -1192,6 +1194,16 @@ read_meta(struct dq *dq, int64_t v[5], const char **why)
 	}
 	if (v[1] < 0 || v[2] < 0 || v[3] < 0 || v[4] < 0) {
 		*why = "has negative positions";
+		return 2;
+	}
+	/*
+	 * No file can be numbered past 18 digits (list_files) or hold 2^62
+	 * bytes: such a number is garbage, and the next file after it
+	 * would overflow.
+	 */
+	if (v[1] > DQ_FILE_MAX || v[3] > DQ_FILE_MAX ||
+	    v[2] > DQ_POS_MAX || v[4] > DQ_POS_MAX) {
+		*why = "has positions past any file";
 		return 2;
 	}
 	if (pos_cmp(v[1], v[2], v[3], v[4]) > 0) {

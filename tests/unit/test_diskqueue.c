@@ -1079,6 +1079,21 @@ test_garbage_meta(void **state)
 	assert_true(logged(&lb, "negative depth -1 in metadata, counted 9 records"));
 	assert_int_equal(dq_close(dq), 0);
 	remove_tmpdir(dir);
+
+	/*
+	 * A write file numbered INT64_MAX: garbage, not a file to skip past
+	 * (its successor overflowed; the fuzzer found it).
+	 */
+	memset(&lb, 0, sizeof(lb));
+	dir = make_tmpdir();
+	make_four_files(dir);
+	spew(pathf(dir, "t.diskqueue.meta.dat"),
+	    "-1\n0,0\n9223372036854775807,70\n", 30);
+	dq = open_small(dir, 100, &lb);
+	assert_int_equal(dq_depth(dq), 14);
+	assert_true(logged(&lb, "has positions past any file; adopted 4"));
+	assert_int_equal(dq_close(dq), 0);
+	remove_tmpdir(dir);
 }
 
 static ino_t
