@@ -1001,6 +1001,28 @@ test_read_pos_at_end(void **state)
 	remove_tmpdir(dir);
 }
 
+/*
+ * The four files of make_four_files under the meta file text meta: the
+ * queue opens with depth records and logs what says why.
+ */
+static void
+meta_over_four(const char *meta, int64_t depth, const char *says)
+{
+	struct logbook lb;
+	struct dq *dq;
+	char *dir;
+
+	memset(&lb, 0, sizeof(lb));
+	dir = make_tmpdir();
+	make_four_files(dir);
+	spew(pathf(dir, "t.diskqueue.meta.dat"), meta, strlen(meta));
+	dq = open_small(dir, 100, &lb);
+	assert_int_equal(dq_depth(dq), depth);
+	assert_true(logged(&lb, says));
+	assert_int_equal(dq_close(dq), 0);
+	remove_tmpdir(dir);
+}
+
 static void
 test_garbage_meta(void **state)
 {
@@ -1054,46 +1076,20 @@ test_garbage_meta(void **state)
 	remove_tmpdir(dir);
 
 	/* A negative depth is recounted. */
-	memset(&lb, 0, sizeof(lb));
-	dir = make_tmpdir();
-	make_four_files(dir);
-	spew(pathf(dir, "t.diskqueue.meta.dat"), "-3\n1,24\n3,48\n", 13);
-	dq = open_small(dir, 100, &lb);
-	assert_int_equal(dq_depth(dq), 9);
-	assert_true(logged(&lb, "negative depth -3"));
-	assert_int_equal(dq_close(dq), 0);
-	remove_tmpdir(dir);
-
+	meta_over_four("-3\n1,24\n3,48\n", 9, "negative depth -3");
 	/*
 	 * A negative depth with the write file 10^15 files on: only the
 	 * files there are counted (stepping through the gap never ended;
 	 * the fuzzer found it).
 	 */
-	memset(&lb, 0, sizeof(lb));
-	dir = make_tmpdir();
-	make_four_files(dir);
-	spew(pathf(dir, "t.diskqueue.meta.dat"),
-	    "-1\n1,24\n1000000000000000,0\n", 27);
-	dq = open_small(dir, 100, &lb);
-	assert_int_equal(dq_depth(dq), 9);
-	assert_true(logged(&lb, "negative depth -1 in metadata, counted 9 records"));
-	assert_int_equal(dq_close(dq), 0);
-	remove_tmpdir(dir);
-
+	meta_over_four("-1\n1,24\n1000000000000000,0\n", 9,
+	    "negative depth -1 in metadata, counted 9 records");
 	/*
 	 * A write file numbered INT64_MAX: garbage, not a file to skip past
 	 * (its successor overflowed; the fuzzer found it).
 	 */
-	memset(&lb, 0, sizeof(lb));
-	dir = make_tmpdir();
-	make_four_files(dir);
-	spew(pathf(dir, "t.diskqueue.meta.dat"),
-	    "-1\n0,0\n9223372036854775807,70\n", 30);
-	dq = open_small(dir, 100, &lb);
-	assert_int_equal(dq_depth(dq), 14);
-	assert_true(logged(&lb, "has positions past any file; adopted 4"));
-	assert_int_equal(dq_close(dq), 0);
-	remove_tmpdir(dir);
+	meta_over_four("-1\n0,0\n9223372036854775807,70\n", 14,
+	    "has positions past any file; adopted 4");
 }
 
 static ino_t
